@@ -1,0 +1,175 @@
+//! The command line. Each subcommand resolves the configuration, then calls
+//! into the library; nothing here knows about SQL or HTTP internals.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{self, Config, LogFormat, Overrides};
+
+/// Exit codes shared by every subcommand.
+pub mod exit {
+    pub const FAILURE: u8 = 1;
+    pub const USAGE: u8 = 2;
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ledgersys",
+    version,
+    about = "Self-hosted Bitcoin accounting and tax appliance: watch-only, exact, private.",
+    long_about = "Ledgersys keeps your Bitcoin books: watch-only wallets from your own node, \
+exchange imports, BTCPay income, and cost-basis, gains and income reports.\n\n\
+Settings come from built-in defaults, then a TOML file (--config or LEDGERSYS_CONFIG), \
+then LEDGERSYS_* environment variables, then these flags. See docs/configuration.md."
+)]
+pub struct Cli {
+    /// TOML configuration file.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Where Ledgersys keeps its database and keys [default: ./ledgersys-data].
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Log format on standard error [default: human].
+    #[arg(long, global = true, value_enum)]
+    log_format: Option<LogFormat>,
+    /// Log level or filter, e.g. info, debug, ledgersys=debug [default: info].
+    #[arg(long, global = true, value_name = "LEVEL")]
+    log_level: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the web UI and API. Prints the URL it serves as its first line.
+    Serve {
+        /// Address to listen on, IP:PORT; port 0 picks a free port [default: 127.0.0.1:8420].
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Ask a running server whether it is ready (exit 0) or not (exit 1).
+    Healthcheck,
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Check the configuration and print each value with where it came from.
+    Check,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let listen = match &cli.command {
+        Command::Serve { listen } => listen.clone(),
+        _ => None,
+    };
+    let config = match load_config(&cli, listen) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    crate::logging::init(config.log_format, &config.log_level);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::from(exit::FAILURE);
+        }
+    };
+    let result = runtime.block_on(dispatch(cli.command, config));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(exit::FAILURE)
+        }
+    }
+}
+
+fn load_config(cli: &Cli, listen: Option<String>) -> Result<Config, config::ConfigError> {
+    let env: BTreeMap<String, String> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .filter(|(k, _)| k.starts_with("LEDGERSYS_"))
+        .collect();
+    let file = cli
+        .config
+        .clone()
+        .or_else(|| env.get(config::CONFIG_ENV).map(PathBuf::from));
+    let flags = Overrides {
+        data_dir: cli.data_dir.clone(),
+        listen,
+        log_format: cli.log_format,
+        log_level: cli.log_level.clone(),
+    };
+    Config::load(file.as_deref(), &env, flags)
+}
+
+async fn dispatch(command: Command, config: Config) -> Result<(), String> {
+    match command {
+        Command::Serve { .. } => serve(config).await,
+        Command::Config(ConfigCommand::Check) => {
+            let mut out = std::io::stdout().lock();
+            for (key, value, origin) in config.describe() {
+                writeln!(out, "{key} = {value:?}  # {origin}").map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        }
+        Command::Healthcheck => crate::probe::ready(loopback_for(config.listen)).await,
+    }
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    let listener = crate::bind(config.listen).map_err(|e| e.to_string())?;
+    let appliance = crate::Appliance::open(&config, listener)
+        .await
+        .map_err(|e| e.to_string())?;
+    // Scripts and tests read this line to learn where we are.
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", appliance.url())
+        .and_then(|()| out.flush())
+        .map_err(|e| e.to_string())?;
+    drop(out);
+    appliance
+        .run(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// A server listening on every interface is probed on loopback.
+fn loopback_for(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => (Ipv4Addr::LOCALHOST, addr.port()).into(),
+        IpAddr::V6(ip) if ip.is_unspecified() => (Ipv6Addr::LOCALHOST, addr.port()).into(),
+        _ => addr,
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::warn!("cannot install signal handlers; stop the server with SIGKILL");
+        return std::future::pending().await;
+    };
+    let name = tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    };
+    tracing::info!(signal = name, "shutting down; finishing in-flight requests");
+}

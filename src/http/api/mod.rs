@@ -1,0 +1,85 @@
+//! The JSON API under `/api/v1`, described by its own OpenAPI document.
+
+mod system;
+
+use base64::Engine;
+use poem::endpoint::make_sync;
+use poem::http::header;
+use poem::web::Html;
+use poem::{Endpoint, IntoResponse, Route};
+use poem_openapi::OpenApiService;
+use sha2::{Digest, Sha256};
+
+pub type ApiService = OpenApiService<system::SystemApi, ()>;
+
+pub fn service() -> ApiService {
+    OpenApiService::new(system::SystemApi, "Ledgersys", env!("CARGO_PKG_VERSION"))
+        .description(
+            "The Ledgersys appliance API. Errors always have a JSON body \
+             `{\"code\": \"...\", \"message\": \"...\"}` with a stable code.",
+        )
+        .server("/api/v1")
+}
+
+/// The interactive API documentation. The page is generated with inline
+/// scripts, so it gets its own policy that allows exactly those scripts by
+/// hash; every other page keeps the strict default.
+pub fn docs(service: &ApiService) -> impl Endpoint + use<> {
+    let html = service.swagger_ui_html();
+    let policy = docs_policy(&html);
+    Route::new().at(
+        "/",
+        make_sync(move |_| {
+            Html(html.clone())
+                .with_header(header::CONTENT_SECURITY_POLICY, policy.clone())
+                .into_response()
+        }),
+    )
+}
+
+fn docs_policy(html: &str) -> String {
+    let hashes: Vec<String> = inline_scripts(html)
+        .map(|script| {
+            let digest = Sha256::digest(script.as_bytes());
+            format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            )
+        })
+        .collect();
+    format!(
+        "default-src 'self'; script-src {}; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'; object-src 'none'",
+        hashes.join(" ")
+    )
+}
+
+fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
+    html.split("<script").skip(1).filter_map(|rest| {
+        let open_end = rest.find('>')?;
+        let body = &rest[open_end + 1..];
+        let close = body.find("</script>")?;
+        Some(&body[..close])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_docs_policy_hashes_each_inline_script() {
+        let html = "<script a=1>one()</script><p></p><script>two()</script>";
+        let scripts: Vec<&str> = inline_scripts(html).collect();
+        assert_eq!(scripts, ["one()", "two()"]);
+        let policy = docs_policy(html);
+        // sha256("one()") in base64, computed independently.
+        let expected = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(b"one()"));
+        assert!(policy.contains(&format!("'sha256-{expected}'")), "{policy}");
+        let script_src = policy
+            .split(';')
+            .find(|d| d.trim().starts_with("script-src"))
+            .expect("a script-src directive");
+        assert!(!script_src.contains("unsafe-inline"), "{policy}");
+    }
+}

@@ -1,0 +1,156 @@
+//! One HTTP error type with stable machine-readable codes, and the one place
+//! where every other error (poem's own parse errors, unknown routes, panics)
+//! is reshaped: JSON under `/api`, an HTML page elsewhere.
+
+use std::panic::AssertUnwindSafe;
+
+use futures_util::FutureExt;
+use poem::http::StatusCode;
+use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object};
+
+use crate::store::StoreError;
+
+/// The body of every API error.
+#[derive(Debug, Clone, Object, serde::Serialize)]
+pub struct ErrorBody {
+    /// A stable, machine-readable code such as `not_found` or `invalid_request`.
+    pub code: String,
+    /// What went wrong and what to do, for a person.
+    pub message: String,
+}
+
+#[derive(Debug, ApiResponse)]
+#[oai(bad_request_handler = "bad_request")]
+pub enum ApiError {
+    /// The request is malformed.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// Not found.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// An internal error; the detail is in the server log.
+    #[oai(status = 500)]
+    Internal(Json<ErrorBody>),
+    /// A dependency such as the database is unavailable.
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
+}
+
+fn body(code: &str, message: impl Into<String>) -> Json<ErrorBody> {
+    Json(ErrorBody {
+        code: code.to_string(),
+        message: message.into(),
+    })
+}
+
+fn bad_request(err: poem::Error) -> ApiError {
+    ApiError::BadRequest(body("invalid_request", err.to_string()))
+}
+
+impl ApiError {
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError::NotFound(body("not_found", message))
+    }
+
+    /// Logs the detail and answers with a generic message, so internals such
+    /// as SQL never reach a client.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %detail, "internal error");
+        ApiError::Internal(body(
+            "internal",
+            "internal error; the server log has the details",
+        ))
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Locked { .. } => {
+                ApiError::Unavailable(body("database_busy", "the database is busy; retry shortly"))
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+/// The code for a status that no handler chose itself.
+fn code_for(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        s if s.is_server_error() => "internal",
+        _ => "invalid_request",
+    }
+}
+
+/// Reshapes every `poem::Error` that escapes a route, and catches panics so
+/// that one bad request never takes the connection down with it.
+pub struct ShapeErrors;
+
+impl<E: Endpoint> Middleware<E> for ShapeErrors {
+    type Output = ShapeErrorsEndpoint<E>;
+
+    fn transform(&self, ep: E) -> Self::Output {
+        ShapeErrorsEndpoint { inner: ep }
+    }
+}
+
+pub struct ShapeErrorsEndpoint<E> {
+    inner: E,
+}
+
+impl<E: Endpoint> Endpoint for ShapeErrorsEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> Result<Self::Output> {
+        let path = req.uri().path().to_string();
+        match AssertUnwindSafe(self.inner.call(req)).catch_unwind().await {
+            Ok(Ok(resp)) => Ok(resp.into_response()),
+            Ok(Err(err)) => Ok(render(&path, err)),
+            Err(panic) => {
+                let detail = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                tracing::error!(%path, %detail, "a request handler panicked");
+                let status = StatusCode::INTERNAL_SERVER_ERROR;
+                Ok(render(&path, poem::Error::from_status(status)))
+            }
+        }
+    }
+}
+
+fn render(path: &str, err: poem::Error) -> Response {
+    let status = err.status();
+    let message = if status.is_server_error() {
+        tracing::error!(%path, error = %err, "internal error");
+        "internal error; the server log has the details".to_string()
+    } else if status == StatusCode::NOT_FOUND {
+        format!("nothing is at {path}")
+    } else {
+        err.to_string()
+    };
+    if is_api(path) {
+        let body = ErrorBody {
+            code: code_for(status).to_string(),
+            message,
+        };
+        poem::web::Json(body).with_status(status).into_response()
+    } else {
+        crate::http::ui::error_page(status, &message)
+            .with_status(status)
+            .into_response()
+    }
+}
+
+fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}

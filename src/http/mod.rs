@@ -1,0 +1,45 @@
+//! HTTP: the JSON API, the web UI and the probes. Handlers are thin: they
+//! extract input, call one function of a domain or store module, and map the
+//! result.
+
+mod api;
+pub mod assets;
+pub mod error;
+mod headers;
+mod health;
+pub mod ui;
+
+use std::time::Instant;
+
+use poem::middleware::Compression;
+use poem::{Endpoint, EndpointExt, Route, get};
+
+use crate::store::Store;
+
+pub use headers::CONTENT_SECURITY_POLICY;
+
+/// What every handler may reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub started: Instant,
+}
+
+/// The whole application as one endpoint.
+pub fn app(state: AppState) -> impl Endpoint + use<> {
+    let api = api::service();
+    let spec = api.spec_endpoint();
+    let docs = api::docs(&api);
+    Route::new()
+        .nest("/api/v1", api)
+        .at("/api/openapi.json", spec)
+        .nest("/api/docs", docs)
+        .at("/healthz", get(health::healthz))
+        .at("/readyz", get(health::readyz))
+        .at("/assets/*name", get(assets::serve))
+        .nest("/", ui::routes())
+        .data(state)
+        .with(error::ShapeErrors)
+        .with(headers::SecurityHeaders)
+        .with(Compression::new())
+}

@@ -1,0 +1,125 @@
+#![forbid(unsafe_code)]
+
+//! Ledgersys: a self-hosted, watch-only Bitcoin accounting and tax appliance.
+//!
+//! The binary is a thin shell over this library: [`cli`] parses the command
+//! line, [`Appliance`] opens the data directory and serves HTTP.
+
+pub mod cli;
+pub mod config;
+pub mod datadir;
+pub mod http;
+mod logging;
+mod probe;
+pub mod store;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use poem::Server;
+use poem::listener::{Acceptor, TcpAcceptor};
+
+use crate::config::Config;
+use crate::datadir::{DataDir, DataDirError};
+use crate::store::{Store, StoreError};
+
+/// How long in-flight requests may take to finish after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(
+        "cannot listen on {addr}: {source}; choose another address with --listen or LEDGERSYS_LISTEN"
+    )]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the server stopped with an error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// A started appliance: data directory locked, database migrated, socket
+/// bound. Nothing is answered until [`Appliance::run`].
+pub struct Appliance {
+    data_dir: DataDir,
+    store: Store,
+    acceptor: TcpAcceptor,
+    url: String,
+    started: Instant,
+}
+
+impl Appliance {
+    pub async fn open(
+        config: &Config,
+        listener: tokio::net::TcpListener,
+    ) -> Result<Self, StartError> {
+        let started = Instant::now();
+        let data_dir = DataDir::open(&config.data_dir)?;
+        let store = Store::open(data_dir.path()).await?;
+        let addr = listener.local_addr().map_err(|source| StartError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+        let acceptor = TcpAcceptor::from_tokio(listener).map_err(|source| StartError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+        tracing::debug!(local = ?acceptor.local_addr(), "socket ready");
+        Ok(Appliance {
+            data_dir,
+            store,
+            acceptor,
+            url: format!("http://{addr}/"),
+            started,
+        })
+    }
+
+    /// The URL this appliance serves.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), StartError> {
+        let state = http::AppState {
+            store: self.store.clone(),
+            started: self.started,
+        };
+        tracing::info!(
+            url = %self.url,
+            data_dir = %self.data_dir.path().display(),
+            ready_ms = self.started.elapsed().as_millis() as u64,
+            "Ledgersys is ready"
+        );
+        let result = Server::new_with_acceptor(self.acceptor)
+            .name("ledgersys")
+            .run_with_graceful_shutdown(http::app(state), shutdown, Some(SHUTDOWN_GRACE))
+            .await;
+        self.store.close().await;
+        tracing::info!("Ledgersys stopped");
+        result.map_err(StartError::Serve)
+    }
+}
+
+/// Opens the appliance on `listener` and serves until `shutdown` resolves.
+pub async fn run(
+    config: &Config,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), StartError> {
+    Appliance::open(config, listener).await?.run(shutdown).await
+}
+
+/// Binds the configured address, with an error that says what to do.
+pub fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, StartError> {
+    let listen_error = |source| StartError::Listen { addr, source };
+    let std_listener = std::net::TcpListener::bind(addr).map_err(listen_error)?;
+    std_listener.set_nonblocking(true).map_err(listen_error)?;
+    tokio::net::TcpListener::from_std(std_listener).map_err(listen_error)
+}
