@@ -136,6 +136,9 @@ async fn serve(config: Config) -> Result<(), String> {
     let appliance = crate::Appliance::open(&config, listener)
         .await
         .map_err(|e| e.to_string())?;
+    // Handlers go in before the URL is printed: a supervisor may signal as
+    // soon as it has read it.
+    let shutdown = shutdown_signal()?;
     // Scripts and tests read this line to learn where we are.
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", appliance.url())
@@ -143,7 +146,7 @@ async fn serve(config: Config) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     drop(out);
     appliance
-        .run(shutdown_signal())
+        .run(shutdown)
         .await
         .map_err(|e| e.to_string())
 }
@@ -157,19 +160,17 @@ fn loopback_for(addr: SocketAddr) -> SocketAddr {
     }
 }
 
-/// Resolves on SIGTERM or SIGINT.
-async fn shutdown_signal() {
+/// Installs SIGTERM and SIGINT handlers; the future resolves on either.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        tracing::warn!("cannot install signal handlers; stop the server with SIGKILL");
-        return std::future::pending().await;
-    };
-    let name = tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-    };
-    tracing::info!(signal = name, "shutting down; finishing in-flight requests");
+    let install = |kind| signal(kind).map_err(|e| format!("cannot install signal handlers: {e}"));
+    let mut term = install(SignalKind::terminate())?;
+    let mut int = install(SignalKind::interrupt())?;
+    Ok(async move {
+        let name = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        };
+        tracing::info!(signal = name, "shutting down; finishing in-flight requests");
+    })
 }

@@ -206,7 +206,7 @@ impl Resolver {
             .log_level
             .clone()
             .unwrap_or_else(|| "info".into());
-        if tracing_subscriber::EnvFilter::try_new(&log_level).is_err() {
+        if !valid_log_filter(&log_level) {
             return Err(ConfigError::Invalid {
                 origin: self.origin("log.level"),
                 message: format!(
@@ -233,6 +233,23 @@ impl Resolver {
             origins: self.origins,
         })
     }
+}
+
+/// A level (`info`) or comma-separated `target=level` directives.
+fn valid_log_filter(filter: &str) -> bool {
+    const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+    let is_level = |s: &str| LEVELS.contains(&s.trim().to_ascii_lowercase().as_str());
+    filter.split(',').all(|directive| match directive.split_once('=') {
+        None => is_level(directive),
+        Some((target, level)) => {
+            !target.trim().is_empty()
+                && target
+                    .trim()
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+                && is_level(level)
+        }
+    })
 }
 
 fn read_file(path: &Path) -> Result<Overrides, ConfigError> {
@@ -396,5 +413,11 @@ mod tests {
         };
         let err = Config::load(None, &env(&[]), flags).expect_err("bad level");
         assert!(err.to_string().contains("flag --log-level"), "{err}");
+        for good in ["debug", "WARN", "info,ledgersys=trace", "poem::server=off"] {
+            assert!(valid_log_filter(good), "{good}");
+        }
+        for bad in ["", "verbose", "ledgersys=", "=info", "a b=info"] {
+            assert!(!valid_log_filter(bad), "{bad}");
+        }
     }
 }

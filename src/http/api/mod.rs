@@ -39,6 +39,7 @@ pub fn docs(service: &ApiService) -> impl Endpoint + use<> {
 
 fn docs_policy(html: &str) -> String {
     let hashes: Vec<String> = inline_scripts(html)
+        .into_iter()
         .map(|script| {
             let digest = Sha256::digest(script.as_bytes());
             format!(
@@ -54,13 +55,26 @@ fn docs_policy(html: &str) -> String {
     )
 }
 
-fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
-    html.split("<script").skip(1).filter_map(|rest| {
-        let open_end = rest.find('>')?;
-        let body = &rest[open_end + 1..];
-        let close = body.find("</script>")?;
-        Some(&body[..close])
-    })
+/// The bodies of inline `<script>` elements, scanned the way an HTML parser
+/// ends them: at the first `</script` after the opening tag.
+fn inline_scripts(html: &str) -> Vec<&str> {
+    let mut scripts = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script") {
+        let after_tag = &rest[start..];
+        let Some(open_end) = after_tag.find('>') else {
+            break;
+        };
+        let body = &after_tag[open_end + 1..];
+        let Some(close) = body.find("</script") else {
+            break;
+        };
+        if !body[..close].trim().is_empty() {
+            scripts.push(&body[..close]);
+        }
+        rest = &body[close..];
+    }
+    scripts
 }
 
 #[cfg(test)]
@@ -69,12 +83,12 @@ mod tests {
 
     #[test]
     fn the_docs_policy_hashes_each_inline_script() {
-        let html = "<script a=1>one()</script><p></p><script>two()</script>";
-        let scripts: Vec<&str> = inline_scripts(html).collect();
-        assert_eq!(scripts, ["one()", "two()"]);
+        let html = "<script a=1>one('<script')</script><p></p><script src=x></script>\
+                    <script>two()</script>";
+        assert_eq!(inline_scripts(html), ["one('<script')", "two()"]);
         let policy = docs_policy(html);
         // sha256("one()") in base64, computed independently.
-        let expected = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(b"one()"));
+        let expected = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(b"one('<script')"));
         assert!(policy.contains(&format!("'sha256-{expected}'")), "{policy}");
         let script_src = policy
             .split(';')

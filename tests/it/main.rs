@@ -1,0 +1,9 @@
+//! The one integration-test binary: each module is an area of the appliance,
+//! exercised through the real binary over real HTTP on loopback.
+
+mod browser;
+mod cli;
+mod server;
+mod startup;
+mod store;
+mod support;

@@ -1,0 +1,23 @@
+//! Shipped migrations are never edited: their checksums are frozen here.
+//! A new migration adds a line; changing an old one fails this test.
+
+use ledgersys::store::MIGRATOR;
+
+const FROZEN: &[(i64, &str, &str)] = &[(
+    1,
+    "instance",
+    "4f3b3e750841262a2ad9b5dbd10b223deec55f31e671e1a2fcf92cbbdaaf1ea2b197f3e68089e9b42a1230f105e89fc5",
+)];
+
+#[test]
+fn shipped_migrations_are_unchanged() {
+    let actual: Vec<(i64, String, String)> = MIGRATOR
+        .iter()
+        .map(|m| (m.version, m.description.to_string(), hex::encode(&m.checksum)))
+        .collect();
+    let frozen: Vec<(i64, String, String)> = FROZEN
+        .iter()
+        .map(|(v, d, c)| (*v, d.to_string(), c.to_string()))
+        .collect();
+    assert_eq!(actual, frozen);
+}
