@@ -145,10 +145,7 @@ async fn serve(config: Config) -> Result<(), String> {
         .and_then(|()| out.flush())
         .map_err(|e| e.to_string())?;
     drop(out);
-    appliance
-        .run(shutdown)
-        .await
-        .map_err(|e| e.to_string())
+    appliance.run(shutdown).await.map_err(|e| e.to_string())
 }
 
 /// A server listening on every interface is probed on loopback.

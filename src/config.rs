@@ -239,17 +239,19 @@ impl Resolver {
 fn valid_log_filter(filter: &str) -> bool {
     const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
     let is_level = |s: &str| LEVELS.contains(&s.trim().to_ascii_lowercase().as_str());
-    filter.split(',').all(|directive| match directive.split_once('=') {
-        None => is_level(directive),
-        Some((target, level)) => {
-            !target.trim().is_empty()
-                && target
-                    .trim()
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
-                && is_level(level)
-        }
-    })
+    filter
+        .split(',')
+        .all(|directive| match directive.split_once('=') {
+            None => is_level(directive),
+            Some((target, level)) => {
+                !target.trim().is_empty()
+                    && target
+                        .trim()
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+                    && is_level(level)
+            }
+        })
 }
 
 fn read_file(path: &Path) -> Result<Overrides, ConfigError> {

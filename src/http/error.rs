@@ -154,3 +154,71 @@ fn render(path: &str, err: poem::Error) -> Response {
 fn is_api(path: &str) -> bool {
     path == "/api" || path.starts_with("/api/")
 }
+
+#[cfg(test)]
+mod tests {
+    use poem::test::TestClient;
+    use poem::{EndpointExt, Route, handler};
+    use poem_openapi::param::Path;
+    use poem_openapi::{OpenApi, OpenApiService};
+
+    use super::*;
+
+    struct Probe;
+
+    #[OpenApi]
+    impl Probe {
+        #[oai(path = "/items/:id", method = "get")]
+        async fn item(&self, id: Path<u32>) -> Result<Json<u32>, ApiError> {
+            Ok(Json(id.0))
+        }
+    }
+
+    #[handler]
+    fn explode() -> &'static str {
+        panic!("boom with a secret detail")
+    }
+
+    fn app() -> impl Endpoint {
+        Route::new()
+            .nest("/api/v1", OpenApiService::new(Probe, "t", "1"))
+            .at("/api/v1/explode", explode)
+            .at("/explode", explode)
+            .with(ShapeErrors)
+    }
+
+    #[tokio::test]
+    async fn request_parse_errors_are_json() {
+        let resp = TestClient::new(app()).get("/api/v1/items/not-a-number").send().await;
+        resp.assert_status(StatusCode::BAD_REQUEST);
+        let json = resp.json().await;
+        json.value().object().get("code").assert_string("invalid_request");
+        let message = json.value().object().get("message").string().to_string();
+        assert!(message.contains("id"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_a_generic_500_without_its_detail() {
+        let resp = TestClient::new(app()).get("/api/v1/explode").send().await;
+        resp.assert_status(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = resp.0.into_body().into_string().await.expect("body");
+        assert!(body.contains("\"code\":\"internal\""), "{body}");
+        assert!(!body.contains("secret"), "{body}");
+
+        let page = TestClient::new(app()).get("/explode").send().await;
+        page.assert_status(StatusCode::INTERNAL_SERVER_ERROR);
+        page.assert_content_type("text/html; charset=utf-8");
+    }
+
+    #[test]
+    fn store_errors_never_leak_sql() {
+        let err = ApiError::from(StoreError::Sql(sqlx::Error::Protocol(
+            "SELECT secret FROM users".into(),
+        )));
+        let ApiError::Internal(Json(body)) = err else {
+            panic!("a database failure is internal");
+        };
+        assert_eq!(body.code, "internal");
+        assert!(!body.message.contains("SELECT"));
+    }
+}

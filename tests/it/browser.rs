@@ -113,17 +113,41 @@ fn the_shell_renders_in_light_dark_and_phone_layouts() {
     let light = Shot::take(&server.url, "dashboard-light.png", "1280,800", &[]);
     assert_eq!((light.width, light.height), (1280, 800));
     // The top bar and page background come from the embedded stylesheet.
-    assert!(close(light.pixel(640, 8), [0x1c, 0x23, 0x30]), "top bar {:?}", light.pixel(640, 8));
-    assert!(close(light.pixel(1276, 400), [0xf6, 0xf7, 0xf9]), "page {:?}", light.pixel(1276, 400));
+    assert!(
+        close(light.pixel(640, 8), [0x1c, 0x23, 0x30]),
+        "top bar {:?}",
+        light.pixel(640, 8)
+    );
+    assert!(
+        close(light.pixel(1276, 400), [0xf6, 0xf7, 0xf9]),
+        "page {:?}",
+        light.pixel(1276, 400)
+    );
 
-    let dark = Shot::take(&server.url, "dashboard-dark.png", "1280,800", &["--force-dark-mode", "--blink-settings=preferredColorScheme=0"]);
-    assert!(close(dark.pixel(1276, 400), [0x11, 0x15, 0x1c]), "dark page {:?}", dark.pixel(1276, 400));
+    let dark = Shot::take(
+        &server.url,
+        "dashboard-dark.png",
+        "1280,800",
+        &[
+            "--force-dark-mode",
+            "--blink-settings=preferredColorScheme=0",
+        ],
+    );
+    assert!(
+        close(dark.pixel(1276, 400), [0x11, 0x15, 0x1c]),
+        "dark page {:?}",
+        dark.pixel(1276, 400)
+    );
 
     let phone = Shot::take(&server.url, "dashboard-phone.png", "390,844", &[]);
     assert_eq!(phone.width, 390);
     // On a phone the sidebar folds away: the left edge below the bar is page
     // background, not navigation.
-    assert!(close(phone.pixel(4, 300), [0xf6, 0xf7, 0xf9]), "phone {:?}", phone.pixel(4, 300));
+    assert!(
+        close(phone.pixel(4, 300), [0xf6, 0xf7, 0xf9]),
+        "phone {:?}",
+        phone.pixel(4, 300)
+    );
 }
 
 #[test]
@@ -134,7 +158,10 @@ fn the_script_runs_under_the_strict_policy() {
     assert_no_policy_violations(&stderr);
     // app.js swaps `no-js` for `js` and reveals the theme toggle.
     assert!(dom.contains("<html lang=\"en\" class=\"js\""), "{dom}");
-    assert!(dom.contains("<button class=\"theme-toggle\" type=\"button\" aria-label"), "{dom}");
+    assert!(
+        dom.contains("<button class=\"theme-toggle\" type=\"button\" aria-label"),
+        "{dom}"
+    );
     assert!(dom.contains("Database schema"), "{dom}");
 }
 
@@ -145,5 +172,8 @@ fn the_api_docs_render_in_a_browser() {
     let (dom, stderr) = chromium(&["--virtual-time-budget=5000", "--dump-dom", &docs]);
     assert_no_policy_violations(&stderr);
     assert!(dom.contains("swagger-ui"), "{dom}");
-    assert!(dom.contains("get_status") || dom.contains("/status"), "{dom}");
+    assert!(
+        dom.contains("get_status") || dom.contains("/status"),
+        "{dom}"
+    );
 }

@@ -7,7 +7,14 @@ fn help_lists_the_commands() {
     let output = run(&["--help"]);
     assert!(output.status.success());
     let help = text(&output.stdout);
-    for word in ["serve", "config", "healthcheck", "--data-dir", "--config", "--log-format"] {
+    for word in [
+        "serve",
+        "config",
+        "healthcheck",
+        "--data-dir",
+        "--config",
+        "--log-format",
+    ] {
         assert!(help.contains(word), "{word} missing from:\n{help}");
     }
 }
@@ -16,7 +23,10 @@ fn help_lists_the_commands() {
 fn version_prints_the_package_version() {
     let output = run(&["--version"]);
     assert!(output.status.success());
-    assert_eq!(text(&output.stdout).trim(), format!("ledgersys {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        text(&output.stdout).trim(),
+        format!("ledgersys {}", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]
@@ -32,13 +42,23 @@ fn config_check_explains_where_each_value_came_from() {
         .expect("run");
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{}", text(&output.stderr));
-    assert!(stdout.contains("data_dir = \"/srv/books\"  # flag --data-dir"), "{stdout}");
     assert!(
-        stdout.contains("server.listen = \"0.0.0.0:9000\"  # environment variable LEDGERSYS_LISTEN"),
+        stdout.contains("data_dir = \"/srv/books\"  # flag --data-dir"),
         "{stdout}"
     );
-    assert!(stdout.contains("log.level = \"debug\"  # config file"), "{stdout}");
-    assert!(stdout.contains("log.format = \"human\"  # default"), "{stdout}");
+    assert!(
+        stdout
+            .contains("server.listen = \"0.0.0.0:9000\"  # environment variable LEDGERSYS_LISTEN"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("log.level = \"debug\"  # config file"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("log.format = \"human\"  # default"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -13,12 +13,19 @@ use crate::support::{Server, client, signal};
 async fn probes_answer_json() {
     let server = Server::start();
     let http = client();
-    let health = http.get(server.at("/healthz")).send().await.expect("healthz");
+    let health = http
+        .get(server.at("/healthz"))
+        .send()
+        .await
+        .expect("healthz");
     assert_eq!(health.status(), StatusCode::OK);
     assert_eq!(health.json::<Value>().await.expect("json")["status"], "ok");
     let ready = http.get(server.at("/readyz")).send().await.expect("readyz");
     assert_eq!(ready.status(), StatusCode::OK);
-    assert_eq!(ready.json::<Value>().await.expect("json")["status"], "ready");
+    assert_eq!(
+        ready.json::<Value>().await.expect("json")["status"],
+        "ready"
+    );
 }
 
 #[tokio::test]
@@ -35,9 +42,16 @@ async fn the_openapi_document_is_valid_openapi_3() {
     assert!(spec.openapi.starts_with("3."), "{}", spec.openapi);
     assert_eq!(spec.info.title, "Ledgersys");
     assert_eq!(spec.servers[0].url, "/api/v1");
-    assert!(spec.paths.paths.contains_key("/status"), "paths: {:?}", spec.paths.paths.keys());
     assert!(
-        spec.components.expect("components").schemas.contains_key("ErrorBody"),
+        spec.paths.paths.contains_key("/status"),
+        "paths: {:?}",
+        spec.paths.paths.keys()
+    );
+    assert!(
+        spec.components
+            .expect("components")
+            .schemas
+            .contains_key("ErrorBody"),
         "every error shares one documented body"
     );
 }
@@ -60,7 +74,11 @@ async fn the_api_answers_with_the_instance_status() {
 #[tokio::test]
 async fn the_api_docs_render_under_their_own_policy() {
     let server = Server::start();
-    let resp = client().get(server.at("/api/docs/")).send().await.expect("docs");
+    let resp = client()
+        .get(server.at("/api/docs/"))
+        .send()
+        .await
+        .expect("docs");
     assert_eq!(resp.status(), StatusCode::OK);
     let policy = resp.headers()["content-security-policy"]
         .to_str()
@@ -106,7 +124,11 @@ async fn assets_are_embedded_with_etags_and_revalidate_to_304() {
     assert_eq!(again.headers()["etag"], etag.as_str());
     assert!(again.bytes().await.expect("empty").is_empty());
 
-    let unpinned = http.get(server.at("/assets/app.js")).send().await.expect("js");
+    let unpinned = http
+        .get(server.at("/assets/app.js"))
+        .send()
+        .await
+        .expect("js");
     assert_eq!(unpinned.headers()["cache-control"], "no-cache");
     assert_eq!(unpinned.headers()["content-type"], "text/javascript");
 
@@ -118,7 +140,11 @@ async fn assets_are_embedded_with_etags_and_revalidate_to_304() {
         .expect("stale");
     assert_eq!(stale.status(), StatusCode::OK);
 
-    let missing = http.get(server.at("/assets/nope.css")).send().await.expect("missing");
+    let missing = http
+        .get(server.at("/assets/nope.css"))
+        .send()
+        .await
+        .expect("missing");
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
 
@@ -126,7 +152,14 @@ async fn assets_are_embedded_with_etags_and_revalidate_to_304() {
 async fn every_response_carries_the_security_headers() {
     let server = Server::start();
     let http = client();
-    for path in ["/", "/settings", "/api/v1/status", "/healthz", "/nope", "/assets/app.css"] {
+    for path in [
+        "/",
+        "/settings",
+        "/api/v1/status",
+        "/healthz",
+        "/nope",
+        "/assets/app.css",
+    ] {
         let resp = http.get(server.at(path)).send().await.expect(path);
         let h = resp.headers();
         let csp = h["content-security-policy"].to_str().expect("csp");
@@ -157,10 +190,19 @@ async fn the_ui_has_every_section_and_no_inline_code() {
         assert_eq!(resp.status(), StatusCode::OK, "{path}");
         let html = resp.text().await.expect("html");
         assert!(html.contains(&format!("<h1>{title}</h1>")), "{path}");
-        assert!(html.contains(&format!("href=\"{path}\" aria-current=\"page\"")), "{path}");
+        assert!(
+            html.contains(&format!("href=\"{path}\" aria-current=\"page\"")),
+            "{path}"
+        );
         // A strict CSP only holds if nothing inline needs an exception.
-        assert!(!html.contains("<script>") && !html.contains("<style"), "{path}");
-        assert!(!html.contains(" style=\"") && !html.contains(" onclick="), "{path}");
+        assert!(
+            !html.contains("<script>") && !html.contains("<style"),
+            "{path}"
+        );
+        assert!(
+            !html.contains(" style=\"") && !html.contains(" onclick="),
+            "{path}"
+        );
     }
 }
 
@@ -168,21 +210,40 @@ async fn the_ui_has_every_section_and_no_inline_code() {
 async fn unknown_paths_get_a_404_page_or_a_json_error() {
     let server = Server::start();
     let http = client();
-    let page = http.get(server.at("/no/such/page")).send().await.expect("page");
+    let page = http
+        .get(server.at("/no/such/page"))
+        .send()
+        .await
+        .expect("page");
     assert_eq!(page.status(), StatusCode::NOT_FOUND);
-    assert!(page.headers()["content-type"].to_str().expect("ct").starts_with("text/html"));
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .expect("ct")
+            .starts_with("text/html")
+    );
     let html = page.text().await.expect("html");
-    assert!(html.contains("<h1>Not Found</h1>") && html.contains("/no/such/page"), "{html}");
+    assert!(
+        html.contains("<h1>Not Found</h1>") && html.contains("/no/such/page"),
+        "{html}"
+    );
 
     for path in ["/api/v1/nope", "/api/nope", "/api"] {
         let resp = http.get(server.at(path)).send().await.expect(path);
         assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
         let body: Value = resp.json().await.expect("json error");
         assert_eq!(body["code"], "not_found", "{path}");
-        assert!(body["message"].as_str().expect("message").contains(path), "{path}");
+        assert!(
+            body["message"].as_str().expect("message").contains(path),
+            "{path}"
+        );
     }
 
-    let wrong_method = http.post(server.at("/api/v1/status")).send().await.expect("post");
+    let wrong_method = http
+        .post(server.at("/api/v1/status"))
+        .send()
+        .await
+        .expect("post");
     assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
     let body: Value = wrong_method.json().await.expect("json error");
     assert_eq!(body["code"], "method_not_allowed");
@@ -203,7 +264,9 @@ fn sigterm_finishes_a_request_in_flight_then_exits_cleanly() {
     signal(&server.child, "TERM");
     std::thread::sleep(Duration::from_millis(300));
     // ...and is still answered once it is complete.
-    stream.write_all(b"Connection: close\r\n\r\n").expect("second half");
+    stream
+        .write_all(b"Connection: close\r\n\r\n")
+        .expect("second half");
     let mut answer = String::new();
     let _ = stream.read_to_string(&mut answer);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");

@@ -10,7 +10,10 @@ use crate::support::{Server, command, run, text};
 fn assert_clean_failure(output: &std::process::Output, expected: &str) {
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains(expected), "expected {expected:?} in:\n{stderr}");
+    assert!(
+        stderr.contains(expected),
+        "expected {expected:?} in:\n{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(output.stdout.is_empty(), "no URL may be printed on failure");
 }
@@ -32,7 +35,10 @@ fn an_unusable_data_directory_is_reported() {
     std::fs::write(&file, "not a directory").expect("write");
 
     assert_clean_failure(&serve(&file), "exists but is not a directory");
-    assert_clean_failure(&serve(&file.join("below")), "cannot create the data directory");
+    assert_clean_failure(
+        &serve(&file.join("below")),
+        "cannot create the data directory",
+    );
 }
 
 #[test]
@@ -41,7 +47,10 @@ fn a_second_server_on_the_same_data_directory_is_refused() {
     let output = serve(&first.data_dir);
     assert_clean_failure(&output, "another Ledgersys server");
     let stderr = text(&output.stderr);
-    assert!(stderr.contains(&format!("pid {}", first.child.id())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("pid {}", first.child.id())),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
@@ -52,14 +61,23 @@ async fn a_database_locked_by_another_process_is_reported() {
     let db = data_dir.join("ledgersys.sqlite3");
     let url = format!("sqlite://{}?mode=rwc", db.display());
     let mut holder = SqliteConnection::connect(&url).await.expect("connect");
-    sqlx::query("CREATE TABLE held (x)").execute(&mut holder).await.expect("create");
-    sqlx::query("BEGIN EXCLUSIVE").execute(&mut holder).await.expect("lock");
+    sqlx::query("CREATE TABLE held (x)")
+        .execute(&mut holder)
+        .await
+        .expect("create");
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut holder)
+        .await
+        .expect("lock");
 
     let output = tokio::task::spawn_blocking(move || serve(&data_dir))
         .await
         .expect("join");
     assert_clean_failure(&output, "is locked by another process");
-    sqlx::query("ROLLBACK").execute(&mut holder).await.expect("unlock");
+    sqlx::query("ROLLBACK")
+        .execute(&mut holder)
+        .await
+        .expect("unlock");
 }
 
 #[tokio::test]
@@ -84,7 +102,10 @@ async fn a_database_from_a_newer_version_is_refused_untouched() {
     let output = tokio::task::spawn_blocking(move || serve(&data_dir))
         .await
         .expect("join");
-    assert_clean_failure(&output, "written by a newer version of Ledgersys (schema 9999");
+    assert_clean_failure(
+        &output,
+        "written by a newer version of Ledgersys (schema 9999",
+    );
 }
 
 #[test]
@@ -106,7 +127,12 @@ fn a_bad_configuration_is_a_usage_error() {
     let temp = tempfile::tempdir().expect("temp");
     let config = temp.path().join("ledgersys.toml");
     std::fs::write(&config, "[server]\nlisten_on = \"127.0.0.1:1\"\n").expect("write");
-    let output = run(&["--config", config.to_str().expect("utf-8"), "config", "check"]);
+    let output = run(&[
+        "--config",
+        config.to_str().expect("utf-8"),
+        "config",
+        "check",
+    ]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = text(&output.stderr);
     assert!(stderr.contains("unknown field `listen_on`"), "{stderr}");

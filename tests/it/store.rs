@@ -13,7 +13,13 @@ const FROZEN: &[(i64, &str, &str)] = &[(
 fn shipped_migrations_are_unchanged() {
     let actual: Vec<(i64, String, String)> = MIGRATOR
         .iter()
-        .map(|m| (m.version, m.description.to_string(), hex::encode(&m.checksum)))
+        .map(|m| {
+            (
+                m.version,
+                m.description.to_string(),
+                hex::encode(&m.checksum),
+            )
+        })
         .collect();
     let frozen: Vec<(i64, String, String)> = FROZEN
         .iter()

@@ -71,6 +71,7 @@ impl Server {
             if let Some(mut stderr) = child.stderr.take() {
                 let _ = stderr.read_to_string(&mut err);
             }
+            let _ = child.wait();
             return Err(err);
         }
         // Drain the log so a chatty server never blocks on a full pipe.

@@ -88,7 +88,8 @@ mod tests {
         assert_eq!(inline_scripts(html), ["one('<script')", "two()"]);
         let policy = docs_policy(html);
         // sha256("one()") in base64, computed independently.
-        let expected = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(b"one('<script')"));
+        let expected =
+            base64::engine::general_purpose::STANDARD.encode(Sha256::digest(b"one('<script')"));
         assert!(policy.contains(&format!("'sha256-{expected}'")), "{policy}");
         let script_src = policy
             .split(';')
