@@ -189,10 +189,16 @@ mod tests {
 
     #[tokio::test]
     async fn request_parse_errors_are_json() {
-        let resp = TestClient::new(app()).get("/api/v1/items/not-a-number").send().await;
+        let resp = TestClient::new(app())
+            .get("/api/v1/items/not-a-number")
+            .send()
+            .await;
         resp.assert_status(StatusCode::BAD_REQUEST);
         let json = resp.json().await;
-        json.value().object().get("code").assert_string("invalid_request");
+        json.value()
+            .object()
+            .get("code")
+            .assert_string("invalid_request");
         let message = json.value().object().get("message").string().to_string();
         assert!(message.contains("id"), "{message}");
     }
