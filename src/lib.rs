@@ -5,8 +5,10 @@
 //! The binary is a thin shell over this library: [`cli`] parses the command
 //! line, [`Appliance`] opens the data directory and serves HTTP.
 
+pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod crypto;
 pub mod datadir;
 pub mod http;
 mod logging;
