@@ -8,11 +8,11 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
 pub const DEFAULT_DATA_DIR: &str = "./ledgersys-data";
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:8420";
 pub const CONFIG_ENV: &str = "LEDGERSYS_CONFIG";
+/// The data key itself, base64; for deployments that inject secrets by
+/// environment. Never read from the TOML file.
+pub const SECRET_KEY_ENV: &str = "LEDGERSYS_SECRET_KEY";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -51,24 +51,92 @@ impl fmt::Display for Origin {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
     Human,
     Json,
 }
 
-#[derive(Debug, Clone)]
+/// One setting: its TOML key, environment variable, flag and default.
+struct Setting {
+    key: &'static str,
+    env: &'static str,
+    flag: Option<&'static str>,
+    default: &'static str,
+}
+
+const SETTINGS: [Setting; 7] = [
+    Setting {
+        key: "data_dir",
+        env: "LEDGERSYS_DATA_DIR",
+        flag: Some("--data-dir"),
+        default: DEFAULT_DATA_DIR,
+    },
+    Setting {
+        key: "server.listen",
+        env: "LEDGERSYS_LISTEN",
+        flag: Some("--listen"),
+        default: "127.0.0.1:8420",
+    },
+    Setting {
+        key: "log.format",
+        env: "LEDGERSYS_LOG_FORMAT",
+        flag: Some("--log-format"),
+        default: "human",
+    },
+    Setting {
+        key: "log.level",
+        env: "LEDGERSYS_LOG_LEVEL",
+        flag: Some("--log-level"),
+        default: "info",
+    },
+    Setting {
+        key: "secret_key_file",
+        env: "LEDGERSYS_SECRET_KEY_FILE",
+        flag: None,
+        default: "",
+    },
+    Setting {
+        key: "session.idle_timeout",
+        env: "LEDGERSYS_SESSION_IDLE_TIMEOUT",
+        flag: None,
+        default: "30m",
+    },
+    Setting {
+        key: "session.lifetime",
+        env: "LEDGERSYS_SESSION_LIFETIME",
+        flag: None,
+        default: "12h",
+    },
+];
+
+#[derive(Clone)]
 pub struct Config {
     pub data_dir: PathBuf,
     pub listen: SocketAddr,
     pub log_format: LogFormat,
     pub log_level: String,
-    /// Where each value came from, keyed by its TOML name.
-    pub origins: BTreeMap<&'static str, Origin>,
+    /// Explicit key file; `None` means the data directory's `secret.key`
+    /// (or a systemd credential, see `crypto::KeySource`).
+    pub secret_key_file: Option<PathBuf>,
+    /// The data key from `LEDGERSYS_SECRET_KEY`, if set.
+    pub secret_key: Option<String>,
+    pub session_idle_seconds: i64,
+    pub session_lifetime_seconds: i64,
+    values: BTreeMap<&'static str, (String, Origin)>,
 }
 
-/// One layer's worth of settings; `None` leaves the value to an earlier layer.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "redacted"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Values given on the command line; `None` leaves them to earlier layers.
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
     pub data_dir: Option<PathBuf>,
@@ -77,38 +145,7 @@ pub struct Overrides {
     pub log_level: Option<String>,
 }
 
-/// The TOML file's shape. Unknown keys are refused so a typo never silently
-/// falls back to a default.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    data_dir: Option<PathBuf>,
-    #[serde(default)]
-    server: FileServer,
-    #[serde(default)]
-    log: FileLog,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileServer {
-    listen: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileLog {
-    format: Option<LogFormat>,
-    level: Option<String>,
-}
-
-/// Each setting: its TOML key, its environment variable and its flag.
-const KEYS: [(&str, &str, &str); 4] = [
-    ("data_dir", "LEDGERSYS_DATA_DIR", "--data-dir"),
-    ("server.listen", "LEDGERSYS_LISTEN", "--listen"),
-    ("log.format", "LEDGERSYS_LOG_FORMAT", "--log-format"),
-    ("log.level", "LEDGERSYS_LOG_LEVEL", "--log-level"),
-];
+type Layer = BTreeMap<&'static str, String>;
 
 impl Config {
     /// Resolves the configuration from an optional file, the given environment
@@ -119,120 +156,135 @@ impl Config {
         env: &BTreeMap<String, String>,
         flags: Overrides,
     ) -> Result<Config, ConfigError> {
-        let file_layer = match file {
-            Some(path) => Some((read_file(path)?, Origin::File(path.to_path_buf()))),
-            None => None,
-        };
-        let env_layer = read_env(env)?;
-
-        let mut resolved = Resolver::default();
-        if let Some((layer, origin)) = file_layer {
-            resolved.apply(layer, |_| origin.clone());
+        let mut values: BTreeMap<&'static str, (String, Origin)> = SETTINGS
+            .iter()
+            .map(|s| (s.key, (s.default.to_string(), Origin::Default)))
+            .collect();
+        if let Some(path) = file {
+            for (key, value) in read_file(path)? {
+                values.insert(key, (value, Origin::File(path.to_path_buf())));
+            }
         }
-        resolved.apply(env_layer, |key| Origin::Env(lookup(key).1));
-        resolved.apply(flags, |key| Origin::Flag(lookup(key).2));
-        resolved.finish()
+        for (key, value) in read_env(env)? {
+            values.insert(key, (value, Origin::Env(setting(key).env)));
+        }
+        for (key, value) in flag_layer(flags) {
+            let flag = setting(key).flag.unwrap_or("");
+            values.insert(key, (value, Origin::Flag(flag)));
+        }
+        let secret_key = env.get(SECRET_KEY_ENV).cloned();
+        build(values, secret_key)
     }
 
     /// Each setting with its value and origin, for `config check`.
     pub fn describe(&self) -> Vec<(&'static str, String, Origin)> {
-        let values = [
-            self.data_dir.display().to_string(),
-            self.listen.to_string(),
-            format!("{:?}", self.log_format).to_lowercase(),
-            self.log_level.clone(),
-        ];
-        KEYS.iter()
-            .zip(values)
-            .map(|((key, _, _), value)| {
-                let origin = self.origins.get(key).cloned().unwrap_or(Origin::Default);
-                (*key, value, origin)
+        let mut rows: Vec<_> = SETTINGS
+            .iter()
+            .map(|s| {
+                let (value, origin) = self.values[s.key].clone();
+                (s.key, value, origin)
             })
-            .collect()
-    }
-}
-
-fn lookup(key: &str) -> (&'static str, &'static str, &'static str) {
-    KEYS.iter()
-        .copied()
-        .find(|(name, _, _)| *name == key)
-        .unwrap_or(KEYS[0])
-}
-
-#[derive(Default)]
-struct Resolver {
-    layers: Overrides,
-    origins: BTreeMap<&'static str, Origin>,
-}
-
-impl Resolver {
-    fn apply(&mut self, layer: Overrides, origin: impl Fn(&str) -> Origin) {
-        let mut set = |key: &'static str, present: bool| {
-            if present {
-                self.origins.insert(key, origin(key));
-            }
-        };
-        set("data_dir", layer.data_dir.is_some());
-        set("server.listen", layer.listen.is_some());
-        set("log.format", layer.log_format.is_some());
-        set("log.level", layer.log_level.is_some());
-        let acc = &mut self.layers;
-        acc.data_dir = layer.data_dir.or(acc.data_dir.take());
-        acc.listen = layer.listen.or(acc.listen.take());
-        acc.log_format = layer.log_format.or(acc.log_format.take());
-        acc.log_level = layer.log_level.or(acc.log_level.take());
-    }
-
-    fn origin(&self, key: &'static str) -> Origin {
-        self.origins.get(key).cloned().unwrap_or(Origin::Default)
-    }
-
-    fn finish(self) -> Result<Config, ConfigError> {
-        let listen_text = self
-            .layers
-            .listen
-            .clone()
-            .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
-        let listen = listen_text
-            .parse::<SocketAddr>()
-            .map_err(|_| ConfigError::Invalid {
-                origin: self.origin("server.listen"),
-                message: format!(
-                    "listen address {listen_text:?} is not IP:PORT (for example 127.0.0.1:8420, or 0.0.0.0:8420 for every interface)"
-                ),
-            })?;
-        let log_level = self
-            .layers
-            .log_level
-            .clone()
-            .unwrap_or_else(|| "info".into());
-        if !valid_log_filter(&log_level) {
-            return Err(ConfigError::Invalid {
-                origin: self.origin("log.level"),
-                message: format!(
-                    "log level {log_level:?} is not one of error, warn, info, debug, trace (or a filter such as \"ledgersys=debug\")"
-                ),
-            });
+            .collect();
+        if self.secret_key.is_some() {
+            rows.push((
+                "secret_key",
+                "(set, not shown)".into(),
+                Origin::Env(SECRET_KEY_ENV),
+            ));
         }
-        let data_dir = self
-            .layers
-            .data_dir
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
-        if data_dir.as_os_str().is_empty() {
-            return Err(ConfigError::Invalid {
-                origin: self.origin("data_dir"),
-                message: "the data directory must not be empty".into(),
-            });
+        rows
+    }
+}
+
+fn setting(key: &str) -> &'static Setting {
+    SETTINGS
+        .iter()
+        .find(|s| s.key == key)
+        .unwrap_or(&SETTINGS[0])
+}
+
+fn build(
+    values: BTreeMap<&'static str, (String, Origin)>,
+    secret_key: Option<String>,
+) -> Result<Config, ConfigError> {
+    let get = |key: &str| values[key].0.clone();
+    let invalid = |key: &str, message: String| ConfigError::Invalid {
+        origin: values[key].1.clone(),
+        message,
+    };
+
+    let listen_text = get("server.listen");
+    let listen = listen_text.parse::<SocketAddr>().map_err(|_| {
+        invalid(
+            "server.listen",
+            format!("listen address {listen_text:?} is not IP:PORT (for example 127.0.0.1:8420, or 0.0.0.0:8420 for every interface)"),
+        )
+    })?;
+    let log_format = match get("log.format").to_ascii_lowercase().as_str() {
+        "human" => LogFormat::Human,
+        "json" => LogFormat::Json,
+        other => {
+            return Err(invalid(
+                "log.format",
+                format!("log format {other:?} is not \"human\" or \"json\""),
+            ));
         }
-        Ok(Config {
-            data_dir,
-            listen,
-            log_format: self.layers.log_format.unwrap_or(LogFormat::Human),
-            log_level,
-            origins: self.origins,
+    };
+    let log_level = get("log.level");
+    if !valid_log_filter(&log_level) {
+        return Err(invalid(
+            "log.level",
+            format!(
+                "log level {log_level:?} is not one of error, warn, info, debug, trace (or a filter such as \"info,ledgersys=debug\")"
+            ),
+        ));
+    }
+    let data_dir = PathBuf::from(get("data_dir"));
+    if data_dir.as_os_str().is_empty() {
+        return Err(invalid(
+            "data_dir",
+            "the data directory must not be empty".into(),
+        ));
+    }
+    let secret_key_file = Some(get("secret_key_file"))
+        .filter(|s| !s.is_empty())
+        .map(PathBuf::from);
+    let duration = |key: &str| {
+        parse_duration(&get(key)).ok_or_else(|| {
+            invalid(
+                key,
+                format!("{:?} is not a duration such as 90s, 30m or 12h", get(key)),
+            )
         })
-    }
+    };
+    let session_idle_seconds = duration("session.idle_timeout")?;
+    let session_lifetime_seconds = duration("session.lifetime")?;
+    Ok(Config {
+        data_dir,
+        listen,
+        log_format,
+        log_level,
+        secret_key_file,
+        secret_key,
+        session_idle_seconds,
+        session_lifetime_seconds,
+        values,
+    })
+}
+
+/// `90s`, `30m`, `12h` or `7d` as seconds; at least one second.
+fn parse_duration(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let unit = text.chars().last()?;
+    let scale = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => return None,
+    };
+    let number: i64 = text[..text.len() - 1].parse().ok()?;
+    (number > 0).then(|| number.checked_mul(scale)).flatten()
 }
 
 /// A level (`info`) or comma-separated `target=level` directives.
@@ -254,58 +306,90 @@ fn valid_log_filter(filter: &str) -> bool {
         })
 }
 
-fn read_file(path: &Path) -> Result<Overrides, ConfigError> {
+fn read_file(path: &Path) -> Result<Layer, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    let file: FileConfig = toml::from_str(&text).map_err(|err| ConfigError::Parse {
+    let parse_error = |message: String| ConfigError::Parse {
         path: path.to_path_buf(),
-        message: err.message().to_string(),
-    })?;
-    Ok(Overrides {
-        data_dir: file.data_dir,
-        listen: file.server.listen,
-        log_format: file.log.format,
-        log_level: file.log.level,
-    })
+        message,
+    };
+    let table: toml::Table =
+        toml::from_str(&text).map_err(|e| parse_error(e.message().to_string()))?;
+    let mut layer = Layer::new();
+    let mut pending: Vec<(String, toml::Value)> = table.into_iter().collect();
+    while let Some((name, value)) = pending.pop() {
+        if let toml::Value::Table(inner) = value {
+            pending.extend(inner.into_iter().map(|(k, v)| (format!("{name}.{k}"), v)));
+            continue;
+        }
+        let Some(known) = SETTINGS.iter().find(|s| s.key == name) else {
+            let keys: Vec<&str> = SETTINGS.iter().map(|s| s.key).collect();
+            return Err(parse_error(format!(
+                "unknown key `{name}`; known keys are {}",
+                keys.join(", ")
+            )));
+        };
+        let text = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            other => {
+                return Err(parse_error(format!(
+                    "`{name}` must be a string, not {}",
+                    other.type_str()
+                )));
+            }
+        };
+        layer.insert(known.key, text);
+    }
+    Ok(layer)
 }
 
-fn read_env(env: &BTreeMap<String, String>) -> Result<Overrides, ConfigError> {
-    let mut layer = Overrides::default();
+fn read_env(env: &BTreeMap<String, String>) -> Result<Layer, ConfigError> {
+    let mut layer = Layer::new();
     for (name, value) in env
         .iter()
         .filter(|(name, _)| name.starts_with("LEDGERSYS_"))
     {
-        let key = KEYS.iter().find(|(_, var, _)| var == name).map(|k| k.0);
-        match key {
-            Some("data_dir") => layer.data_dir = Some(PathBuf::from(value)),
-            Some("server.listen") => layer.listen = Some(value.clone()),
-            Some("log.format") => {
-                let format = match value.to_ascii_lowercase().as_str() {
-                    "human" => LogFormat::Human,
-                    "json" => LogFormat::Json,
-                    _ => {
-                        return Err(ConfigError::Invalid {
-                            origin: Origin::Env("LEDGERSYS_LOG_FORMAT"),
-                            message: format!("log format {value:?} is not \"human\" or \"json\""),
-                        });
-                    }
-                };
-                layer.log_format = Some(format);
-            }
-            Some(_) => layer.log_level = Some(value.clone()),
-            None if name == CONFIG_ENV => {}
-            None => {
-                let known: Vec<&str> = KEYS.iter().map(|k| k.1).chain([CONFIG_ENV]).collect();
-                return Err(ConfigError::UnknownEnv {
-                    name: name.clone(),
-                    known: known.join(", "),
-                });
-            }
+        if name == CONFIG_ENV || name == SECRET_KEY_ENV {
+            continue;
         }
+        let Some(known) = SETTINGS.iter().find(|s| s.env == name) else {
+            let known: Vec<&str> = SETTINGS
+                .iter()
+                .map(|s| s.env)
+                .chain([CONFIG_ENV, SECRET_KEY_ENV])
+                .collect();
+            return Err(ConfigError::UnknownEnv {
+                name: name.clone(),
+                known: known.join(", "),
+            });
+        };
+        layer.insert(known.key, value.clone());
     }
     Ok(layer)
+}
+
+fn flag_layer(flags: Overrides) -> Layer {
+    let mut layer = Layer::new();
+    if let Some(dir) = flags.data_dir {
+        layer.insert("data_dir", dir.display().to_string());
+    }
+    if let Some(listen) = flags.listen {
+        layer.insert("server.listen", listen);
+    }
+    if let Some(format) = flags.log_format {
+        let text = match format {
+            LogFormat::Human => "human",
+            LogFormat::Json => "json",
+        };
+        layer.insert("log.format", text.to_string());
+    }
+    if let Some(level) = flags.log_level {
+        layer.insert("log.level", level);
+    }
+    layer
 }
 
 #[cfg(test)]
@@ -325,24 +409,30 @@ mod tests {
         file
     }
 
+    fn origins(config: &Config) -> BTreeMap<&'static str, Origin> {
+        config
+            .describe()
+            .into_iter()
+            .map(|(key, _, origin)| (key, origin))
+            .collect()
+    }
+
     #[test]
     fn defaults_serve_a_first_time_user() {
         let config = Config::load(None, &env(&[]), Overrides::default()).expect("config");
         assert_eq!(config.data_dir, PathBuf::from("./ledgersys-data"));
         assert_eq!(config.listen.to_string(), "127.0.0.1:8420");
         assert_eq!(config.log_format, LogFormat::Human);
-        assert!(
-            config
-                .describe()
-                .iter()
-                .all(|(_, _, o)| *o == Origin::Default)
-        );
+        assert_eq!(config.session_idle_seconds, 1800);
+        assert_eq!(config.session_lifetime_seconds, 43_200);
+        assert_eq!(config.secret_key_file, None);
+        assert!(origins(&config).values().all(|o| *o == Origin::Default));
     }
 
     #[test]
     fn each_layer_overrides_the_one_before() {
         let file = write(
-            "data_dir = \"/from/file\"\n[server]\nlisten = \"127.0.0.1:1\"\n[log]\nformat = \"json\"\nlevel = \"debug\"\n",
+            "data_dir = \"/from/file\"\n[server]\nlisten = \"127.0.0.1:1\"\n[log]\nformat = \"json\"\nlevel = \"debug\"\n[session]\nidle_timeout = \"5m\"\n",
         );
         let env = env(&[
             ("LEDGERSYS_LISTEN", "127.0.0.1:2"),
@@ -357,11 +447,8 @@ mod tests {
         assert_eq!(config.listen.to_string(), "127.0.0.1:2");
         assert_eq!(config.log_format, LogFormat::Json);
         assert_eq!(config.log_level, "error");
-        let origins: BTreeMap<_, _> = config
-            .describe()
-            .into_iter()
-            .map(|(key, _, origin)| (key, origin))
-            .collect();
+        assert_eq!(config.session_idle_seconds, 300);
+        let origins = origins(&config);
         assert_eq!(origins["data_dir"], Origin::File(file.path().to_path_buf()));
         assert_eq!(origins["server.listen"], Origin::Env("LEDGERSYS_LISTEN"));
         assert_eq!(
@@ -376,7 +463,11 @@ mod tests {
         let file = write("[server]\nlisen = \"127.0.0.1:1\"\n");
         let err = Config::load(Some(file.path()), &env(&[]), Overrides::default())
             .expect_err("typo must fail");
-        assert!(err.to_string().contains("unknown field `lisen`"), "{err}");
+        assert!(
+            err.to_string().contains("unknown key `server.lisen`"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("server.listen"), "{err}");
     }
 
     #[test]
@@ -421,5 +512,29 @@ mod tests {
         for bad in ["", "verbose", "ledgersys=", "=info", "a b=info"] {
             assert!(!valid_log_filter(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn durations_take_a_unit() {
+        assert_eq!(parse_duration("90s"), Some(90));
+        assert_eq!(parse_duration("30m"), Some(1800));
+        assert_eq!(parse_duration("12h"), Some(43_200));
+        assert_eq!(parse_duration("2d"), Some(172_800));
+        for bad in ["30", "0m", "-5m", "m", "ten minutes"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_secret_key_is_never_shown() {
+        let config = Config::load(
+            None,
+            &env(&[(SECRET_KEY_ENV, "c2VjcmV0LWtleS1tYXRlcmlhbA==")]),
+            Overrides::default(),
+        )
+        .expect("config");
+        assert!(config.secret_key.is_some());
+        let shown = format!("{config:?} {:?}", config.describe());
+        assert!(!shown.contains("c2VjcmV0"), "{shown}");
     }
 }

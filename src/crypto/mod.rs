@@ -1,6 +1,7 @@
 //! Secrets at rest and the randomness behind every token.
 
 mod keyfile;
+pub mod keys;
 mod secretbox;
 
 pub use keyfile::{KeySource, load_or_create, write_key_file};

@@ -1,9 +1,22 @@
-//! All SQL lives here. The rest of the program sees typed functions, never
-//! a query string.
+//! All SQL lives here, one module per table. The rest of the program sees
+//! typed functions, never a query string. Every mutating function that
+//! matters for security takes an `AuditEntry` and writes it in the same
+//! transaction as the change.
 
+pub mod alerts;
+pub mod audit;
+mod ids;
 mod open;
+pub mod secrets;
+pub mod sessions;
 pub mod settings;
+pub mod throttle;
+pub mod tokens;
+pub mod users;
+pub mod workspaces;
 
+pub use audit::AuditEntry;
+pub use ids::{AlertId, TokenId, UserId, WorkspaceId};
 pub use open::{Store, StoreError};
 
 /// Migrations are compiled into the binary and applied at start.

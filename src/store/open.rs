@@ -33,8 +33,26 @@ pub enum StoreError {
     Backup(sqlx::Error),
     #[error("cannot apply database migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    /// A unique-constraint violation becomes `Conflict` with `message`.
+    pub fn conflict_or(err: sqlx::Error, message: String) -> StoreError {
+        let unique = err
+            .as_database_error()
+            .is_some_and(|db| db.is_unique_violation());
+        if unique {
+            StoreError::Conflict(message)
+        } else {
+            StoreError::Sql(err)
+        }
+    }
 }
 
 /// A handle on the appliance's SQLite database. Cheap to clone.

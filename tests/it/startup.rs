@@ -135,5 +135,8 @@ fn a_bad_configuration_is_a_usage_error() {
     ]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = text(&output.stderr);
-    assert!(stderr.contains("unknown field `listen_on`"), "{stderr}");
+    assert!(
+        stderr.contains("unknown key `server.listen_on`"),
+        "{stderr}"
+    );
 }

@@ -1,0 +1,170 @@
+//! The `users` table.
+
+use sqlx::FromRow;
+
+use super::audit::AuditEntry;
+use super::{Store, StoreError, UserId, WorkspaceId};
+use crate::auth::Role;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub password_hash: String,
+    pub email: Option<String>,
+    pub created_at: i64,
+}
+
+/// A new account, optionally joined to a workspace.
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub password_hash: &'a str,
+    pub email: Option<&'a str>,
+    pub now: i64,
+    pub membership: Option<(WorkspaceId, Role)>,
+}
+
+impl Store {
+    pub async fn count_users(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Creates the account (and its membership) and audits it, atomically.
+    pub async fn create_user(
+        &self,
+        new: NewUser<'_>,
+        audit: &AuditEntry,
+    ) -> Result<UserId, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let id: UserId = sqlx::query_scalar(
+            "INSERT INTO users (username, password_hash, email, created_at, password_changed_at) \
+             VALUES (?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(new.username)
+        .bind(new.password_hash)
+        .bind(new.email)
+        .bind(new.now)
+        .bind(new.now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| {
+            StoreError::conflict_or(e, format!("the username {:?} is taken", new.username))
+        })?;
+        if let Some((workspace, role)) = new.membership {
+            sqlx::query("INSERT INTO memberships (user_id, workspace_id, role) VALUES (?, ?, ?)")
+                .bind(id)
+                .bind(workspace)
+                .bind(role.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        audit.insert(&mut tx).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn user_by_name(&self, username: &str) -> Result<Option<User>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, username, password_hash, email, created_at FROM users WHERE username = ?",
+        )
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, username, password_hash, email, created_at FROM users WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn users(&self) -> Result<Vec<User>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, username, password_hash, email, created_at FROM users ORDER BY username",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Stores a new password hash and ends every session of the user, in one
+    /// transaction; returns how many sessions ended.
+    pub async fn set_password(
+        &self,
+        user: UserId,
+        password_hash: &str,
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?")
+            .bind(password_hash)
+            .bind(now)
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
+        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+            .bind(user)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM login_attempts WHERE key = ?")
+            .bind(super::throttle::account_key(
+                &self.username_of(&mut tx, user).await?,
+            ))
+            .execute(&mut *tx)
+            .await?;
+        audit.insert(&mut tx).await?;
+        tx.commit().await?;
+        Ok(ended)
+    }
+
+    /// Replaces a hash after login when its parameters are out of date. Not
+    /// audited: the password itself did not change.
+    pub async fn upgrade_password_hash(
+        &self,
+        user: UserId,
+        password_hash: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            .bind(password_hash)
+            .bind(user)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_email(
+        &self,
+        user: UserId,
+        email: Option<&str>,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE users SET email = ? WHERE id = ?")
+            .bind(email)
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
+        audit.insert(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn username_of(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        user: UserId,
+    ) -> Result<String, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT username FROM users WHERE id = ?")
+                .bind(user)
+                .fetch_one(conn)
+                .await?,
+        )
+    }
+}
