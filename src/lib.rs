@@ -5,6 +5,7 @@
 //! The binary is a thin shell over this library: [`cli`] parses the command
 //! line, [`Appliance`] opens the data directory and serves HTTP.
 
+pub mod alerts;
 pub mod auth;
 pub mod cli;
 pub mod clock;
@@ -36,6 +37,10 @@ pub enum StartError {
     DataDir(#[from] DataDirError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Keys(#[from] crate::crypto::keys::KeyError),
+    #[error("cannot prepare first-run setup: {0}")]
+    Setup(#[from] crate::auth::AuthError),
     #[error(
         "cannot listen on {addr}: {source}; choose another address with --listen or LEDGERSYS_LISTEN"
     )]
@@ -52,6 +57,8 @@ pub enum StartError {
 pub struct Appliance {
     data_dir: DataDir,
     store: Store,
+    auth: crate::auth::Auth,
+    alerts: crate::alerts::Alerts,
     acceptor: TcpAcceptor,
     url: String,
     started: Instant,
@@ -65,6 +72,22 @@ impl Appliance {
         let started = Instant::now();
         let data_dir = DataDir::open(&config.data_dir)?;
         let store = Store::open(data_dir.path()).await?;
+        let now = clock::now();
+        let source = crate::crypto::keys::key_source(config, data_dir.path());
+        let keys = crate::crypto::keys::open(&store, &source, now).await?;
+        let alerts = crate::alerts::Alerts::new(store.clone(), keys.secrets.clone());
+        let lifetimes = crate::auth::session::Lifetimes {
+            idle_seconds: config.session_idle_seconds,
+            absolute_seconds: config.session_lifetime_seconds,
+        };
+        store
+            .delete_expired_sessions(
+                now - lifetimes.idle_seconds,
+                now - lifetimes.absolute_seconds,
+            )
+            .await?;
+        let auth =
+            crate::auth::Auth::new(store.clone(), alerts.clone(), keys.session_key, lifetimes);
         let addr = listener.local_addr().map_err(|source| StartError::Listen {
             addr: config.listen,
             source,
@@ -74,11 +97,20 @@ impl Appliance {
             source,
         })?;
         tracing::debug!(local = ?acceptor.local_addr(), "socket ready");
+        let url = format!("http://{addr}/");
+        if let Some(token) = crate::auth::setup::setup_token(&store).await? {
+            tracing::warn!(
+                "No account exists yet. Open {url}setup and enter this one-time setup token: {token} \
+                 (also shown by `ledgersys admin setup-token`)"
+            );
+        }
         Ok(Appliance {
             data_dir,
             store,
+            auth,
+            alerts,
             acceptor,
-            url: format!("http://{addr}/"),
+            url,
             started,
         })
     }
@@ -92,6 +124,9 @@ impl Appliance {
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), StartError> {
         let state = http::AppState {
             store: self.store.clone(),
+            auth: self.auth,
+            alerts: self.alerts,
+            secure_cookies: false,
             started: self.started,
         };
         tracing::info!(

@@ -27,9 +27,24 @@ pub enum ApiError {
     /// The request is malformed.
     #[oai(status = 400)]
     BadRequest(Json<ErrorBody>),
+    /// Not signed in, or the credentials are wrong.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+    /// Signed in, but not allowed to do this.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
     /// Not found.
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
+    /// Conflicts with what exists (a taken name).
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
+    /// Well-formed but not acceptable (a weak password).
+    #[oai(status = 422)]
+    Unprocessable(Json<ErrorBody>),
+    /// Too many attempts; retry later.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorBody>),
     /// An internal error; the detail is in the server log.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
@@ -38,7 +53,7 @@ pub enum ApiError {
     Unavailable(Json<ErrorBody>),
 }
 
-fn body(code: &str, message: impl Into<String>) -> Json<ErrorBody> {
+pub fn body(code: &str, message: impl Into<String>) -> Json<ErrorBody> {
     Json(ErrorBody {
         code: code.to_string(),
         message: message.into(),
@@ -71,8 +86,54 @@ impl From<StoreError> for ApiError {
             StoreError::Locked { .. } => {
                 ApiError::Unavailable(body("database_busy", "the database is busy; retry shortly"))
             }
+            StoreError::Conflict(message) => ApiError::Conflict(body("conflict", message)),
+            StoreError::Invalid(message) => ApiError::Unprocessable(body("invalid", message)),
             other => ApiError::internal(other),
         }
+    }
+}
+
+impl From<crate::auth::AuthError> for ApiError {
+    fn from(err: crate::auth::AuthError) -> Self {
+        use crate::auth::AuthError as E;
+        let message = err.to_string();
+        match err {
+            E::InvalidCredentials => ApiError::Unauthorized(body("invalid_credentials", message)),
+            E::LockedOut { .. } => ApiError::TooManyRequests(body("locked_out", message)),
+            E::WrongCurrentPassword => ApiError::Forbidden(body("wrong_password", message)),
+            E::WeakPassword(_) => ApiError::Unprocessable(body("weak_password", message)),
+            E::Forbidden(_) => ApiError::Forbidden(body("forbidden", message)),
+            E::Invalid(_) => ApiError::Unprocessable(body("invalid", message)),
+            E::NotFound(_) => ApiError::NotFound(body("not_found", message)),
+            E::Store(store) => store.into(),
+            E::Crypto(crypto) => ApiError::internal(crypto),
+        }
+    }
+}
+
+/// An error raised by middleware with its own stable code; `ShapeErrors`
+/// renders it as JSON or as a page.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct HttpError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl HttpError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> poem::Error {
+        poem::Error::from(HttpError {
+            status,
+            code,
+            message: message.into(),
+        })
+    }
+}
+
+impl poem::error::ResponseError for HttpError {
+    fn status(&self) -> StatusCode {
+        self.status
     }
 }
 
@@ -85,6 +146,7 @@ fn code_for(status: StatusCode) -> &'static str {
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
         StatusCode::UNAUTHORIZED => "unauthorized",
         StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::TOO_MANY_REQUESTS => "too_many_requests",
         s if s.is_server_error() => "internal",
         _ => "invalid_request",
     }
@@ -130,6 +192,7 @@ impl<E: Endpoint> Endpoint for ShapeErrorsEndpoint<E> {
 
 fn render(path: &str, err: poem::Error) -> Response {
     let status = err.status();
+    let own_code = err.downcast_ref::<HttpError>().map(|e| e.code);
     let message = if status.is_server_error() {
         tracing::error!(%path, error = %err, "internal error");
         "internal error; the server log has the details".to_string()
@@ -140,7 +203,7 @@ fn render(path: &str, err: poem::Error) -> Response {
     };
     if is_api(path) {
         let body = ErrorBody {
-            code: code_for(status).to_string(),
+            code: own_code.unwrap_or_else(|| code_for(status)).to_string(),
             message,
         };
         poem::web::Json(body).with_status(status).into_response()

@@ -4,6 +4,7 @@
 
 mod api;
 pub mod assets;
+pub mod auth;
 pub mod error;
 mod headers;
 mod health;
@@ -14,6 +15,8 @@ use std::time::Instant;
 use poem::middleware::Compression;
 use poem::{Endpoint, EndpointExt, Route, get};
 
+use crate::alerts::Alerts;
+use crate::auth::Auth;
 use crate::store::Store;
 
 pub use headers::CONTENT_SECURITY_POLICY;
@@ -22,6 +25,10 @@ pub use headers::CONTENT_SECURITY_POLICY;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub auth: Auth,
+    pub alerts: Alerts,
+    /// Cookies get `Secure` and the `__Host-` prefix when served over TLS.
+    pub secure_cookies: bool,
     pub started: Instant,
 }
 
@@ -31,13 +38,14 @@ pub fn app(state: AppState) -> impl Endpoint + use<> {
     let spec = api.spec_endpoint();
     let docs = api::docs(&api);
     Route::new()
-        .nest("/api/v1", api)
+        .nest("/api/v1", api.with(api::policy::Enforce))
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz))
         .at("/assets/*name", get(assets::serve))
         .nest("/", ui::routes())
+        .with(auth::Authenticate)
         .data(state)
         .with(error::ShapeErrors)
         .with(headers::SecurityHeaders)

@@ -24,6 +24,16 @@ impl Store {
     }
 }
 
+impl Store {
+    pub async fn delete_setting(&self, key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM settings WHERE key = ?")
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::store::Store;

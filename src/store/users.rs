@@ -12,6 +12,7 @@ pub struct User {
     pub username: String,
     pub password_hash: String,
     pub email: Option<String>,
+    pub instance_admin: bool,
     pub created_at: i64,
 }
 
@@ -20,6 +21,7 @@ pub struct NewUser<'a> {
     pub username: &'a str,
     pub password_hash: &'a str,
     pub email: Option<&'a str>,
+    pub instance_admin: bool,
     pub now: i64,
     pub membership: Option<(WorkspaceId, Role)>,
 }
@@ -39,12 +41,13 @@ impl Store {
     ) -> Result<UserId, StoreError> {
         let mut tx = self.pool.begin().await?;
         let id: UserId = sqlx::query_scalar(
-            "INSERT INTO users (username, password_hash, email, created_at, password_changed_at) \
-             VALUES (?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO users (username, password_hash, email, instance_admin, created_at, password_changed_at) \
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(new.username)
         .bind(new.password_hash)
         .bind(new.email)
+        .bind(new.instance_admin)
         .bind(new.now)
         .bind(new.now)
         .fetch_one(&mut *tx)
@@ -67,7 +70,7 @@ impl Store {
 
     pub async fn user_by_name(&self, username: &str) -> Result<Option<User>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT id, username, password_hash, email, created_at FROM users WHERE username = ?",
+            "SELECT id, username, password_hash, email, instance_admin, created_at FROM users WHERE username = ?",
         )
         .bind(username)
         .fetch_optional(&self.pool)
@@ -76,7 +79,7 @@ impl Store {
 
     pub async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT id, username, password_hash, email, created_at FROM users WHERE id = ?",
+            "SELECT id, username, password_hash, email, instance_admin, created_at FROM users WHERE id = ?",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -85,7 +88,7 @@ impl Store {
 
     pub async fn users(&self) -> Result<Vec<User>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT id, username, password_hash, email, created_at FROM users ORDER BY username",
+            "SELECT id, username, password_hash, email, instance_admin, created_at FROM users ORDER BY username",
         )
         .fetch_all(&self.pool)
         .await?)

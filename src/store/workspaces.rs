@@ -163,3 +163,53 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// The role a user holds in a workspace: their membership, or `viewer`
+    /// through a live access grant.
+    pub async fn effective_role(
+        &self,
+        user: UserId,
+        workspace: WorkspaceId,
+        now: i64,
+    ) -> Result<Option<Role>, StoreError> {
+        if let Some(r) = self.role_in(user, workspace).await? {
+            return Ok(Some(r));
+        }
+        let granted: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM access_grants WHERE user_id = ? AND workspace_id = ? AND expires_at > ?",
+        )
+        .bind(user)
+        .bind(workspace)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((granted > 0).then_some(Role::Viewer))
+    }
+
+    /// Records temporary read access with its reason, audited in the
+    /// workspace it opens.
+    pub async fn grant_access(
+        &self,
+        user: UserId,
+        workspace: WorkspaceId,
+        reason: &str,
+        expires_at: i64,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO access_grants (user_id, workspace_id, reason, granted_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(user)
+        .bind(workspace)
+        .bind(reason)
+        .bind(audit.at)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
+        audit.insert(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,22 +1,75 @@
 //! The JSON API under `/api/v1`, described by its own OpenAPI document.
 
+mod audit;
+mod instance;
+mod me;
+mod members;
+pub mod policy;
+mod session;
 mod system;
+mod tokens;
 
 use base64::Engine;
 use poem::endpoint::make_sync;
 use poem::http::header;
 use poem::web::Html;
 use poem::{Endpoint, IntoResponse, Route};
-use poem_openapi::OpenApiService;
+use poem_openapi::{ApiResponse, OpenApiService, Tags};
 use sha2::{Digest, Sha256};
 
-pub type ApiService = OpenApiService<system::SystemApi, ()>;
+#[derive(Tags)]
+pub enum Tag {
+    /// The appliance itself.
+    System,
+    /// First run, signing in and out.
+    Session,
+    /// The signed-in account.
+    Account,
+    /// Workspaces and their members.
+    Workspaces,
+    /// API tokens for scripts.
+    Tokens,
+    /// The append-only audit log.
+    Audit,
+    /// Instance-wide settings.
+    Instance,
+}
+
+/// An empty success.
+#[derive(ApiResponse)]
+pub enum Done {
+    #[oai(status = 204)]
+    NoContent,
+}
+
+type Apis = (
+    system::SystemApi,
+    session::SessionApi,
+    me::MeApi,
+    members::MembersApi,
+    tokens::TokensApi,
+    audit::AuditApi,
+    instance::InstanceApi,
+);
+
+pub type ApiService = OpenApiService<Apis, ()>;
 
 pub fn service() -> ApiService {
-    OpenApiService::new(system::SystemApi, "Ledgersys", env!("CARGO_PKG_VERSION"))
+    let apis = (
+        system::SystemApi,
+        session::SessionApi,
+        me::MeApi,
+        members::MembersApi,
+        tokens::TokensApi,
+        audit::AuditApi,
+        instance::InstanceApi,
+    );
+    OpenApiService::new(apis, "Ledgersys", env!("CARGO_PKG_VERSION"))
         .description(
             "The Ledgersys appliance API. Errors always have a JSON body \
-             `{\"code\": \"...\", \"message\": \"...\"}` with a stable code.",
+             `{\"code\": \"...\", \"message\": \"...\"}` with a stable code. \
+             Sign in with `POST /session` (a cookie plus a CSRF token for the \
+             `X-CSRF-Token` header) or send an API token as `Authorization: Bearer ...`.",
         )
         .server("/api/v1")
 }

@@ -2,16 +2,11 @@
 
 use poem::web::Data;
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi, Tags};
+use poem_openapi::{Object, OpenApi};
 
+use super::Tag;
 use crate::http::AppState;
 use crate::http::error::ApiError;
-
-#[derive(Tags)]
-enum Tag {
-    /// The appliance itself.
-    System,
-}
 
 #[derive(Debug, Object)]
 pub struct Status {

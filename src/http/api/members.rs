@@ -1,0 +1,394 @@
+//! A workspace and its members. Admins manage members; only owners can make
+//! or unmake owners.
+
+use poem::Request;
+use poem::web::Data;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::policy::Access;
+use super::{Done, Tag};
+use crate::auth::{Role, password, setup};
+use crate::http::AppState;
+use crate::http::auth::client_of;
+use crate::http::error::{ApiError, body};
+use crate::store::users::NewUser;
+use crate::store::{AuditEntry, UserId, WorkspaceId};
+
+/// How long an instance administrator's access to a workspace lasts.
+const ACCESS_GRANT_SECONDS: i64 = 3600;
+
+#[derive(Debug, Object)]
+pub struct WorkspaceView {
+    pub id: i64,
+    pub name: String,
+    /// The caller's role here.
+    pub role: Role,
+}
+
+#[derive(Debug, Object)]
+pub struct MemberView {
+    pub user_id: i64,
+    pub username: String,
+    pub email: Option<String>,
+    pub role: Role,
+}
+
+#[derive(Debug, Object)]
+pub struct AddMember {
+    pub username: String,
+    pub role: Role,
+    /// Needed only when the account does not exist yet; the user should
+    /// change it at first sign-in.
+    pub password: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct ChangeRole {
+    pub role: Role,
+}
+
+#[derive(Debug, Object)]
+pub struct AccessRequest {
+    /// Why you need to open this workspace; recorded and sent to its owners.
+    pub reason: String,
+}
+
+#[derive(ApiResponse)]
+pub enum MemberChanged {
+    #[oai(status = 201)]
+    Created(Json<MemberView>),
+    #[oai(status = 200)]
+    Updated(Json<MemberView>),
+    #[oai(status = 204)]
+    Removed,
+}
+
+fn forbid(message: &str) -> ApiError {
+    ApiError::Forbidden(body("forbidden", message))
+}
+
+/// An admin may not create, change or remove owners; an owner may.
+fn check_owner_rule(actor: Role, from: Option<Role>, to: Option<Role>) -> Result<(), ApiError> {
+    let touches_owner = from == Some(Role::Owner) || to == Some(Role::Owner);
+    if touches_owner && actor != Role::Owner {
+        return Err(forbid("only an owner can make, change or remove an owner"));
+    }
+    Ok(())
+}
+
+pub struct MembersApi;
+
+#[OpenApi(tag = "Tag::Workspaces")]
+impl MembersApi {
+    /// The workspace and the caller's role in it.
+    #[oai(
+        path = "/workspaces/:workspace_id",
+        method = "get",
+        operation_id = "get_workspace"
+    )]
+    async fn workspace(
+        &self,
+        state: Data<&AppState>,
+        access: Data<&Access>,
+        #[oai(name = "workspace_id")] _workspace: Path<i64>,
+    ) -> Result<Json<WorkspaceView>, ApiError> {
+        let (id, role) = scope(&access)?;
+        let w = state
+            .store
+            .workspace(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("no such workspace"))?;
+        Ok(Json(WorkspaceView {
+            id: w.id.0,
+            name: w.name,
+            role,
+        }))
+    }
+
+    /// Everyone in the workspace, with their roles.
+    #[oai(
+        path = "/workspaces/:workspace_id/members",
+        method = "get",
+        operation_id = "list_members"
+    )]
+    async fn members(
+        &self,
+        state: Data<&AppState>,
+        access: Data<&Access>,
+        #[oai(name = "workspace_id")] _workspace: Path<i64>,
+    ) -> Result<Json<Vec<MemberView>>, ApiError> {
+        let (id, _) = scope(&access)?;
+        let members = state.store.members(id).await?;
+        Ok(Json(
+            members
+                .into_iter()
+                .map(|m| MemberView {
+                    user_id: m.user_id.0,
+                    username: m.username,
+                    email: m.email,
+                    role: m.role,
+                })
+                .collect(),
+        ))
+    }
+
+    /// Adds a member: an existing account by name, or a new account.
+    #[oai(
+        path = "/workspaces/:workspace_id/members",
+        method = "post",
+        operation_id = "add_member"
+    )]
+    async fn add_member(
+        &self,
+        state: Data<&AppState>,
+        access: Data<&Access>,
+        req: &Request,
+        #[oai(name = "workspace_id")] _workspace: Path<i64>,
+        new: Json<AddMember>,
+    ) -> Result<MemberChanged, ApiError> {
+        let (ws, actor_role) = scope(&access)?;
+        let caller = access.caller()?;
+        check_owner_rule(actor_role, None, Some(new.role))?;
+        let username = new.username.trim();
+        let now = crate::clock::now();
+        let audit = AuditEntry::new(now, Some(caller.user_id), &caller.username, "member.added")
+            .in_workspace(ws)
+            .target(username)
+            .from_addr(client_of(req).addr)
+            .detail(format!("role {}", new.role));
+        let user_id = match state.store.user_by_name(username).await? {
+            Some(existing) => {
+                if state.store.role_in(existing.id, ws).await?.is_some() {
+                    return Err(ApiError::Conflict(body(
+                        "conflict",
+                        format!("{username} is already a member; change the role with PUT instead"),
+                    )));
+                }
+                state
+                    .store
+                    .set_role(existing.id, ws, Some(new.role), &audit)
+                    .await?;
+                existing.id
+            }
+            None => {
+                setup::validate_username(username)?;
+                let Some(initial) = new.password.as_deref() else {
+                    return Err(ApiError::Unprocessable(body(
+                        "password_required",
+                        format!(
+                            "there is no account {username:?} yet; give an initial password to create it"
+                        ),
+                    )));
+                };
+                password::check_strength(initial, &[username])
+                    .map_err(crate::auth::AuthError::from)?;
+                let phc = state
+                    .auth
+                    .hasher()
+                    .hash(initial.to_string())
+                    .await
+                    .map_err(crate::auth::AuthError::from)?;
+                state
+                    .store
+                    .create_user(
+                        NewUser {
+                            username,
+                            password_hash: &phc,
+                            email: new.email.as_deref(),
+                            instance_admin: false,
+                            now,
+                            membership: Some((ws, new.role)),
+                        },
+                        &AuditEntry {
+                            action: "user.created",
+                            ..audit
+                        },
+                    )
+                    .await?
+            }
+        };
+        Ok(MemberChanged::Created(Json(
+            self.view(&state, ws, user_id).await?,
+        )))
+    }
+
+    /// Changes a member's role.
+    #[oai(
+        path = "/workspaces/:workspace_id/members/:user_id",
+        method = "put",
+        operation_id = "change_member_role"
+    )]
+    async fn change_role(
+        &self,
+        state: Data<&AppState>,
+        access: Data<&Access>,
+        req: &Request,
+        #[oai(name = "workspace_id")] _workspace: Path<i64>,
+        user_id: Path<i64>,
+        change: Json<ChangeRole>,
+    ) -> Result<MemberChanged, ApiError> {
+        let (ws, actor_role) = scope(&access)?;
+        let caller = access.caller()?;
+        let user = UserId(user_id.0);
+        let current = state
+            .store
+            .role_in(user, ws)
+            .await?
+            .ok_or_else(|| ApiError::not_found("no such member"))?;
+        check_owner_rule(actor_role, Some(current), Some(change.role))?;
+        let audit = AuditEntry::new(
+            crate::clock::now(),
+            Some(caller.user_id),
+            &caller.username,
+            "member.role_changed",
+        )
+        .in_workspace(ws)
+        .target(user.to_string())
+        .from_addr(client_of(req).addr)
+        .detail(format!("{current} -> {}", change.role));
+        state
+            .store
+            .set_role(user, ws, Some(change.role), &audit)
+            .await?;
+        Ok(MemberChanged::Updated(Json(
+            self.view(&state, ws, user).await?,
+        )))
+    }
+
+    /// Removes a member; their API tokens for this workspace are revoked.
+    #[oai(
+        path = "/workspaces/:workspace_id/members/:user_id",
+        method = "delete",
+        operation_id = "remove_member"
+    )]
+    async fn remove(
+        &self,
+        state: Data<&AppState>,
+        access: Data<&Access>,
+        req: &Request,
+        #[oai(name = "workspace_id")] _workspace: Path<i64>,
+        user_id: Path<i64>,
+    ) -> Result<MemberChanged, ApiError> {
+        let (ws, actor_role) = scope(&access)?;
+        let caller = access.caller()?;
+        let user = UserId(user_id.0);
+        let current = state
+            .store
+            .role_in(user, ws)
+            .await?
+            .ok_or_else(|| ApiError::not_found("no such member"))?;
+        check_owner_rule(actor_role, Some(current), None)?;
+        let audit = AuditEntry::new(
+            crate::clock::now(),
+            Some(caller.user_id),
+            &caller.username,
+            "member.removed",
+        )
+        .in_workspace(ws)
+        .target(user.to_string())
+        .from_addr(client_of(req).addr)
+        .detail(format!("was {current}"));
+        state.store.set_role(user, ws, None, &audit).await?;
+        Ok(MemberChanged::Removed)
+    }
+
+    /// Opens a workspace you are not a member of, read-only for an hour.
+    /// For instance administrators; the reason is recorded in the
+    /// workspace's audit log and sent to its owners.
+    #[oai(
+        path = "/workspaces/:workspace_id/access",
+        method = "post",
+        operation_id = "request_access"
+    )]
+    async fn request_access(
+        &self,
+        state: Data<&AppState>,
+        access: Data<&Access>,
+        req: &Request,
+        workspace_id: Path<i64>,
+        request: Json<AccessRequest>,
+    ) -> Result<Done, ApiError> {
+        let caller = access.caller()?;
+        let ws = WorkspaceId(workspace_id.0);
+        let reason = request.reason.trim();
+        if reason.len() < 5 {
+            return Err(ApiError::Unprocessable(body(
+                "reason_required",
+                "give a reason of at least 5 characters",
+            )));
+        }
+        if state.store.workspace(ws).await?.is_none() {
+            return Err(ApiError::not_found("no such workspace"));
+        }
+        let now = crate::clock::now();
+        let audit = AuditEntry::new(
+            now,
+            Some(caller.user_id),
+            &caller.username,
+            "admin.access_granted",
+        )
+        .in_workspace(ws)
+        .target(&caller.username)
+        .from_addr(client_of(req).addr)
+        .detail(reason);
+        state
+            .store
+            .grant_access(
+                caller.user_id,
+                ws,
+                reason,
+                now + ACCESS_GRANT_SECONDS,
+                &audit,
+            )
+            .await?;
+        for member in state.store.members(ws).await? {
+            if member.role == Role::Owner && member.user_id != caller.user_id {
+                let message = format!(
+                    "Instance administrator {} opened your workspace read-only for one hour. Reason given: {reason}",
+                    caller.username
+                );
+                state
+                    .alerts
+                    .raise(member.user_id, "administrator access", message, now)
+                    .await?;
+            }
+        }
+        Ok(Done::NoContent)
+    }
+}
+
+impl MembersApi {
+    async fn view(
+        &self,
+        state: &AppState,
+        ws: WorkspaceId,
+        user: UserId,
+    ) -> Result<MemberView, ApiError> {
+        let member = state
+            .store
+            .members(ws)
+            .await?
+            .into_iter()
+            .find(|m| m.user_id == user)
+            .ok_or_else(|| ApiError::not_found("no such member"))?;
+        Ok(MemberView {
+            user_id: member.user_id.0,
+            username: member.username,
+            email: member.email,
+            role: member.role,
+        })
+    }
+}
+
+/// The workspace and role the policy established for this request.
+pub fn scope(access: &Access) -> Result<(WorkspaceId, Role), ApiError> {
+    match (access.workspace, access.role) {
+        (Some(w), Some(r)) => Ok((w, r)),
+        _ => Err(ApiError::internal(
+            "a workspace route ran without its scope",
+        )),
+    }
+}

@@ -1,0 +1,163 @@
+//! API tokens for scripts: shown once, stored as a keyed hash, scoped to one
+//! workspace and a role no higher than their creator's, revocable.
+
+use poem::Request;
+use poem::web::Data;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::members::scope;
+use super::policy::Access;
+use super::{Done, Tag};
+use crate::auth::Role;
+use crate::http::AppState;
+use crate::http::auth::client_of;
+use crate::http::error::{ApiError, body};
+use crate::store::{AuditEntry, TokenId};
+
+#[derive(Debug, Object)]
+pub struct TokenView {
+    pub id: i64,
+    pub name: String,
+    pub owner: String,
+    pub role: Role,
+    /// The token's last four characters, to tell tokens apart.
+    pub last4: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Object)]
+pub struct NewTokenRequest {
+    pub name: String,
+    /// At most the creator's own role.
+    pub role: Role,
+}
+
+#[derive(Debug, Object)]
+pub struct CreatedToken {
+    pub id: i64,
+    /// Shown this once; store it now. Send it as `Authorization: Bearer …`.
+    pub token: String,
+    pub role: Role,
+}
+
+#[derive(ApiResponse)]
+pub enum TokenCreated {
+    #[oai(status = 201)]
+    Created(Json<CreatedToken>),
+}
+
+pub struct TokensApi;
+
+#[OpenApi(tag = "Tag::Tokens")]
+impl TokensApi {
+    /// Tokens of this workspace: your own, or all of them for admins.
+    #[oai(
+        path = "/workspaces/:workspace_id/tokens",
+        method = "get",
+        operation_id = "list_tokens"
+    )]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        access: Data<&Access>,
+        #[oai(name = "workspace_id")] _workspace: Path<i64>,
+    ) -> Result<Json<Vec<TokenView>>, ApiError> {
+        let (ws, role) = scope(&access)?;
+        let caller = access.caller()?;
+        let rows = state.store.tokens(ws).await?;
+        let views = rows
+            .into_iter()
+            .filter(|t| role.allows(Role::Admin) || t.user_id == caller.user_id)
+            .map(|t| TokenView {
+                id: t.id.0,
+                name: t.name,
+                owner: t.username,
+                role: t.role.parse().unwrap_or(Role::Viewer),
+                last4: t.last4,
+                created_at: crate::clock::rfc3339(t.created_at),
+                last_used_at: t.last_used_at.map(crate::clock::rfc3339),
+                revoked: t.revoked_at.is_some(),
+            })
+            .collect();
+        Ok(Json(views))
+    }
+
+    /// Creates a token; its secret is in this response only.
+    #[oai(
+        path = "/workspaces/:workspace_id/tokens",
+        method = "post",
+        operation_id = "create_token"
+    )]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        access: Data<&Access>,
+        #[oai(name = "workspace_id")] _workspace: Path<i64>,
+        request: Json<NewTokenRequest>,
+    ) -> Result<TokenCreated, ApiError> {
+        let (ws, role) = scope(&access)?;
+        let caller = access.caller()?;
+        let created = state
+            .auth
+            .create_token(
+                caller,
+                ws,
+                role,
+                &request.name,
+                request.role,
+                crate::clock::now(),
+            )
+            .await?;
+        Ok(TokenCreated::Created(Json(CreatedToken {
+            id: created.id.0,
+            token: created.token,
+            role: request.role,
+        })))
+    }
+
+    /// Revokes a token: your own, or any for admins.
+    #[oai(
+        path = "/workspaces/:workspace_id/tokens/:token_id",
+        method = "delete",
+        operation_id = "revoke_token"
+    )]
+    async fn revoke(
+        &self,
+        state: Data<&AppState>,
+        access: Data<&Access>,
+        req: &Request,
+        #[oai(name = "workspace_id")] _workspace: Path<i64>,
+        token_id: Path<i64>,
+    ) -> Result<Done, ApiError> {
+        let (ws, role) = scope(&access)?;
+        let caller = access.caller()?;
+        let token = state
+            .store
+            .token(TokenId(token_id.0))
+            .await?
+            .filter(|t| t.workspace_id == ws)
+            .ok_or_else(|| ApiError::not_found("no such token in this workspace"))?;
+        if token.user_id != caller.user_id && !role.allows(Role::Admin) {
+            return Err(ApiError::Forbidden(body(
+                "forbidden",
+                "only its owner or an admin can revoke a token",
+            )));
+        }
+        let audit = AuditEntry::new(
+            crate::clock::now(),
+            Some(caller.user_id),
+            &caller.username,
+            "api_token.revoked",
+        )
+        .in_workspace(ws)
+        .target(&token.name)
+        .from_addr(client_of(req).addr)
+        .detail(format!("ends in {}", token.last4));
+        state.store.revoke_token(token.id, &audit).await?;
+        Ok(Done::NoContent)
+    }
+}

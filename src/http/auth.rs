@@ -1,0 +1,217 @@
+//! Who is calling: resolves the session cookie or bearer token once per
+//! request, and refuses state changes that lack a CSRF token or come from
+//! another site.
+
+use poem::http::{Method, StatusCode, header};
+use poem::{Endpoint, Middleware, Request, Result};
+use subtle::ConstantTimeEq;
+
+use super::AppState;
+use super::error::HttpError;
+use crate::auth::session::{COOKIE, COOKIE_TLS};
+use crate::auth::{Caller, Client, Via};
+
+/// The caller of this request, if any; always present in the extensions.
+#[derive(Clone, Debug, Default)]
+pub struct MaybeCaller(pub Option<Caller>);
+
+pub const CSRF_HEADER: &str = "x-csrf-token";
+pub const CSRF_FIELD: &str = "csrf_token";
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure { COOKIE_TLS } else { COOKIE }
+}
+
+/// The `Set-Cookie` value for a new session.
+pub fn session_cookie(token: &str, secure: bool) -> String {
+    let mut cookie = format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Strict",
+        cookie_name(secure)
+    );
+    if secure {
+        cookie.push_str("; Secure");
+    }
+    cookie
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn cleared_cookie(secure: bool) -> String {
+    let mut cookie = format!(
+        "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
+        cookie_name(secure)
+    );
+    if secure {
+        cookie.push_str("; Secure");
+    }
+    cookie
+}
+
+pub fn client_of(req: &Request) -> Client {
+    let addr = req
+        .remote_addr()
+        .as_socket_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect();
+    Client { addr, user_agent }
+}
+
+fn cookie_value<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn bearer(req: &Request) -> Option<&str> {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
+pub struct Authenticate;
+
+impl<E: Endpoint> Middleware<E> for Authenticate {
+    type Output = AuthenticateEndpoint<E>;
+
+    fn transform(&self, ep: E) -> Self::Output {
+        AuthenticateEndpoint { inner: ep }
+    }
+}
+
+pub struct AuthenticateEndpoint<E> {
+    inner: E,
+}
+
+impl<E: Endpoint> Endpoint for AuthenticateEndpoint<E> {
+    type Output = E::Output;
+
+    async fn call(&self, mut req: Request) -> Result<Self::Output> {
+        let state = req.data::<AppState>().cloned().ok_or_else(|| {
+            HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "no state")
+        })?;
+        let now = crate::clock::now();
+        let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+        if unsafe_method {
+            refuse_cross_site(&req)?;
+        }
+        let caller = if let Some(token) = bearer(&req) {
+            let caller = state.auth.api_token(token, now).await.map_err(internal)?;
+            if caller.is_none() {
+                return Err(HttpError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_token",
+                    "the API token is unknown, revoked, or its creator left the workspace",
+                ));
+            }
+            caller
+        } else if let Some(token) = cookie_value(&req, cookie_name(state.secure_cookies)) {
+            state.auth.session(token, now).await.map_err(internal)?
+        } else {
+            None
+        };
+        if unsafe_method {
+            if let Some(Caller {
+                via: Via::Session { csrf_token, .. },
+                ..
+            }) = &caller
+            {
+                check_csrf(&mut req, csrf_token).await?;
+            }
+        }
+        req.extensions_mut().insert(MaybeCaller(caller));
+        self.inner.call(req).await
+    }
+}
+
+fn internal(err: impl std::fmt::Display) -> poem::Error {
+    tracing::error!(error = %err, "authentication failed internally");
+    HttpError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "internal error",
+    )
+}
+
+/// Browsers say where a request comes from; a state change started by
+/// another site is refused outright, signed in or not.
+fn refuse_cross_site(req: &Request) -> Result<()> {
+    let headers = req.headers();
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    let cross_site = matches!(site, Some("cross-site"));
+    let origin_mismatch = match (
+        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) {
+        (Some("null"), _) => true,
+        (Some(origin), Some(host)) => origin.split("://").nth(1) != Some(host),
+        _ => false,
+    };
+    if cross_site || origin_mismatch {
+        return Err(HttpError::new(
+            StatusCode::FORBIDDEN,
+            "cross_site_request",
+            "this request came from another site and was refused",
+        ));
+    }
+    Ok(())
+}
+
+/// The CSRF token must come in the header, or for a form as a field.
+async fn check_csrf(req: &mut Request, expected: &str) -> Result<()> {
+    let matches = |given: &str| bool::from(given.as_bytes().ct_eq(expected.as_bytes()));
+    if let Some(given) = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
+        if matches(given) {
+            return Ok(());
+        }
+        return Err(csrf_error());
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if is_form {
+        let body = req
+            .take_body()
+            .into_bytes_limit(MAX_FORM_BYTES)
+            .await
+            .map_err(|_| {
+                HttpError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the form is too large",
+                )
+            })?;
+        let found = form_urlencoded::parse(&body)
+            .find(|(k, _)| k == CSRF_FIELD)
+            .is_some_and(|(_, v)| matches(&v));
+        req.set_body(body);
+        if found {
+            return Ok(());
+        }
+    }
+    Err(csrf_error())
+}
+
+fn csrf_error() -> poem::Error {
+    HttpError::new(
+        StatusCode::FORBIDDEN,
+        "csrf_failed",
+        "the request lacks a valid CSRF token (send it in the X-CSRF-Token header); reload the page and try again",
+    )
+}
