@@ -57,6 +57,63 @@ enum Command {
     Config(ConfigCommand),
     /// Ask a running server whether it is ready (exit 0) or not (exit 1).
     Healthcheck,
+    /// Accounts and keys, offline on the data directory.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Print the one-time token that first-run setup asks for.
+    SetupToken,
+    /// Create an account and add it to a workspace.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        /// File holding the password (`-` for standard input). Never given
+        /// on the command line, where other users could read it.
+        #[arg(long, value_name = "FILE")]
+        password_file: PathBuf,
+        #[arg(long, value_parser = parse_role)]
+        role: crate::auth::Role,
+        /// Created if it does not exist.
+        #[arg(long, default_value = crate::auth::setup::DEFAULT_WORKSPACE)]
+        workspace: String,
+        #[arg(long)]
+        email: Option<String>,
+        /// May manage instance settings and open other workspaces with a reason.
+        #[arg(long)]
+        instance_admin: bool,
+    },
+    /// Set a new password; ends the user's sessions and clears a lockout.
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_name = "FILE")]
+        password_file: PathBuf,
+    },
+    /// List accounts with their workspaces and roles.
+    ListUsers {
+        #[arg(long, value_enum, default_value = "text")]
+        format: ListFormat,
+    },
+    /// End every session of a user.
+    RevokeSessions {
+        #[arg(long)]
+        username: String,
+    },
+    /// Re-encrypt every stored secret under a new key (server stopped).
+    RotateKey,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ListFormat {
+    Text,
+    Json,
+}
+
+fn parse_role(text: &str) -> Result<crate::auth::Role, String> {
+    text.parse()
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,6 +185,47 @@ async fn dispatch(command: Command, config: Config) -> Result<(), String> {
             Ok(())
         }
         Command::Healthcheck => crate::probe::ready(loopback_for(config.listen)).await,
+        Command::Admin(command) => admin(command, config).await,
+    }
+}
+
+async fn admin(command: AdminCommand, config: Config) -> Result<(), String> {
+    use crate::admin;
+    let mut out = std::io::stdout().lock();
+    match command {
+        AdminCommand::SetupToken => admin::setup_token(&config, &mut out).await,
+        AdminCommand::CreateUser {
+            username,
+            password_file,
+            role,
+            workspace,
+            email,
+            instance_admin,
+        } => {
+            let new = admin::CreateUser {
+                username: username.trim(),
+                password: admin::read_password_file(&password_file)?,
+                role,
+                workspace: &workspace,
+                email: email.as_deref(),
+                instance_admin,
+            };
+            admin::create_user(&config, new, &mut out).await
+        }
+        AdminCommand::ResetPassword {
+            username,
+            password_file,
+        } => {
+            let password = admin::read_password_file(&password_file)?;
+            admin::reset_password(&config, &username, password, &mut out).await
+        }
+        AdminCommand::ListUsers { format } => {
+            admin::list_users(&config, matches!(format, ListFormat::Json), &mut out).await
+        }
+        AdminCommand::RevokeSessions { username } => {
+            admin::revoke_sessions(&config, &username, &mut out).await
+        }
+        AdminCommand::RotateKey => admin::rotate_key(&config, &mut out).await,
     }
 }
 

@@ -5,6 +5,7 @@
 //! The binary is a thin shell over this library: [`cli`] parses the command
 //! line, [`Appliance`] opens the data directory and serves HTTP.
 
+pub mod admin;
 pub mod alerts;
 pub mod auth;
 pub mod cli;

@@ -1,13 +1,19 @@
 //! The web UI: server-rendered pages. Templates are maud macros, checked at
-//! compile time and escaping every interpolated value.
+//! compile time and escaping every interpolated value. Every page but
+//! setup and sign-in needs a session; every action checks the role it needs
+//! on the server, whatever the page showed.
 
+mod account;
+mod admin;
+mod context;
 mod layout;
+mod login;
 mod pages;
 
-use maud::Markup;
+use maud::{Markup, html};
 use poem::http::StatusCode;
 use poem::web::Html;
-use poem::{Route, get};
+use poem::{Route, get, post};
 
 pub fn routes() -> Route {
     Route::new()
@@ -16,19 +22,38 @@ pub fn routes() -> Route {
         .at("/wallets", get(pages::wallets))
         .at("/imports", get(pages::imports))
         .at("/reports", get(pages::reports))
-        .at("/settings", get(pages::settings))
+        .at("/settings", get(admin::settings_view))
+        .at("/settings/members", post(admin::add_member))
+        .at("/settings/members/:user_id", post(admin::change_member))
+        .at("/settings/smtp", post(admin::save_smtp))
+        .at("/audit", get(admin::audit_page))
+        .at("/account", get(account::page))
+        .at("/account/email", post(account::set_email))
+        .at("/account/password", post(account::change_password))
+        .at("/account/tokens", post(account::create_token))
+        .at("/account/tokens/:token_id/revoke", post(account::revoke_token))
+        .at("/account/alerts/read", post(account::mark_read))
+        .at("/setup", get(login::setup_page).post(login::setup_submit))
+        .at("/login", get(login::login_page).post(login::login_submit))
+        .at("/logout", post(login::logout))
+        .at("/.well-known/security.txt", get(pages::security_txt))
 }
 
 /// The page for an error outside the API.
 pub fn error_page(status: StatusCode, message: &str) -> Html<String> {
     let title = status.canonical_reason().unwrap_or("Error");
-    render(layout::page(
-        title,
-        None,
-        pages::error_body(status, title, message),
-    ))
+    render(layout::bare(title, pages::error_body(status, title, message)))
 }
 
 fn render(markup: Markup) -> Html<String> {
     Html(markup.into_string())
+}
+
+/// A notice above a form: what went wrong, or what just happened.
+fn notice(kind: &str, text: Option<&str>) -> Markup {
+    html! {
+        @if let Some(text) = text {
+            p class={ "notice " (kind) } role="status" { (text) }
+        }
+    }
 }

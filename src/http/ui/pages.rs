@@ -1,11 +1,12 @@
-//! The pages of the shell. Sections that later work fills show an honest
-//! empty state: what will be there, and that this build does not have it yet.
+//! The section pages. Sections that later work fills show an honest empty
+//! state: what will be there, and that this build does not have it yet.
 
 use maud::{Markup, html};
-use poem::handler;
 use poem::http::StatusCode;
-use poem::web::{Data, Html};
+use poem::web::Data;
+use poem::{IntoResponse, Request, Response, handler};
 
+use super::context::ui;
 use super::{layout, render};
 use crate::http::AppState;
 
@@ -18,111 +19,87 @@ fn empty_state(heading: &str, explanation: &str) -> Markup {
     }
 }
 
-fn section(path: &'static str, title: &str, lead: &str, empty: Markup) -> Html<String> {
+async fn section(
+    state: &AppState,
+    req: &Request,
+    path: &'static str,
+    title: &str,
+    lead: &str,
+    empty: Markup,
+) -> Response {
+    let ui = match ui(state, req).await {
+        Ok(ui) => ui,
+        Err(redirect) => return redirect,
+    };
     render(layout::page(
         title,
         Some(path),
+        &ui,
         html! {
             h1 { (title) }
             p.lead { (lead) }
             (empty)
         },
     ))
+    .into_response()
 }
 
 #[handler]
-pub fn dashboard() -> Html<String> {
-    section(
-        "/",
-        "Dashboard",
-        "Holdings, gains and income at a glance.",
-        empty_state(
-            "Your books are empty",
-            "Once transactions are imported or wallets are watched, your holdings, \
-             cost basis and this year's gains appear here. This build does not yet \
-             import data.",
-        ),
-    )
+pub async fn dashboard(state: Data<&AppState>, req: &Request) -> Response {
+    let empty = empty_state(
+        "Your books are empty",
+        "Once transactions are imported or wallets are watched, your holdings, \
+         cost basis and this year's gains appear here. This build does not yet \
+         import data.",
+    );
+    section(&state, req, "/", "Dashboard", "Holdings, gains and income at a glance.", empty).await
 }
 
 #[handler]
-pub fn transactions() -> Html<String> {
-    section(
-        "/transactions",
-        "Transactions",
-        "Every receive, send, trade and transfer, with its fiat value.",
-        empty_state(
-            "No transactions",
-            "Imported and synced transactions will be listed here.",
-        ),
-    )
+pub async fn transactions(state: Data<&AppState>, req: &Request) -> Response {
+    let empty = empty_state("No transactions", "Imported and synced transactions will be listed here.");
+    let lead = "Every receive, send, trade and transfer, with its fiat value.";
+    section(&state, req, "/transactions", "Transactions", lead, empty).await
 }
 
 #[handler]
-pub fn wallets() -> Html<String> {
-    section(
-        "/wallets",
-        "Wallets & Accounts",
-        "Watch-only wallets from your own node, and exchange accounts.",
-        empty_state(
-            "No wallets or accounts",
-            "Ledgersys watches wallets by their public keys only; it never asks for a \
-             private key or seed. Adding wallets is not available in this build yet.",
-        ),
-    )
+pub async fn wallets(state: Data<&AppState>, req: &Request) -> Response {
+    let empty = empty_state(
+        "No wallets or accounts",
+        "Ledgersys watches wallets by their public keys only; it never asks for a \
+         private key or seed. Adding wallets is not available in this build yet.",
+    );
+    let lead = "Watch-only wallets from your own node, and exchange accounts.";
+    section(&state, req, "/wallets", "Wallets & Accounts", lead, empty).await
 }
 
 #[handler]
-pub fn imports() -> Html<String> {
-    section(
-        "/imports",
-        "Imports",
-        "Exchange and wallet CSV files, previewed before anything is stored.",
-        empty_state(
-            "No imports",
-            "Importing files is not available in this build yet.",
-        ),
-    )
+pub async fn imports(state: Data<&AppState>, req: &Request) -> Response {
+    let empty = empty_state("No imports", "Importing files is not available in this build yet.");
+    let lead = "Exchange and wallet CSV files, previewed before anything is stored.";
+    section(&state, req, "/imports", "Imports", lead, empty).await
 }
 
 #[handler]
-pub fn reports() -> Html<String> {
-    section(
-        "/reports",
-        "Reports",
-        "Capital gains, income and holdings, ready to file.",
-        empty_state(
-            "No reports",
-            "Reports need transactions; none are recorded yet.",
-        ),
-    )
+pub async fn reports(state: Data<&AppState>, req: &Request) -> Response {
+    let empty = empty_state("No reports", "Reports need transactions; none are recorded yet.");
+    let lead = "Capital gains, income and holdings, ready to file.";
+    section(&state, req, "/reports", "Reports", lead, empty).await
 }
 
+/// RFC 9116: where to report a vulnerability.
 #[handler]
-pub async fn settings(state: Data<&AppState>) -> Html<String> {
-    let schema = match state.store.schema_version().await {
-        Ok(version) => version.to_string(),
-        Err(err) => {
-            tracing::warn!(error = %err, "cannot read the schema version");
-            "unavailable".to_string()
-        }
-    };
-    render(layout::page(
-        "Settings",
-        Some("/settings"),
-        html! {
-            h1 { "Settings" }
-            p.lead { "This instance and how it is run." }
-            section.card {
-                h2 { "About this instance" }
-                dl.facts {
-                    dt { "Version" } dd { (env!("CARGO_PKG_VERSION")) }
-                    dt { "Database schema" } dd { (schema) }
-                    dt { "API" } dd { a href="/api/docs/" { "Interactive documentation" } }
-                }
-            }
-        },
-    ))
+pub fn security_txt() -> Response {
+    let expires = crate::clock::rfc3339(crate::clock::now() + 180 * 86_400);
+    let body = format!(
+        "Contact: mailto:support@ledgersys.live\n\
+         Expires: {expires}\n\
+         Preferred-Languages: en\n\
+         Policy: https://github.com/ledgersys/ledgersys/blob/main/SECURITY.md\n"
+    );
+    Response::builder()
+        .content_type("text/plain; charset=utf-8")
+        .body(body)
 }
 
 pub fn error_body(status: StatusCode, title: &str, message: &str) -> Markup {

@@ -1,0 +1,319 @@
+//! Settings (members, mail) and the audit log, for those whose role allows.
+//! Each action checks the role on the server before it does anything.
+
+use maud::{Markup, html};
+use poem::http::StatusCode;
+use poem::web::{Data, Form, Path, Redirect};
+use poem::{IntoResponse, Request, Response, handler};
+use serde::Deserialize;
+
+use super::context::{Ui, ui};
+use super::{layout, notice, render};
+use crate::alerts::{SMTP_PASSWORD_SECRET, SmtpSecurity, SmtpSettings};
+use crate::auth::{Role, password, setup};
+use crate::http::AppState;
+use crate::http::auth::client_of;
+use crate::store::users::NewUser;
+use crate::store::{AuditEntry, StoreError, UserId};
+
+fn forbidden() -> Response {
+    super::error_page(StatusCode::FORBIDDEN, "Your role does not allow this.")
+        .with_status(StatusCode::FORBIDDEN)
+        .into_response()
+}
+
+async fn settings_page(state: &AppState, ui: &Ui, error: Option<&str>) -> Response {
+    match settings_content(state, ui, error).await {
+        Ok(content) => render(layout::page("Settings", Some("/settings"), ui, content)).into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "cannot render settings");
+            super::error_page(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+async fn settings_content(state: &AppState, ui: &Ui, error: Option<&str>) -> Result<Markup, StoreError> {
+    let schema = state.store.schema_version().await?;
+    let members = match (&ui.workspace, ui.can(Role::Admin)) {
+        (Some((ws, _, _)), true) => state.store.members(*ws).await?,
+        _ => Vec::new(),
+    };
+    let smtp = if ui.instance_admin { state.alerts.smtp_settings().await? } else { None };
+    let smtp_last4 = if ui.instance_admin {
+        state.store.secret(SMTP_PASSWORD_SECRET).await?.map(|s| s.last4)
+    } else {
+        None
+    };
+    let csrf = &ui.csrf_token;
+    let grantable: Vec<Role> = Role::ALL
+        .into_iter()
+        .filter(|r| *r != Role::Owner || ui.can(Role::Owner))
+        .collect();
+    Ok(html! {
+        h1 { "Settings" }
+        p.lead { "This instance and who can use it." }
+        (notice("error", error))
+        section.card {
+            h2 { "About this instance" }
+            dl.facts {
+                dt { "Version" } dd { (env!("CARGO_PKG_VERSION")) }
+                dt { "Database schema" } dd { (schema) }
+                dt { "API" } dd { a href="/api/docs/" { "Interactive documentation" } }
+            }
+        }
+        @if ui.can(Role::Admin) {
+            section.card {
+                h2 { "Members" }
+                table {
+                    thead { tr { th { "User" } th { "Email" } th { "Role" } th {} } }
+                    tbody {
+                        @for m in &members {
+                            tr {
+                                td { (m.username) }
+                                td { (m.email.clone().unwrap_or_default()) }
+                                td { (m.role) }
+                                td {
+                                    @if m.role != Role::Owner || ui.can(Role::Owner) {
+                                        form.inline method="post" action=(format!("/settings/members/{}", m.user_id)) {
+                                            input type="hidden" name="csrf_token" value=(csrf);
+                                            select name="role" aria-label="New role" {
+                                                @for r in &grantable {
+                                                    option value=(r.as_str()) selected[*r == m.role] { (r.as_str()) }
+                                                }
+                                                option value="remove" { "remove from workspace" }
+                                            }
+                                            button type="submit" { "Apply" }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                h3 { "Add a member" }
+                form method="post" action="/settings/members" {
+                    input type="hidden" name="csrf_token" value=(csrf);
+                    label { "Username" input name="username" required autocomplete="off"; }
+                    label { "Role" select name="role" { @for r in &grantable { option value=(r.as_str()) { (r.as_str()) } } } }
+                    label { "Initial password (only for a new account)" input type="password" name="password" autocomplete="new-password"; }
+                    button type="submit" { "Add member" }
+                }
+            }
+        }
+        @if ui.instance_admin {
+            section.card {
+                h2 { "Mail for security alerts" }
+                form method="post" action="/settings/smtp" {
+                    input type="hidden" name="csrf_token" value=(csrf);
+                    label { "Server" input name="host" required value=(smtp.as_ref().map(|s| s.host.clone()).unwrap_or_default()); }
+                    label { "Port" input name="port" type="number" min="1" max="65535" required value=(smtp.as_ref().map(|s| s.port).unwrap_or(587)); }
+                    label { "Security"
+                        select name="security" {
+                            option value="starttls" selected[smtp.as_ref().is_none_or(|s| s.security == SmtpSecurity::Starttls)] { "STARTTLS (port 587)" }
+                            option value="tls" selected[smtp.as_ref().is_some_and(|s| s.security == SmtpSecurity::Tls)] { "TLS (port 465)" }
+                            option value="none" selected[smtp.as_ref().is_some_and(|s| s.security == SmtpSecurity::None)] { "none (local relay only)" }
+                        }
+                    }
+                    label { "Username" input name="username" value=(smtp.as_ref().and_then(|s| s.username.clone()).unwrap_or_default()) autocomplete="off"; }
+                    label {
+                        "Password"
+                        @if let Some(last4) = &smtp_last4 { " (stored, ends in " code { (last4) } "; leave empty to keep)" }
+                        input type="password" name="password" autocomplete="new-password";
+                    }
+                    label { "From" input name="from" required value=(smtp.as_ref().map(|s| s.from.clone()).unwrap_or_default()) placeholder="Ledgersys <ledgersys@example.org>"; }
+                    button type="submit" { "Save mail settings" }
+                }
+            }
+        }
+    })
+}
+
+#[handler]
+pub async fn settings_view(state: Data<&AppState>, req: &Request) -> Response {
+    match ui(&state, req).await {
+        Ok(ui) => settings_page(&state, &ui, None).await,
+        Err(redirect) => redirect,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AddMemberForm {
+    username: String,
+    role: String,
+    password: Option<String>,
+}
+
+#[handler]
+pub async fn add_member(state: Data<&AppState>, req: &Request, Form(form): Form<AddMemberForm>) -> Response {
+    let ui = match ui(&state, req).await {
+        Ok(ui) => ui,
+        Err(redirect) => return redirect,
+    };
+    let (Some((ws, _, my_role)), true) = (ui.workspace.clone(), ui.can(Role::Admin)) else {
+        return forbidden();
+    };
+    let Ok(role) = form.role.parse::<Role>() else {
+        return settings_page(&state, &ui, Some("Choose a role.")).await;
+    };
+    if role == Role::Owner && my_role != Role::Owner {
+        return forbidden();
+    }
+    let username = form.username.trim();
+    let now = crate::clock::now();
+    let audit = AuditEntry::new(now, Some(ui.user_id), &ui.username, "member.added")
+        .in_workspace(ws)
+        .target(username)
+        .from_addr(client_of(req).addr)
+        .detail(format!("role {role}"));
+    let result: Result<(), String> = async {
+        match state.store.user_by_name(username).await.map_err(|e| e.to_string())? {
+            Some(user) => state.store.set_role(user.id, ws, Some(role), &audit).await.map_err(|e| e.to_string()),
+            None => {
+                setup::validate_username(username).map_err(|e| e.to_string())?;
+                let initial = form.password.as_deref().filter(|p| !p.is_empty()).ok_or("a new account needs an initial password")?;
+                password::check_strength(initial, &[username]).map_err(|e| e.to_string())?;
+                let phc = state.auth.hasher().hash(initial.to_string()).await.map_err(|e| e.to_string())?;
+                let new = NewUser {
+                    username,
+                    password_hash: &phc,
+                    email: None,
+                    instance_admin: false,
+                    now,
+                    membership: Some((ws, role)),
+                };
+                let audit = AuditEntry { action: "user.created", ..audit };
+                state.store.create_user(new, &audit).await.map(|_| ()).map_err(|e| e.to_string())
+            }
+        }
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::see_other("/settings").into_response(),
+        Err(message) => settings_page(&state, &ui, Some(&message)).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ChangeMemberForm {
+    role: String,
+}
+
+#[handler]
+pub async fn change_member(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(user_id): Path<i64>,
+    Form(form): Form<ChangeMemberForm>,
+) -> Response {
+    let ui = match ui(&state, req).await {
+        Ok(ui) => ui,
+        Err(redirect) => return redirect,
+    };
+    let (Some((ws, _, my_role)), true) = (ui.workspace.clone(), ui.can(Role::Admin)) else {
+        return forbidden();
+    };
+    let user = UserId(user_id);
+    let current = match state.store.role_in(user, ws).await {
+        Ok(Some(r)) => r,
+        _ => return settings_page(&state, &ui, Some("No such member.")).await,
+    };
+    let new_role = match form.role.as_str() {
+        "remove" => None,
+        other => match other.parse::<Role>() {
+            Ok(r) => Some(r),
+            Err(e) => return settings_page(&state, &ui, Some(&e)).await,
+        },
+    };
+    if (current == Role::Owner || new_role == Some(Role::Owner)) && my_role != Role::Owner {
+        return forbidden();
+    }
+    let action = if new_role.is_some() { "member.role_changed" } else { "member.removed" };
+    let audit = AuditEntry::new(crate::clock::now(), Some(ui.user_id), &ui.username, action)
+        .in_workspace(ws)
+        .target(user.to_string())
+        .from_addr(client_of(req).addr)
+        .detail(format!("{current} -> {}", new_role.map(|r| r.as_str()).unwrap_or("removed")));
+    match state.store.set_role(user, ws, new_role, &audit).await {
+        Ok(()) => Redirect::see_other("/settings").into_response(),
+        Err(err) => settings_page(&state, &ui, Some(&err.to_string())).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SmtpForm {
+    host: String,
+    port: u16,
+    security: String,
+    username: Option<String>,
+    password: Option<String>,
+    from: String,
+}
+
+#[handler]
+pub async fn save_smtp(state: Data<&AppState>, req: &Request, Form(form): Form<SmtpForm>) -> Response {
+    let ui = match ui(&state, req).await {
+        Ok(ui) => ui,
+        Err(redirect) => return redirect,
+    };
+    if !ui.instance_admin {
+        return forbidden();
+    }
+    let security = match form.security.as_str() {
+        "tls" => SmtpSecurity::Tls,
+        "none" => SmtpSecurity::None,
+        _ => SmtpSecurity::Starttls,
+    };
+    let settings = SmtpSettings {
+        host: form.host.trim().to_string(),
+        port: form.port,
+        security,
+        username: form.username.filter(|u| !u.trim().is_empty()),
+        from: form.from.trim().to_string(),
+    };
+    let password = form.password.filter(|p| !p.is_empty());
+    let audit = AuditEntry::new(crate::clock::now(), Some(ui.user_id), &ui.username, "settings.smtp_changed")
+        .target(format!("{}:{}", settings.host, settings.port))
+        .from_addr(client_of(req).addr)
+        .detail(if password.is_some() { "password replaced" } else { "password kept" });
+    match state.alerts.configure(&settings, password.as_deref(), &audit).await {
+        Ok(()) => Redirect::see_other("/settings").into_response(),
+        Err(err) => settings_page(&state, &ui, Some(&err.to_string())).await,
+    }
+}
+
+#[handler]
+pub async fn audit_page(state: Data<&AppState>, req: &Request) -> Response {
+    let ui = match ui(&state, req).await {
+        Ok(ui) => ui,
+        Err(redirect) => return redirect,
+    };
+    let (Some((ws, name, _)), true) = (ui.workspace.clone(), ui.can(Role::Admin)) else {
+        return forbidden();
+    };
+    let rows = match state.store.audit_log(Some(ws), 500).await {
+        Ok(rows) => rows,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot read the audit log");
+            return super::error_page(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+        }
+    };
+    let content = html! {
+        h1 { "Audit log" }
+        p.lead { "Everything that happened in " (name) ", newest first. Entries cannot be edited or deleted. "
+            a href=(format!("/api/v1/workspaces/{ws}/audit.csv")) download { "Download as CSV" } }
+        div.table-wrap {
+            table {
+                thead { tr { th { "When (UTC)" } th { "Who" } th { "What" } th { "Target" } th { "From" } th { "Detail" } } }
+                tbody {
+                    @for r in &rows {
+                        tr {
+                            td { (crate::clock::rfc3339(r.at)) } td { (r.actor) } td { code { (r.action) } }
+                            td { (r.target) } td { (r.client_addr) } td { (r.detail) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    render(layout::page("Audit log", Some("/audit"), &ui, content)).into_response()
+}
