@@ -18,7 +18,9 @@ fn actor() -> String {
 
 async fn open_store(config: &Config) -> Result<Store, String> {
     datadir::ensure(&config.data_dir).map_err(|e| e.to_string())?;
-    Store::open(&config.data_dir).await.map_err(|e| e.to_string())
+    Store::open(&config.data_dir)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Reads a password from a file, or from standard input for `-`; one
@@ -55,17 +57,32 @@ pub struct CreateUser<'a> {
     pub instance_admin: bool,
 }
 
-pub async fn create_user(config: &Config, new: CreateUser<'_>, out: &mut impl Write) -> Result<(), String> {
+pub async fn create_user(
+    config: &Config,
+    new: CreateUser<'_>,
+    out: &mut impl Write,
+) -> Result<(), String> {
     let store = open_store(config).await?;
     setup::validate_username(new.username).map_err(|e| e.to_string())?;
     password::check_strength(&new.password, &[new.username]).map_err(|e| e.to_string())?;
-    let phc = Hasher::default().hash(new.password).await.map_err(|e| e.to_string())?;
+    let phc = Hasher::default()
+        .hash(new.password)
+        .await
+        .map_err(|e| e.to_string())?;
     let now = crate::clock::now();
-    let workspace = match store.workspace_by_name(new.workspace).await.map_err(|e| e.to_string())? {
+    let workspace = match store
+        .workspace_by_name(new.workspace)
+        .await
+        .map_err(|e| e.to_string())?
+    {
         Some(w) => w.id,
         None => {
-            let audit = AuditEntry::new(now, None, actor(), "workspace.created").target(new.workspace);
-            store.create_workspace(new.workspace, &audit).await.map_err(|e| e.to_string())?
+            let audit =
+                AuditEntry::new(now, None, actor(), "workspace.created").target(new.workspace);
+            store
+                .create_workspace(new.workspace, &audit)
+                .await
+                .map_err(|e| e.to_string())?
         }
     };
     let audit = AuditEntry::new(now, None, actor(), "user.created")
@@ -87,39 +104,72 @@ pub async fn create_user(config: &Config, new: CreateUser<'_>, out: &mut impl Wr
         .await
         .map_err(|e| e.to_string())?;
     // The first account ends first-run setup, however it was made.
-    store.delete_setting("setup_token").await.map_err(|e| e.to_string())?;
-    writeln!(out, "created user {} (id {id}) as {} of workspace {}", new.username, new.role, new.workspace)
-        .map_err(|e| e.to_string())
+    store
+        .delete_setting("setup_token")
+        .await
+        .map_err(|e| e.to_string())?;
+    writeln!(
+        out,
+        "created user {} (id {id}) as {} of workspace {}",
+        new.username, new.role, new.workspace
+    )
+    .map_err(|e| e.to_string())
 }
 
-pub async fn reset_password(config: &Config, username: &str, new_password: String, out: &mut impl Write) -> Result<(), String> {
+pub async fn reset_password(
+    config: &Config,
+    username: &str,
+    new_password: String,
+    out: &mut impl Write,
+) -> Result<(), String> {
     let store = open_store(config).await?;
     let user = store
         .user_by_name(username)
         .await
         .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("there is no user {username:?} (see `ledgersys admin list-users`)"))?;
+        .ok_or_else(|| {
+            format!("there is no user {username:?} (see `ledgersys admin list-users`)")
+        })?;
     password::check_strength(&new_password, &[&user.username]).map_err(|e| e.to_string())?;
-    let phc = Hasher::default().hash(new_password).await.map_err(|e| e.to_string())?;
-    let audit = AuditEntry::new(crate::clock::now(), None, actor(), "password.reset").target(&user.username);
+    let phc = Hasher::default()
+        .hash(new_password)
+        .await
+        .map_err(|e| e.to_string())?;
+    let audit = AuditEntry::new(crate::clock::now(), None, actor(), "password.reset")
+        .target(&user.username);
     let ended = store
         .set_password(user.id, &phc, crate::clock::now(), &audit)
         .await
         .map_err(|e| e.to_string())?;
-    writeln!(out, "password of {} reset; {ended} session(s) ended; lockout cleared", user.username)
-        .map_err(|e| e.to_string())
+    writeln!(
+        out,
+        "password of {} reset; {ended} session(s) ended; lockout cleared",
+        user.username
+    )
+    .map_err(|e| e.to_string())
 }
 
-pub async fn revoke_sessions(config: &Config, username: &str, out: &mut impl Write) -> Result<(), String> {
+pub async fn revoke_sessions(
+    config: &Config,
+    username: &str,
+    out: &mut impl Write,
+) -> Result<(), String> {
     let store = open_store(config).await?;
     let user = store
         .user_by_name(username)
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("there is no user {username:?}"))?;
-    let ended = store.delete_sessions_of(user.id).await.map_err(|e| e.to_string())?;
+    let ended = store
+        .delete_sessions_of(user.id)
+        .await
+        .map_err(|e| e.to_string())?;
     store
-        .audit(&AuditEntry::new(crate::clock::now(), None, actor(), "sessions.revoked").target(&user.username).detail(format!("{ended} session(s)")))
+        .audit(
+            &AuditEntry::new(crate::clock::now(), None, actor(), "sessions.revoked")
+                .target(&user.username)
+                .detail(format!("{ended} session(s)")),
+        )
         .await
         .map_err(|e| e.to_string())?;
     writeln!(out, "{ended} session(s) of {} ended", user.username).map_err(|e| e.to_string())
@@ -129,7 +179,10 @@ pub async fn list_users(config: &Config, json: bool, out: &mut impl Write) -> Re
     let store = open_store(config).await?;
     let mut rows = Vec::new();
     for user in store.users().await.map_err(|e| e.to_string())? {
-        let workspaces = store.workspaces_of(user.id).await.map_err(|e| e.to_string())?;
+        let workspaces = store
+            .workspaces_of(user.id)
+            .await
+            .map_err(|e| e.to_string())?;
         rows.push(serde_json::json!({
             "username": user.username,
             "email": user.email,
@@ -138,7 +191,8 @@ pub async fn list_users(config: &Config, json: bool, out: &mut impl Write) -> Re
             "workspaces": workspaces.iter().map(|(w, r)| serde_json::json!({"workspace": w.name, "role": r})).collect::<Vec<_>>(),
         }));
     }
-    let write = |out: &mut dyn Write, text: String| writeln!(out, "{text}").map_err(|e| e.to_string());
+    let write =
+        |out: &mut dyn Write, text: String| writeln!(out, "{text}").map_err(|e| e.to_string());
     if json {
         return write(out, serde_json::Value::Array(rows).to_string());
     }
@@ -147,12 +201,29 @@ pub async fn list_users(config: &Config, json: bool, out: &mut impl Write) -> Re
             .as_array()
             .map(|ws| {
                 ws.iter()
-                    .map(|w| format!("{}:{}", w["workspace"].as_str().unwrap_or(""), w["role"].as_str().unwrap_or("")))
+                    .map(|w| {
+                        format!(
+                            "{}:{}",
+                            w["workspace"].as_str().unwrap_or(""),
+                            w["role"].as_str().unwrap_or("")
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default();
-        let admin = if row["instance_admin"] == true { " (instance admin)" } else { "" };
-        write(out, format!("{}{admin}\t{}", row["username"].as_str().unwrap_or(""), roles.join(" ")))?;
+        let admin = if row["instance_admin"] == true {
+            " (instance admin)"
+        } else {
+            ""
+        };
+        write(
+            out,
+            format!(
+                "{}{admin}\t{}",
+                row["username"].as_str().unwrap_or(""),
+                roles.join(" ")
+            ),
+        )?;
     }
     Ok(())
 }
@@ -167,6 +238,9 @@ pub async fn rotate_key(config: &Config, out: &mut impl Write) -> Result<(), Str
         .await
         .map_err(|e| e.to_string())?;
     store.close().await;
-    writeln!(out, "secrets re-encrypted from key {old} to key {new}; back up the new key file ({source})")
-        .map_err(|e| e.to_string())
+    writeln!(
+        out,
+        "secrets re-encrypted from key {old} to key {new}; back up the new key file ({source})"
+    )
+    .map_err(|e| e.to_string())
 }

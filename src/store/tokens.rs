@@ -29,9 +29,6 @@ pub struct NewToken<'a> {
     pub now: i64,
 }
 
-const COLUMNS: &str = "t.id, t.name, t.user_id, u.username, t.workspace_id, t.role, t.last4, \
-                       t.created_at, t.last_used_at, t.revoked_at";
-
 impl Store {
     pub async fn create_token(
         &self,
@@ -63,10 +60,11 @@ impl Store {
         token_hash: &[u8],
         now: i64,
     ) -> Result<Option<TokenRow>, StoreError> {
-        let row: Option<TokenRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
-             WHERE t.token_hash = ? AND t.revoked_at IS NULL"
-        ))
+        let row: Option<TokenRow> = sqlx::query_as(
+            "SELECT t.id, t.name, t.user_id, u.username, t.workspace_id, t.role, t.last4, \
+             t.created_at, t.last_used_at, t.revoked_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.token_hash = ? AND t.revoked_at IS NULL",
+        )
         .bind(token_hash)
         .fetch_optional(&self.pool)
         .await?;
@@ -81,19 +79,22 @@ impl Store {
     }
 
     pub async fn tokens(&self, workspace: WorkspaceId) -> Result<Vec<TokenRow>, StoreError> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
-             WHERE t.workspace_id = ? ORDER BY t.id DESC"
-        ))
+        Ok(sqlx::query_as(
+            "SELECT t.id, t.name, t.user_id, u.username, t.workspace_id, t.role, t.last4, \
+             t.created_at, t.last_used_at, t.revoked_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.workspace_id = ? ORDER BY t.id DESC",
+        )
         .bind(workspace)
         .fetch_all(&self.pool)
         .await?)
     }
 
     pub async fn token(&self, id: TokenId) -> Result<Option<TokenRow>, StoreError> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = ?"
-        ))
+        Ok(sqlx::query_as(
+            "SELECT t.id, t.name, t.user_id, u.username, t.workspace_id, t.role, t.last4, \
+             t.created_at, t.last_used_at, t.revoked_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.id = ?",
+        )
         .bind(id)
         .fetch_optional(&self.pool)
         .await?)

@@ -68,7 +68,8 @@ async fn the_api_answers_with_the_instance_status() {
         .await
         .expect("json");
     assert_eq!(status["version"], env!("CARGO_PKG_VERSION"));
-    assert_eq!(status["schema_version"], 1);
+    let newest = ledgersys::store::MIGRATOR.iter().map(|m| m.version).max();
+    assert_eq!(status["schema_version"].as_i64(), newest);
 }
 
 #[tokio::test]
@@ -177,7 +178,7 @@ async fn every_response_carries_the_security_headers() {
 #[tokio::test]
 async fn the_ui_has_every_section_and_no_inline_code() {
     let server = Server::start();
-    let http = client();
+    let owner = server.owner().await;
     for (path, title) in [
         ("/", "Dashboard"),
         ("/transactions", "Transactions"),
@@ -185,8 +186,10 @@ async fn the_ui_has_every_section_and_no_inline_code() {
         ("/imports", "Imports"),
         ("/reports", "Reports"),
         ("/settings", "Settings"),
+        ("/account", "Account"),
+        ("/audit", "Audit log"),
     ] {
-        let resp = http.get(server.at(path)).send().await.expect(path);
+        let resp = owner.get(path).await;
         assert_eq!(resp.status(), StatusCode::OK, "{path}");
         let html = resp.text().await.expect("html");
         assert!(html.contains(&format!("<h1>{title}</h1>")), "{path}");
@@ -204,6 +207,23 @@ async fn the_ui_has_every_section_and_no_inline_code() {
             "{path}"
         );
     }
+}
+
+#[tokio::test]
+async fn pages_send_visitors_to_setup_then_to_sign_in() {
+    let server = Server::start();
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let first = http.get(server.at("/reports")).send().await.expect("page");
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    assert_eq!(first.headers()["location"], "/setup");
+    server.owner().await;
+    let later = http.get(server.at("/reports")).send().await.expect("page");
+    assert_eq!(later.status(), StatusCode::SEE_OTHER);
+    assert_eq!(later.headers()["location"], "/login?next=%2Freports");
 }
 
 #[tokio::test]

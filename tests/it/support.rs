@@ -40,19 +40,30 @@ pub struct Server {
 impl Server {
     /// Starts a server on a fresh data directory.
     pub fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    /// Starts a server on a fresh data directory with extra environment.
+    pub fn start_with(env: &[(&str, &str)]) -> Server {
         let temp = tempfile::tempdir().expect("temp dir");
         let data_dir = temp.path().join("data");
-        let mut server = Server::start_in(&data_dir).expect("server starts");
+        let mut server = Server::launch(&data_dir, env).expect("server starts");
         server._temp = Some(temp);
         server
     }
 
     /// Starts a server on `data_dir`; on failure returns its standard error.
     pub fn start_in(data_dir: &Path) -> Result<Server, String> {
+        Server::launch(data_dir, &[])
+    }
+
+    fn launch(data_dir: &Path, env: &[(&str, &str)]) -> Result<Server, String> {
+        let log = data_dir.with_extension("log");
         let mut child = command()
             .args(["--data-dir"])
             .arg(data_dir)
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -74,10 +85,12 @@ impl Server {
             let _ = child.wait();
             return Err(err);
         }
-        // Drain the log so a chatty server never blocks on a full pipe.
+        // Keep the log in a file beside the data directory, so tests can
+        // read it and a chatty server never blocks on a full pipe.
         if let Some(mut stderr) = child.stderr.take() {
+            let mut file = std::fs::File::create(&log).expect("log file");
             std::thread::spawn(move || {
-                let _ = std::io::copy(&mut stderr, &mut std::io::sink());
+                let _ = std::io::copy(&mut stderr, &mut file);
             });
         }
         Ok(Server {
@@ -86,6 +99,95 @@ impl Server {
             data_dir: data_dir.to_path_buf(),
             _temp: None,
         })
+    }
+
+    /// Everything the server has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.data_dir.with_extension("log")).unwrap_or_default()
+    }
+
+    /// Runs `ledgersys --data-dir DIR ARGS...` against this server's data.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        command()
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .args(args)
+            .output()
+            .expect("run ledgersys")
+    }
+
+    /// The one-time setup token, as the CLI prints it.
+    pub fn setup_token(&self) -> String {
+        let out = self.cli(&["admin", "setup-token"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout).trim().to_string()
+    }
+
+    /// Completes first-run setup as `owner` and signs in.
+    pub async fn owner(&self) -> Session {
+        let resp = client()
+            .post(self.at("/api/v1/setup"))
+            .json(&serde_json::json!({
+                "setup_token": self.setup_token(),
+                "username": "owner",
+                "password": PASSWORD,
+                "email": "owner@example.org",
+            }))
+            .send()
+            .await
+            .expect("setup");
+        assert_eq!(
+            resp.status(),
+            201,
+            "{}",
+            resp.text().await.unwrap_or_default()
+        );
+        self.login("owner", PASSWORD).await
+    }
+
+    /// Signs in; panics unless it works.
+    pub async fn login(&self, username: &str, password: &str) -> Session {
+        self.login_from(username, password, "127.0.0.1").await
+    }
+
+    /// Signs in from a given loopback address.
+    pub async fn login_from(&self, username: &str, password: &str, ip: &str) -> Session {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .cookie_store(true)
+            .local_address(ip.parse::<std::net::IpAddr>().expect("ip"))
+            .timeout(Duration::from_secs(20))
+            .build()
+            .expect("client");
+        let resp = http
+            .post(self.at("/api/v1/session"))
+            .json(&serde_json::json!({"username": username, "password": password}))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(resp.status(), 200, "login as {username}");
+        let body: serde_json::Value = resp.json().await.expect("json");
+        Session {
+            http,
+            csrf: body["csrf_token"].as_str().expect("csrf").to_string(),
+            base: self.url.clone(),
+        }
+    }
+
+    /// Adds a member to workspace 1 as the given session, creating the account.
+    pub async fn add_member(&self, admin: &Session, username: &str, role: &str) {
+        let resp = admin
+            .post(
+                "/api/v1/workspaces/1/members",
+                serde_json::json!({"username": username, "role": role, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(
+            resp.status(),
+            201,
+            "add {username}: {}",
+            resp.text().await.unwrap_or_default()
+        );
     }
 
     pub fn at(&self, path: &str) -> String {
@@ -127,4 +229,51 @@ pub fn client() -> reqwest::Client {
         .timeout(Duration::from_secs(20))
         .build()
         .expect("client")
+}
+
+pub const PASSWORD: &str = "correct horse battery staple 42";
+
+/// A signed-in browser-like client: cookie jar plus CSRF token.
+pub struct Session {
+    pub http: reqwest::Client,
+    pub csrf: String,
+    pub base: String,
+}
+
+impl Session {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path.trim_start_matches('/'))
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.expect("get")
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.send(reqwest::Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut req = self
+            .http
+            .request(method, self.url(path))
+            .header("x-csrf-token", &self.csrf);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send().await.expect("request")
+    }
 }

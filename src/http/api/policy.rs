@@ -168,11 +168,17 @@ impl<E: Endpoint> Endpoint for EnforceEndpoint<E> {
         let path = req.uri().path().to_string();
         let relative = path.strip_prefix("/api/v1").unwrap_or(&path).to_string();
         let Some((rule, params)) = rule_for(req.method(), &relative) else {
-            return Err(deny(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!("nothing is at {path}"),
-            ));
+            let known_path = RULES
+                .iter()
+                .any(|(_, template, _)| matches(template, &relative).is_some());
+            if known_path {
+                return Err(deny(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "method_not_allowed",
+                    format!("{} is not allowed here", req.method()),
+                ));
+            }
+            return Err(deny(StatusCode::NOT_FOUND, "not_found", "nothing is here"));
         };
         let caller = req
             .extensions()

@@ -39,12 +39,19 @@ fn caller_of(ui: &Ui) -> Caller {
     }
 }
 
-async fn render_page(state: &AppState, ui: &Ui, message: Option<&str>, error: Option<&str>, new_token: Option<&str>) -> Response {
+async fn render_page(
+    state: &AppState,
+    ui: &Ui,
+    message: Option<&str>,
+    error: Option<&str>,
+    new_token: Option<&str>,
+) -> Response {
     let content = match content(state, ui, message, error, new_token).await {
         Ok(content) => content,
         Err(err) => {
             tracing::error!(error = %err, "cannot render the account page");
-            return super::error_page(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+            return super::error_page(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+                .into_response();
         }
     };
     render(layout::page("Account", Some("/account"), ui, content)).into_response()
@@ -57,7 +64,12 @@ async fn content(
     error: Option<&str>,
     new_token: Option<&str>,
 ) -> Result<Markup, crate::store::StoreError> {
-    let email = state.store.user(ui.user_id).await?.and_then(|u| u.email).unwrap_or_default();
+    let email = state
+        .store
+        .user(ui.user_id)
+        .await?
+        .and_then(|u| u.email)
+        .unwrap_or_default();
     let alerts = state.store.alerts(ui.user_id, 50).await?;
     let tokens = match &ui.workspace {
         Some((ws, _, _)) => state
@@ -175,24 +187,47 @@ pub struct EmailForm {
 }
 
 #[handler]
-pub async fn set_email(state: Data<&AppState>, req: &Request, Form(form): Form<EmailForm>) -> Response {
+pub async fn set_email(
+    state: Data<&AppState>,
+    req: &Request,
+    Form(form): Form<EmailForm>,
+) -> Response {
     let ui = match ui(&state, req).await {
         Ok(ui) => ui,
         Err(redirect) => return redirect,
     };
     let email = form.email.trim();
     if !email.is_empty() && email.parse::<lettre::Address>().is_err() {
-        return render_page(&state, &ui, None, Some("That is not an email address."), None).await;
+        return render_page(
+            &state,
+            &ui,
+            None,
+            Some("That is not an email address."),
+            None,
+        )
+        .await;
     }
-    let audit = AuditEntry::new(crate::clock::now(), Some(ui.user_id), &ui.username, "user.email_changed")
-        .target(&ui.username)
-        .from_addr(client_of(req).addr);
+    let audit = AuditEntry::new(
+        crate::clock::now(),
+        Some(ui.user_id),
+        &ui.username,
+        "user.email_changed",
+    )
+    .target(&ui.username)
+    .from_addr(client_of(req).addr);
     let email = (!email.is_empty()).then_some(email);
     match state.store.set_email(ui.user_id, email, &audit).await {
         Ok(()) => Redirect::see_other("/account?done=email").into_response(),
         Err(err) => {
             tracing::error!(error = %err, "cannot save the email address");
-            render_page(&state, &ui, None, Some("The address could not be saved."), None).await
+            render_page(
+                &state,
+                &ui,
+                None,
+                Some("The address could not be saved."),
+                None,
+            )
+            .await
         }
     }
 }
@@ -204,14 +239,24 @@ pub struct PasswordForm {
 }
 
 #[handler]
-pub async fn change_password(state: Data<&AppState>, req: &Request, Form(form): Form<PasswordForm>) -> Response {
+pub async fn change_password(
+    state: Data<&AppState>,
+    req: &Request,
+    Form(form): Form<PasswordForm>,
+) -> Response {
     let ui = match ui(&state, req).await {
         Ok(ui) => ui,
         Err(redirect) => return redirect,
     };
     let result = state
         .auth
-        .change_password(&caller_of(&ui), &form.current_password, &form.new_password, &client_of(req), crate::clock::now())
+        .change_password(
+            &caller_of(&ui),
+            &form.current_password,
+            &form.new_password,
+            &client_of(req),
+            crate::clock::now(),
+        )
         .await;
     match result {
         Ok(()) => Response::builder()
@@ -224,7 +269,14 @@ pub async fn change_password(state: Data<&AppState>, req: &Request, Form(form): 
         }
         Err(err) => {
             tracing::error!(error = %err, "password change failed");
-            render_page(&state, &ui, None, Some("The password could not be changed."), None).await
+            render_page(
+                &state,
+                &ui,
+                None,
+                Some("The password could not be changed."),
+                None,
+            )
+            .await
         }
     }
 }
@@ -236,17 +288,36 @@ pub struct TokenForm {
 }
 
 #[handler]
-pub async fn create_token(state: Data<&AppState>, req: &Request, Form(form): Form<TokenForm>) -> Response {
+pub async fn create_token(
+    state: Data<&AppState>,
+    req: &Request,
+    Form(form): Form<TokenForm>,
+) -> Response {
     let ui = match ui(&state, req).await {
         Ok(ui) => ui,
         Err(redirect) => return redirect,
     };
-    let (Some((ws, _, my_role)), Ok(role)) = (ui.workspace.clone(), form.role.parse::<Role>()) else {
-        return render_page(&state, &ui, None, Some("Choose a role for the token."), None).await;
+    let (Some((ws, _, my_role)), Ok(role)) = (ui.workspace.clone(), form.role.parse::<Role>())
+    else {
+        return render_page(
+            &state,
+            &ui,
+            None,
+            Some("Choose a role for the token."),
+            None,
+        )
+        .await;
     };
     match state
         .auth
-        .create_token(&caller_of(&ui), ws, my_role, &form.name, role, crate::clock::now())
+        .create_token(
+            &caller_of(&ui),
+            ws,
+            my_role,
+            &form.name,
+            role,
+            crate::clock::now(),
+        )
         .await
     {
         Ok(created) => render_page(&state, &ui, None, None, Some(&created.token)).await,
@@ -255,13 +326,24 @@ pub async fn create_token(state: Data<&AppState>, req: &Request, Form(form): For
         }
         Err(err) => {
             tracing::error!(error = %err, "token creation failed");
-            render_page(&state, &ui, None, Some("The token could not be created."), None).await
+            render_page(
+                &state,
+                &ui,
+                None,
+                Some("The token could not be created."),
+                None,
+            )
+            .await
         }
     }
 }
 
 #[handler]
-pub async fn revoke_token(state: Data<&AppState>, req: &Request, Path(token_id): Path<i64>) -> Response {
+pub async fn revoke_token(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(token_id): Path<i64>,
+) -> Response {
     let ui = match ui(&state, req).await {
         Ok(ui) => ui,
         Err(redirect) => return redirect,
@@ -270,16 +352,28 @@ pub async fn revoke_token(state: Data<&AppState>, req: &Request, Path(token_id):
         Ok(Some(t)) if t.user_id == ui.user_id => t,
         _ => return render_page(&state, &ui, None, Some("No such token of yours."), None).await,
     };
-    let audit = AuditEntry::new(crate::clock::now(), Some(ui.user_id), &ui.username, "api_token.revoked")
-        .in_workspace(token.workspace_id)
-        .target(&token.name)
-        .from_addr(client_of(req).addr)
-        .detail(format!("ends in {}", token.last4));
+    let audit = AuditEntry::new(
+        crate::clock::now(),
+        Some(ui.user_id),
+        &ui.username,
+        "api_token.revoked",
+    )
+    .in_workspace(token.workspace_id)
+    .target(&token.name)
+    .from_addr(client_of(req).addr)
+    .detail(format!("ends in {}", token.last4));
     match state.store.revoke_token(token.id, &audit).await {
         Ok(()) => Redirect::see_other("/account?done=revoked").into_response(),
         Err(err) => {
             tracing::error!(error = %err, "token revocation failed");
-            render_page(&state, &ui, None, Some("The token could not be revoked."), None).await
+            render_page(
+                &state,
+                &ui,
+                None,
+                Some("The token could not be revoked."),
+                None,
+            )
+            .await
         }
     }
 }
@@ -290,11 +384,22 @@ pub async fn mark_read(state: Data<&AppState>, req: &Request) -> Response {
         Ok(ui) => ui,
         Err(redirect) => return redirect,
     };
-    match state.store.mark_alerts_read(ui.user_id, crate::clock::now()).await {
+    match state
+        .store
+        .mark_alerts_read(ui.user_id, crate::clock::now())
+        .await
+    {
         Ok(()) => Redirect::see_other("/account?done=read#alerts").into_response(),
         Err(err) => {
             tracing::error!(error = %err, "cannot mark alerts read");
-            render_page(&state, &ui, None, Some("Alerts could not be updated."), None).await
+            render_page(
+                &state,
+                &ui,
+                None,
+                Some("Alerts could not be updated."),
+                None,
+            )
+            .await
         }
     }
 }

@@ -24,7 +24,9 @@ fn forbidden() -> Response {
 
 async fn settings_page(state: &AppState, ui: &Ui, error: Option<&str>) -> Response {
     match settings_content(state, ui, error).await {
-        Ok(content) => render(layout::page("Settings", Some("/settings"), ui, content)).into_response(),
+        Ok(content) => {
+            render(layout::page("Settings", Some("/settings"), ui, content)).into_response()
+        }
         Err(err) => {
             tracing::error!(error = %err, "cannot render settings");
             super::error_page(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
@@ -32,15 +34,27 @@ async fn settings_page(state: &AppState, ui: &Ui, error: Option<&str>) -> Respon
     }
 }
 
-async fn settings_content(state: &AppState, ui: &Ui, error: Option<&str>) -> Result<Markup, StoreError> {
+async fn settings_content(
+    state: &AppState,
+    ui: &Ui,
+    error: Option<&str>,
+) -> Result<Markup, StoreError> {
     let schema = state.store.schema_version().await?;
     let members = match (&ui.workspace, ui.can(Role::Admin)) {
         (Some((ws, _, _)), true) => state.store.members(*ws).await?,
         _ => Vec::new(),
     };
-    let smtp = if ui.instance_admin { state.alerts.smtp_settings().await? } else { None };
+    let smtp = if ui.instance_admin {
+        state.alerts.smtp_settings().await?
+    } else {
+        None
+    };
     let smtp_last4 = if ui.instance_admin {
-        state.store.secret(SMTP_PASSWORD_SECRET).await?.map(|s| s.last4)
+        state
+            .store
+            .secret(SMTP_PASSWORD_SECRET)
+            .await?
+            .map(|s| s.last4)
     } else {
         None
     };
@@ -144,7 +158,11 @@ pub struct AddMemberForm {
 }
 
 #[handler]
-pub async fn add_member(state: Data<&AppState>, req: &Request, Form(form): Form<AddMemberForm>) -> Response {
+pub async fn add_member(
+    state: Data<&AppState>,
+    req: &Request,
+    Form(form): Form<AddMemberForm>,
+) -> Response {
     let ui = match ui(&state, req).await {
         Ok(ui) => ui,
         Err(redirect) => return redirect,
@@ -166,13 +184,31 @@ pub async fn add_member(state: Data<&AppState>, req: &Request, Form(form): Form<
         .from_addr(client_of(req).addr)
         .detail(format!("role {role}"));
     let result: Result<(), String> = async {
-        match state.store.user_by_name(username).await.map_err(|e| e.to_string())? {
-            Some(user) => state.store.set_role(user.id, ws, Some(role), &audit).await.map_err(|e| e.to_string()),
+        match state
+            .store
+            .user_by_name(username)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            Some(user) => state
+                .store
+                .set_role(user.id, ws, Some(role), &audit)
+                .await
+                .map_err(|e| e.to_string()),
             None => {
                 setup::validate_username(username).map_err(|e| e.to_string())?;
-                let initial = form.password.as_deref().filter(|p| !p.is_empty()).ok_or("a new account needs an initial password")?;
+                let initial = form
+                    .password
+                    .as_deref()
+                    .filter(|p| !p.is_empty())
+                    .ok_or("a new account needs an initial password")?;
                 password::check_strength(initial, &[username]).map_err(|e| e.to_string())?;
-                let phc = state.auth.hasher().hash(initial.to_string()).await.map_err(|e| e.to_string())?;
+                let phc = state
+                    .auth
+                    .hasher()
+                    .hash(initial.to_string())
+                    .await
+                    .map_err(|e| e.to_string())?;
                 let new = NewUser {
                     username,
                     password_hash: &phc,
@@ -181,8 +217,16 @@ pub async fn add_member(state: Data<&AppState>, req: &Request, Form(form): Form<
                     now,
                     membership: Some((ws, role)),
                 };
-                let audit = AuditEntry { action: "user.created", ..audit };
-                state.store.create_user(new, &audit).await.map(|_| ()).map_err(|e| e.to_string())
+                let audit = AuditEntry {
+                    action: "user.created",
+                    ..audit
+                };
+                state
+                    .store
+                    .create_user(new, &audit)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
             }
         }
     }
@@ -227,12 +271,19 @@ pub async fn change_member(
     if (current == Role::Owner || new_role == Some(Role::Owner)) && my_role != Role::Owner {
         return forbidden();
     }
-    let action = if new_role.is_some() { "member.role_changed" } else { "member.removed" };
+    let action = if new_role.is_some() {
+        "member.role_changed"
+    } else {
+        "member.removed"
+    };
     let audit = AuditEntry::new(crate::clock::now(), Some(ui.user_id), &ui.username, action)
         .in_workspace(ws)
         .target(user.to_string())
         .from_addr(client_of(req).addr)
-        .detail(format!("{current} -> {}", new_role.map(|r| r.as_str()).unwrap_or("removed")));
+        .detail(format!(
+            "{current} -> {}",
+            new_role.map(|r| r.as_str()).unwrap_or("removed")
+        ));
     match state.store.set_role(user, ws, new_role, &audit).await {
         Ok(()) => Redirect::see_other("/settings").into_response(),
         Err(err) => settings_page(&state, &ui, Some(&err.to_string())).await,
@@ -250,7 +301,11 @@ pub struct SmtpForm {
 }
 
 #[handler]
-pub async fn save_smtp(state: Data<&AppState>, req: &Request, Form(form): Form<SmtpForm>) -> Response {
+pub async fn save_smtp(
+    state: Data<&AppState>,
+    req: &Request,
+    Form(form): Form<SmtpForm>,
+) -> Response {
     let ui = match ui(&state, req).await {
         Ok(ui) => ui,
         Err(redirect) => return redirect,
@@ -271,11 +326,24 @@ pub async fn save_smtp(state: Data<&AppState>, req: &Request, Form(form): Form<S
         from: form.from.trim().to_string(),
     };
     let password = form.password.filter(|p| !p.is_empty());
-    let audit = AuditEntry::new(crate::clock::now(), Some(ui.user_id), &ui.username, "settings.smtp_changed")
-        .target(format!("{}:{}", settings.host, settings.port))
-        .from_addr(client_of(req).addr)
-        .detail(if password.is_some() { "password replaced" } else { "password kept" });
-    match state.alerts.configure(&settings, password.as_deref(), &audit).await {
+    let audit = AuditEntry::new(
+        crate::clock::now(),
+        Some(ui.user_id),
+        &ui.username,
+        "settings.smtp_changed",
+    )
+    .target(format!("{}:{}", settings.host, settings.port))
+    .from_addr(client_of(req).addr)
+    .detail(if password.is_some() {
+        "password replaced"
+    } else {
+        "password kept"
+    });
+    match state
+        .alerts
+        .configure(&settings, password.as_deref(), &audit)
+        .await
+    {
         Ok(()) => Redirect::see_other("/settings").into_response(),
         Err(err) => settings_page(&state, &ui, Some(&err.to_string())).await,
     }
@@ -294,7 +362,8 @@ pub async fn audit_page(state: Data<&AppState>, req: &Request) -> Response {
         Ok(rows) => rows,
         Err(err) => {
             tracing::error!(error = %err, "cannot read the audit log");
-            return super::error_page(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+            return super::error_page(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+                .into_response();
         }
     };
     let content = html! {

@@ -35,14 +35,24 @@ pub async fn sign_in_redirect(state: &AppState, req: &Request) -> Response {
     if users == 0 {
         return Redirect::see_other("/setup").into_response();
     }
-    let next = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    let target = format!("/login?next={}", form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
+    let next = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    let target = format!(
+        "/login?next={}",
+        form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+    );
     Redirect::see_other(target).into_response()
 }
 
 /// The page context for a browser session, or the redirect to sign in.
 pub async fn ui(state: &AppState, req: &Request) -> Result<Ui, Response> {
-    let caller = req.extensions().get::<MaybeCaller>().and_then(|c| c.0.clone());
+    let caller = req
+        .extensions()
+        .get::<MaybeCaller>()
+        .and_then(|c| c.0.clone());
     let Some(Caller {
         user_id,
         username,
@@ -53,7 +63,11 @@ pub async fn ui(state: &AppState, req: &Request) -> Result<Ui, Response> {
     };
     let internal = |e: crate::store::StoreError| {
         tracing::error!(error = %e, "cannot load the page context");
-        super::error_page(poem::http::StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        super::error_page(
+            poem::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error",
+        )
+        .into_response()
     };
     let user = state.store.user(user_id).await.map_err(internal)?;
     let workspace = state
@@ -87,8 +101,16 @@ pub fn local_path(next: Option<&str>) -> String {
 mod tests {
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
-        assert_eq!(super::local_path(Some("/reports?year=2024")), "/reports?year=2024");
-        for hostile in ["https://evil.example", "//evil.example", "/\\evil.example", "evil"] {
+        assert_eq!(
+            super::local_path(Some("/reports?year=2024")),
+            "/reports?year=2024"
+        );
+        for hostile in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "evil",
+        ] {
             assert_eq!(super::local_path(Some(hostile)), "/", "{hostile}");
         }
         assert_eq!(super::local_path(None), "/");

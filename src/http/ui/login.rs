@@ -88,7 +88,11 @@ pub async fn setup_page(state: Data<&AppState>) -> Response {
 }
 
 #[handler]
-pub async fn setup_submit(state: Data<&AppState>, req: &Request, Form(form): Form<SetupForm>) -> Response {
+pub async fn setup_submit(
+    state: Data<&AppState>,
+    req: &Request,
+    Form(form): Form<SetupForm>,
+) -> Response {
     let client = client_of(req);
     let now = crate::clock::now();
     let username = form.username.trim();
@@ -99,7 +103,11 @@ pub async fn setup_submit(state: Data<&AppState>, req: &Request, Form(form): For
             setup_token: &form.setup_token,
             username,
             password: &form.password,
-            email: form.email.as_deref().map(str::trim).filter(|e| !e.is_empty()),
+            email: form
+                .email
+                .as_deref()
+                .map(str::trim)
+                .filter(|e| !e.is_empty()),
             workspace: None,
         },
         &client.addr,
@@ -107,18 +115,27 @@ pub async fn setup_submit(state: Data<&AppState>, req: &Request, Form(form): For
     )
     .await;
     match created {
-        Ok(_) => match state.auth.login(username, &form.password, &client, now).await {
+        Ok(_) => match state
+            .auth
+            .login(username, &form.password, &client, now)
+            .await
+        {
             Ok(done) => signed_in(&done.token, state.secure_cookies, "/"),
             Err(_) => Redirect::see_other("/login").into_response(),
         },
-        Err(err @ (AuthError::Forbidden(_) | AuthError::Invalid(_) | AuthError::WeakPassword(_))) => {
-            setup_form(Some(&err.to_string()), username).with_status(StatusCode::UNPROCESSABLE_ENTITY).into_response()
-        }
+        Err(
+            err @ (AuthError::Forbidden(_) | AuthError::Invalid(_) | AuthError::WeakPassword(_)),
+        ) => setup_form(Some(&err.to_string()), username)
+            .with_status(StatusCode::UNPROCESSABLE_ENTITY)
+            .into_response(),
         Err(err) => {
             tracing::error!(error = %err, "setup failed");
-            setup_form(Some("setup failed; the server log has the details"), username)
-                .with_status(StatusCode::INTERNAL_SERVER_ERROR)
-                .into_response()
+            setup_form(
+                Some("setup failed; the server log has the details"),
+                username,
+            )
+            .with_status(StatusCode::INTERNAL_SERVER_ERROR)
+            .into_response()
         }
     }
 }
@@ -132,26 +149,43 @@ pub async fn login_page(state: Data<&AppState>, Query(next): Query<Next>) -> Res
 }
 
 #[handler]
-pub async fn login_submit(state: Data<&AppState>, req: &Request, Form(form): Form<LoginForm>) -> Response {
+pub async fn login_submit(
+    state: Data<&AppState>,
+    req: &Request,
+    Form(form): Form<LoginForm>,
+) -> Response {
     let next = local_path(form.next.as_deref());
     let username = form.username.trim();
     match state
         .auth
-        .login(username, &form.password, &client_of(req), crate::clock::now())
+        .login(
+            username,
+            &form.password,
+            &client_of(req),
+            crate::clock::now(),
+        )
         .await
     {
         Ok(done) => signed_in(&done.token, state.secure_cookies, &next),
-        Err(err @ AuthError::InvalidCredentials) => login_form(Some(&err.to_string()), username, &next)
-            .with_status(StatusCode::UNAUTHORIZED)
-            .into_response(),
-        Err(err @ AuthError::LockedOut { .. }) => login_form(Some(&err.to_string()), username, &next)
-            .with_status(StatusCode::TOO_MANY_REQUESTS)
-            .into_response(),
+        Err(err @ AuthError::InvalidCredentials) => {
+            login_form(Some(&err.to_string()), username, &next)
+                .with_status(StatusCode::UNAUTHORIZED)
+                .into_response()
+        }
+        Err(err @ AuthError::LockedOut { .. }) => {
+            login_form(Some(&err.to_string()), username, &next)
+                .with_status(StatusCode::TOO_MANY_REQUESTS)
+                .into_response()
+        }
         Err(err) => {
             tracing::error!(error = %err, "sign-in failed");
-            login_form(Some("sign-in failed; the server log has the details"), username, &next)
-                .with_status(StatusCode::INTERNAL_SERVER_ERROR)
-                .into_response()
+            login_form(
+                Some("sign-in failed; the server log has the details"),
+                username,
+                &next,
+            )
+            .with_status(StatusCode::INTERNAL_SERVER_ERROR)
+            .into_response()
         }
     }
 }
@@ -159,7 +193,11 @@ pub async fn login_submit(state: Data<&AppState>, req: &Request, Form(form): For
 #[handler]
 pub async fn logout(state: Data<&AppState>, req: &Request) -> Response {
     if let Some(MaybeCaller(Some(caller @ Caller { .. }))) = req.extensions().get::<MaybeCaller>() {
-        if let Err(err) = state.auth.logout(caller, &client_of(req), crate::clock::now()).await {
+        if let Err(err) = state
+            .auth
+            .logout(caller, &client_of(req), crate::clock::now())
+            .await
+        {
             tracing::error!(error = %err, "sign-out failed");
         }
     }

@@ -31,7 +31,10 @@ pub fn routes() -> Route {
         .at("/account/email", post(account::set_email))
         .at("/account/password", post(account::change_password))
         .at("/account/tokens", post(account::create_token))
-        .at("/account/tokens/:token_id/revoke", post(account::revoke_token))
+        .at(
+            "/account/tokens/:token_id/revoke",
+            post(account::revoke_token),
+        )
         .at("/account/alerts/read", post(account::mark_read))
         .at("/setup", get(login::setup_page).post(login::setup_submit))
         .at("/login", get(login::login_page).post(login::login_submit))
@@ -42,7 +45,10 @@ pub fn routes() -> Route {
 /// The page for an error outside the API.
 pub fn error_page(status: StatusCode, message: &str) -> Html<String> {
     let title = status.canonical_reason().unwrap_or("Error");
-    render(layout::bare(title, pages::error_body(status, title, message)))
+    render(layout::bare(
+        title,
+        pages::error_body(status, title, message),
+    ))
 }
 
 fn render(markup: Markup) -> Html<String> {

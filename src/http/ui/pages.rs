@@ -52,12 +52,23 @@ pub async fn dashboard(state: Data<&AppState>, req: &Request) -> Response {
          cost basis and this year's gains appear here. This build does not yet \
          import data.",
     );
-    section(&state, req, "/", "Dashboard", "Holdings, gains and income at a glance.", empty).await
+    section(
+        &state,
+        req,
+        "/",
+        "Dashboard",
+        "Holdings, gains and income at a glance.",
+        empty,
+    )
+    .await
 }
 
 #[handler]
 pub async fn transactions(state: Data<&AppState>, req: &Request) -> Response {
-    let empty = empty_state("No transactions", "Imported and synced transactions will be listed here.");
+    let empty = empty_state(
+        "No transactions",
+        "Imported and synced transactions will be listed here.",
+    );
     let lead = "Every receive, send, trade and transfer, with its fiat value.";
     section(&state, req, "/transactions", "Transactions", lead, empty).await
 }
@@ -75,14 +86,20 @@ pub async fn wallets(state: Data<&AppState>, req: &Request) -> Response {
 
 #[handler]
 pub async fn imports(state: Data<&AppState>, req: &Request) -> Response {
-    let empty = empty_state("No imports", "Importing files is not available in this build yet.");
+    let empty = empty_state(
+        "No imports",
+        "Importing files is not available in this build yet.",
+    );
     let lead = "Exchange and wallet CSV files, previewed before anything is stored.";
     section(&state, req, "/imports", "Imports", lead, empty).await
 }
 
 #[handler]
 pub async fn reports(state: Data<&AppState>, req: &Request) -> Response {
-    let empty = empty_state("No reports", "Reports need transactions; none are recorded yet.");
+    let empty = empty_state(
+        "No reports",
+        "Reports need transactions; none are recorded yet.",
+    );
     let lead = "Capital gains, income and holdings, ready to file.";
     section(&state, req, "/reports", "Reports", lead, empty).await
 }
