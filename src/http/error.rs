@@ -175,6 +175,8 @@ impl<E: Endpoint> Endpoint for ShapeErrorsEndpoint<E> {
         let path = req.uri().path().to_string();
         match AssertUnwindSafe(self.inner.call(req)).catch_unwind().await {
             Ok(Ok(resp)) => Ok(resp.into_response()),
+            // An `ApiError` from a handler is already the JSON it should be.
+            Ok(Err(err)) if err.is_from_response() => Ok(err.into_response()),
             Ok(Err(err)) => Ok(render(&path, err)),
             Err(panic) => {
                 let detail = panic
