@@ -2,7 +2,7 @@
 //! extract input, call one function of a domain or store module, and map the
 //! result.
 
-mod api;
+pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod error;

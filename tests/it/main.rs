@@ -4,6 +4,7 @@
 mod auth;
 mod browser;
 mod cli;
+mod roles;
 mod server;
 mod startup;
 mod store;

@@ -1,0 +1,436 @@
+//! Roles are enforced on the server for every API route: this walks every
+//! operation of the OpenAPI document for every role, member and non-member,
+//! so a new route without a rule fails here.
+
+use std::collections::BTreeMap;
+
+use ledgersys::auth::Role;
+use ledgersys::http::api::policy::{RULES, Rule};
+
+/// Who may call what, written out independently of the server's table: the
+/// matrix below checks the server against this, so a rule changed by mistake
+/// fails here. Viewers read; accountants read and classify; admins manage
+/// members; only instance administrators touch instance settings.
+const EXPECTED: &[(&str, &str, Rule)] = &[
+    ("GET", "/status", Rule::Public),
+    ("POST", "/setup", Rule::Public),
+    ("POST", "/session", Rule::Public),
+    ("DELETE", "/session", Rule::Session),
+    ("GET", "/me", Rule::User),
+    ("PUT", "/me/email", Rule::Session),
+    ("POST", "/me/password", Rule::Session),
+    ("GET", "/me/alerts", Rule::User),
+    ("POST", "/me/alerts/read", Rule::Session),
+    (
+        "GET",
+        "/workspaces/{workspace_id}",
+        Rule::Member(Role::Viewer),
+    ),
+    (
+        "GET",
+        "/workspaces/{workspace_id}/members",
+        Rule::Member(Role::Admin),
+    ),
+    (
+        "POST",
+        "/workspaces/{workspace_id}/members",
+        Rule::Member(Role::Admin),
+    ),
+    (
+        "PUT",
+        "/workspaces/{workspace_id}/members/{user_id}",
+        Rule::Member(Role::Admin),
+    ),
+    (
+        "DELETE",
+        "/workspaces/{workspace_id}/members/{user_id}",
+        Rule::Member(Role::Admin),
+    ),
+    (
+        "GET",
+        "/workspaces/{workspace_id}/tokens",
+        Rule::Member(Role::Viewer),
+    ),
+    (
+        "POST",
+        "/workspaces/{workspace_id}/tokens",
+        Rule::Member(Role::Viewer),
+    ),
+    (
+        "DELETE",
+        "/workspaces/{workspace_id}/tokens/{token_id}",
+        Rule::Member(Role::Viewer),
+    ),
+    (
+        "GET",
+        "/workspaces/{workspace_id}/audit",
+        Rule::Member(Role::Admin),
+    ),
+    (
+        "GET",
+        "/workspaces/{workspace_id}/audit.csv",
+        Rule::Member(Role::Admin),
+    ),
+    (
+        "POST",
+        "/workspaces/{workspace_id}/access",
+        Rule::InstanceAdmin,
+    ),
+    ("GET", "/instance/audit", Rule::InstanceAdmin),
+    ("GET", "/instance/smtp", Rule::InstanceAdmin),
+    ("PUT", "/instance/smtp", Rule::InstanceAdmin),
+    ("POST", "/instance/smtp/test", Rule::InstanceAdmin),
+];
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::support::{PASSWORD, Server, Session, client, text};
+
+/// The codes the policy answers with when it refuses a caller.
+const POLICY_REFUSALS: [&str; 5] = [
+    "unauthorized",
+    "session_required",
+    "forbidden",
+    "not_a_member",
+    "role_too_low",
+];
+
+struct Caller {
+    label: String,
+    session: Option<Session>,
+    /// The caller's role in workspace 1, if a member.
+    role: Option<Role>,
+    instance_admin: bool,
+}
+
+fn allowed(rule: Rule, caller: &Caller) -> bool {
+    match rule {
+        Rule::Public => true,
+        Rule::Session | Rule::User => caller.session.is_some(),
+        Rule::InstanceAdmin => caller.instance_admin,
+        Rule::Member(required) => caller.role.is_some_and(|r| r.allows(required)),
+    }
+}
+
+fn documented_operations(spec: &Value) -> Vec<(String, String)> {
+    let mut ops = Vec::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("item").keys() {
+            ops.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    ops
+}
+
+#[tokio::test]
+async fn every_route_has_a_rule_and_every_rule_a_route() {
+    let server = Server::start();
+    let spec: Value = client()
+        .get(server.at("/api/openapi.json"))
+        .send()
+        .await
+        .expect("spec")
+        .json()
+        .await
+        .expect("json");
+    let documented = documented_operations(&spec);
+    for (method, path) in &documented {
+        assert!(
+            RULES.iter().any(|(m, p, _)| m == method && p == path),
+            "{method} {path} has no access rule in http::api::policy::RULES"
+        );
+        assert!(
+            EXPECTED.iter().any(|(m, p, _)| m == method && p == path),
+            "{method} {path} has no expected rule in this test: decide who may call it"
+        );
+    }
+    for (method, path, _) in RULES {
+        assert!(
+            documented.iter().any(|(m, p)| m == method && p == path),
+            "the rule for {method} {path} names no route"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_role_matrix_holds_for_every_route() {
+    let server = Server::start();
+    let owner = server.owner().await;
+    // Workspace 1: one member of each role besides the instance owner.
+    for (name, role) in [
+        ("owner1", "owner"),
+        ("admin1", "admin"),
+        ("accountant1", "accountant"),
+        ("viewer1", "viewer"),
+    ] {
+        server.add_member(&owner, name, role).await;
+    }
+    // Workspace 2, made offline: the same roles, none of them in workspace 1.
+    let pw = server.data_dir.with_extension("pw");
+    std::fs::write(&pw, PASSWORD).expect("write");
+    for (name, role) in [
+        ("owner2", "owner"),
+        ("admin2", "admin"),
+        ("accountant2", "accountant"),
+        ("viewer2", "viewer"),
+    ] {
+        let out = server.cli(&[
+            "admin",
+            "create-user",
+            "--username",
+            name,
+            "--password-file",
+            pw.to_str().expect("utf-8"),
+            "--role",
+            role,
+            "--workspace",
+            "other",
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+
+    let mut callers = vec![Caller {
+        label: "anonymous".into(),
+        session: None,
+        role: None,
+        instance_admin: false,
+    }];
+    callers.push(Caller {
+        label: "instance admin".into(),
+        session: Some(owner),
+        role: Some(Role::Owner),
+        instance_admin: true,
+    });
+    for role in Role::ALL {
+        for (suffix, member) in [("1", true), ("2", false)] {
+            let name = format!("{role}{suffix}");
+            callers.push(Caller {
+                label: format!("{role} ({})", if member { "member" } else { "non-member" }),
+                session: Some(server.login(&name, PASSWORD).await),
+                role: member.then_some(role),
+                instance_admin: false,
+            });
+        }
+    }
+
+    let spec: Value = client()
+        .get(server.at("/api/openapi.json"))
+        .send()
+        .await
+        .expect("spec")
+        .json()
+        .await
+        .expect("json");
+    let mut ops = documented_operations(&spec);
+    // Signing out ends the session the other checks use: do it last.
+    ops.sort_by_key(|(m, p)| (m == "DELETE" && p == "/session", p.clone()));
+    let mut checked = BTreeMap::new();
+    for (method, path) in &ops {
+        let rule = EXPECTED
+            .iter()
+            .find(|(m, p, _)| m == method && p == path)
+            .map(|r| r.2)
+            .expect("expected rule");
+        // Ids that exist nowhere: an allowed call then fails in its handler
+        // (404, 400) and changes nothing.
+        let url = format!("/api/v1{path}")
+            .replace("{workspace_id}", "1")
+            .replace("{user_id}", "9999")
+            .replace("{token_id}", "9999");
+        let method = Method::from_bytes(method.as_bytes()).expect("method");
+        for caller in &callers {
+            let body = matches!(method, Method::POST | Method::PUT).then(|| json!({}));
+            let resp = match &caller.session {
+                Some(session) => session.send(method.clone(), &url, body).await,
+                None => {
+                    let mut req = client().request(method.clone(), server.at(&url));
+                    if let Some(body) = body {
+                        req = req.json(&body);
+                    }
+                    req.send().await.expect("request")
+                }
+            };
+            let status = resp.status();
+            let code = resp
+                .json::<Value>()
+                .await
+                .ok()
+                .and_then(|v| v["code"].as_str().map(String::from))
+                .unwrap_or_default();
+            let refused = matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
+                && POLICY_REFUSALS.contains(&code.as_str());
+            assert_eq!(
+                refused,
+                !allowed(rule, caller),
+                "{method} {path} as {}: got {status} {code}, rule {rule:?}",
+                caller.label
+            );
+            if caller.session.is_none() && !allowed(rule, caller) {
+                assert_eq!(
+                    status,
+                    StatusCode::UNAUTHORIZED,
+                    "{method} {path} anonymous"
+                );
+            }
+            *checked.entry(refused).or_insert(0) += 1;
+        }
+    }
+    assert!(checked[&true] > 50 && checked[&false] > 50, "{checked:?}");
+}
+
+#[tokio::test]
+async fn a_token_can_never_outrank_its_creator() {
+    let server = Server::start();
+    let owner = server.owner().await;
+    server.add_member(&owner, "acct", "accountant").await;
+    let acct = server.login("acct", PASSWORD).await;
+    let too_high = acct
+        .post(
+            "/api/v1/workspaces/1/tokens",
+            json!({"name": "t", "role": "admin"}),
+        )
+        .await;
+    assert_eq!(too_high.status(), StatusCode::FORBIDDEN);
+    let ok: Value = acct
+        .post(
+            "/api/v1/workspaces/1/tokens",
+            json!({"name": "t", "role": "accountant"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let token = ok["token"].as_str().expect("token").to_string();
+    let get = |path: &'static str| {
+        let token = token.clone();
+        let url = server.at(path);
+        async move {
+            client()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("get")
+                .status()
+        }
+    };
+    assert_eq!(get("/api/v1/workspaces/1").await, StatusCode::OK);
+    assert_eq!(
+        get("/api/v1/workspaces/1/members").await,
+        StatusCode::FORBIDDEN,
+        "accountants cannot manage members"
+    );
+    assert_eq!(
+        get("/api/v1/workspaces/2").await,
+        StatusCode::FORBIDDEN,
+        "a token is scoped to its workspace"
+    );
+
+    // Demoted: the token follows its creator's current role.
+    let users: Value = owner
+        .get("/api/v1/workspaces/1/members")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let acct_id = users
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|u| u["username"] == "acct")
+        .expect("acct")["user_id"]
+        .clone();
+    let demoted = owner
+        .put(
+            &format!("/api/v1/workspaces/1/members/{acct_id}"),
+            json!({"role": "viewer"}),
+        )
+        .await;
+    assert_eq!(demoted.status(), StatusCode::OK);
+    let audit = client()
+        .get(server.at("/api/v1/workspaces/1/audit"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(audit.status(), StatusCode::FORBIDDEN);
+
+    // Removed: the token stops working at all.
+    assert_eq!(
+        owner
+            .delete(&format!("/api/v1/workspaces/1/members/{acct_id}"))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(get("/api/v1/workspaces/1").await, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_revoked_token_is_refused() {
+    let server = Server::start();
+    let owner = server.owner().await;
+    let created: Value = owner
+        .post(
+            "/api/v1/workspaces/1/tokens",
+            json!({"name": "ci", "role": "viewer"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let token = created["token"].as_str().expect("token");
+    let listed: Value = owner
+        .get("/api/v1/workspaces/1/tokens")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(listed[0]["last4"], token[token.len() - 4..]);
+    assert!(
+        !listed.to_string().contains(token),
+        "the list never shows a token"
+    );
+    let id = created["id"].as_i64().expect("id");
+    assert_eq!(
+        owner
+            .delete(&format!("/api/v1/workspaces/1/tokens/{id}"))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    let resp = client()
+        .get(server.at("/api/v1/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn only_owners_make_or_unmake_owners() {
+    let server = Server::start();
+    let owner = server.owner().await;
+    server.add_member(&owner, "adm", "admin").await;
+    let adm = server.login("adm", PASSWORD).await;
+    let grant = adm
+        .post(
+            "/api/v1/workspaces/1/members",
+            json!({"username": "newowner", "role": "owner", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(grant.status(), StatusCode::FORBIDDEN);
+    let demote_owner = adm
+        .put("/api/v1/workspaces/1/members/1", json!({"role": "viewer"}))
+        .await;
+    assert_eq!(demote_owner.status(), StatusCode::FORBIDDEN);
+    let last_owner = owner
+        .put("/api/v1/workspaces/1/members/1", json!({"role": "admin"}))
+        .await;
+    assert_eq!(
+        last_owner.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a workspace keeps an owner"
+    );
+}
