@@ -220,7 +220,7 @@ impl Auth {
             .await?;
         self.store
             .audit(
-                &AuditEntry::new(now, None, username, "login.failed")
+                &AuditEntry::new(now, user, username, "login.failed")
                     .target(username)
                     .from_addr(&client.addr),
             )

@@ -1,10 +1,13 @@
 //! The one integration-test binary: each module is an area of the appliance,
 //! exercised through the real binary over real HTTP on loopback.
 
+mod audit;
 mod auth;
 mod browser;
 mod cli;
+mod fakes;
 mod roles;
+mod secrets;
 mod server;
 mod startup;
 mod store;

@@ -1,0 +1,3 @@
+//! In-repo fakes of outside services, speaking their real wire protocols.
+
+pub mod smtp;

@@ -1,0 +1,200 @@
+//! Secrets at rest (policy sections 3 and 5): sealed the moment they
+//! arrive, shown only as their last 4 characters, never logged, and bound to
+//! the key that sealed them.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::fakes::smtp::FakeSmtp;
+use crate::support::{PASSWORD, Server, Session, text};
+
+const PLANTED: &str = "smtp-pw-PLANTED-7f3a9c";
+
+async fn configure_mail(owner: &Session, port: u16) {
+    let resp = owner
+        .put(
+            "/api/v1/instance/smtp",
+            json!({"host": "127.0.0.1", "port": port, "security": "none", "username": "mailer",
+                   "password": PLANTED, "from": "Ledgersys <ledgersys@example.org>"}),
+        )
+        .await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::NO_CONTENT,
+        "{}",
+        resp.text().await.unwrap_or_default()
+    );
+}
+
+fn files_of(server: &Server) -> String {
+    let mut all = Vec::new();
+    for name in [
+        "ledgersys.sqlite3",
+        "ledgersys.sqlite3-wal",
+        "ledgersys.sqlite3-shm",
+    ] {
+        all.extend(std::fs::read(server.data_dir.join(name)).unwrap_or_default());
+    }
+    String::from_utf8_lossy(&all).into_owned()
+}
+
+#[tokio::test]
+async fn a_planted_secret_appears_in_no_file_log_or_response() {
+    let smtp = FakeSmtp::start().await;
+    let server = Server::start_with(&[("LEDGERSYS_LOG_LEVEL", "trace,sqlx=trace")]);
+    let owner = server.owner().await;
+    configure_mail(&owner, smtp.port).await;
+
+    let mut responses = Vec::new();
+    let shown = owner
+        .get("/api/v1/instance/smtp")
+        .await
+        .text()
+        .await
+        .expect("body");
+    let view: Value = serde_json::from_str(&shown).expect("json");
+    assert_eq!(
+        view["password_last4"], "3a9c",
+        "shown as its last 4 characters"
+    );
+    responses.push(shown);
+    // An alert makes the server open the secret and use it.
+    let created = owner
+        .post(
+            "/api/v1/workspaces/1/tokens",
+            json!({"name": "t", "role": "viewer"}),
+        )
+        .await;
+    responses.push(created.text().await.expect("body"));
+    let mail = smtp.wait_for(1).await;
+    assert_eq!(mail[0].auth_user, "mailer");
+    assert_eq!(
+        mail[0].auth_password, PLANTED,
+        "the sealed password opens to the right value"
+    );
+    for path in [
+        "/api/v1/me",
+        "/api/v1/me/alerts",
+        "/api/v1/instance/audit",
+        "/api/v1/workspaces/1/audit",
+        "/settings",
+        "/account",
+    ] {
+        responses.push(owner.get(path).await.text().await.expect("body"));
+    }
+
+    assert!(
+        responses.iter().all(|r| !r.contains(PLANTED)),
+        "no API response or page carries it"
+    );
+    assert!(
+        !files_of(&server).contains(PLANTED),
+        "the database holds only ciphertext"
+    );
+    assert!(
+        !server.log().contains(PLANTED),
+        "the log never has it, even at trace level"
+    );
+    assert!(server.log().contains("TRACE"), "the log was at trace level");
+}
+
+#[tokio::test]
+async fn the_key_file_is_private_and_a_wrong_or_missing_key_is_a_clear_error() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut server = Server::start();
+    let owner = server.owner().await;
+    configure_mail(&owner, 25).await;
+    let key = server.data_dir.join("secret.key");
+    assert_eq!(
+        std::fs::metadata(&key).expect("key").permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(server.terminate().success());
+
+    let original = std::fs::read(&key).expect("read");
+    // Another valid key: refused by the key check, not used to make garbage.
+    std::fs::write(&key, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n").expect("write");
+    let wrong = Server::start_in(&server.data_dir)
+        .err()
+        .expect("must not start");
+    assert!(
+        wrong.contains("is not the key this database was sealed with"),
+        "{wrong}"
+    );
+
+    std::fs::remove_file(&key).expect("remove");
+    let missing = Server::start_in(&server.data_dir)
+        .err()
+        .expect("must not start");
+    assert!(missing.contains("restore the key file"), "{missing}");
+    assert!(
+        !key.exists(),
+        "no new key is made for a database with secrets"
+    );
+
+    std::fs::write(&key, &original).expect("restore");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let open = Server::start_in(&server.data_dir)
+        .err()
+        .expect("must not start");
+    assert!(open.contains("chmod 600"), "{open}");
+
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let restarted = Server::start_in(&server.data_dir).expect("the right key starts");
+    let again = restarted.login("owner", PASSWORD).await;
+    let view: Value = again
+        .get("/api/v1/instance/smtp")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(view["password_last4"], "3a9c");
+}
+
+#[tokio::test]
+async fn rotate_key_reseals_every_secret_and_is_refused_while_serving() {
+    let smtp = FakeSmtp::start().await;
+    let mut server = Server::start();
+    let owner = server.owner().await;
+    configure_mail(&owner, smtp.port).await;
+    let busy = server.cli(&["admin", "rotate-key"]);
+    assert_eq!(busy.status.code(), Some(1));
+    assert!(
+        text(&busy.stderr).contains("another Ledgersys server"),
+        "{}",
+        text(&busy.stderr)
+    );
+    let key = server.data_dir.join("secret.key");
+    let before = std::fs::read_to_string(&key).expect("key");
+    assert!(server.terminate().success());
+
+    let rotated = server.cli(&["admin", "rotate-key"]);
+    assert!(rotated.status.success(), "{}", text(&rotated.stderr));
+    let after = std::fs::read_to_string(&key).expect("key");
+    assert_ne!(before, after);
+
+    let restarted = Server::start_in(&server.data_dir).expect("starts with the new key");
+    let again = restarted.login("owner", PASSWORD).await;
+    assert_eq!(
+        again
+            .post("/api/v1/instance/smtp/test", json!({}))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    let mail = smtp.wait_for(1).await;
+    assert_eq!(mail.last().expect("mail").auth_password, PLANTED);
+    let audit: Value = again
+        .get("/api/v1/instance/audit")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        audit
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|e| e["action"] == "secret_key.rotated")
+    );
+}
