@@ -148,20 +148,24 @@ fn internal(err: impl std::fmt::Display) -> poem::Error {
 }
 
 /// Browsers say where a request comes from; a state change started by
-/// another site is refused outright, signed in or not.
+/// another site (or another port of the same host, which browsers count as
+/// the same site) is refused outright, signed in or not. `Sec-Fetch-Site` is
+/// trusted when present; older browsers are judged by `Origin`. An `Origin`
+/// of `null` is not judged: browsers send it for same-origin forms under our
+/// `no-referrer` policy.
 fn refuse_cross_site(req: &Request) -> Result<()> {
     let headers = req.headers();
-    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
-    let cross_site = matches!(site, Some("cross-site"));
-    let origin_mismatch = match (
-        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
-        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
-    ) {
-        (Some("null"), _) => true,
-        (Some(origin), Some(host)) => origin.split("://").nth(1) != Some(host),
-        _ => false,
+    let foreign = match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        Some(site) => matches!(site, "cross-site" | "same-site"),
+        None => match (
+            headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+            headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+        ) {
+            (Some("null"), _) | (None, _) | (_, None) => false,
+            (Some(origin), Some(host)) => origin.split("://").nth(1) != Some(host),
+        },
     };
-    if cross_site || origin_mismatch {
+    if foreign {
         return Err(HttpError::new(
             StatusCode::FORBIDDEN,
             "cross_site_request",

@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::Server;
+use crate::fakes::webdriver::Browser;
+use crate::support::{PASSWORD, Server};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -62,21 +63,10 @@ struct Shot {
 }
 
 impl Shot {
-    fn take(url: &str, name: &str, size: &str, extra: &[&str]) -> Shot {
-        let path = output_dir().join(name);
-        let _ = std::fs::remove_file(&path);
-        let mut args = vec![
-            format!("--window-size={size}"),
-            format!("--screenshot={}", path.display()),
-            "--virtual-time-budget=3000".to_string(),
-        ];
-        args.extend(extra.iter().map(|s| s.to_string()));
-        args.push(url.to_string());
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (_, stderr) = chromium(&args);
-        assert_no_policy_violations(&stderr);
-        let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{name}: {e}\n{stderr}"));
-        let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
+    /// Keeps the PNG under the test output directory and decodes it.
+    fn keep(name: &str, png: &[u8]) -> Shot {
+        std::fs::write(output_dir().join(name), png).expect("write screenshot");
+        let mut decoder = png::Decoder::new(std::io::Cursor::new(png));
         decoder.set_transformations(png::Transformations::normalize_to_color8());
         let mut reader = decoder.read_info().expect("png header");
         let mut buf = vec![0; reader.output_buffer_size()];
@@ -106,55 +96,111 @@ fn close(actual: [u8; 3], expected: [u8; 3]) -> bool {
         .all(|(a, e)| (i16::from(*a) - i16::from(e)).abs() <= 3)
 }
 
-#[test]
-fn the_shell_renders_in_light_dark_and_phone_layouts() {
-    let server = Server::start();
+fn assert_clean_console(messages: &[String]) {
+    for m in messages {
+        assert!(
+            !m.contains("Content Security Policy") && !m.contains("Refused to"),
+            "policy violation: {m}"
+        );
+    }
+}
 
-    let light = Shot::take(&server.url, "dashboard-light.png", "1280,800", &[]);
-    assert_eq!((light.width, light.height), (1280, 800));
-    // The top bar and page background come from the embedded stylesheet.
-    assert!(
-        close(light.pixel(640, 8), [0x1c, 0x23, 0x30]),
-        "top bar {:?}",
-        light.pixel(640, 8)
-    );
-    assert!(
-        close(light.pixel(1276, 400), [0xf6, 0xf7, 0xf9]),
-        "page {:?}",
-        light.pixel(1276, 400)
-    );
-
-    let dark = Shot::take(
-        &server.url,
-        "dashboard-dark.png",
-        "1280,800",
-        &[
-            "--force-dark-mode",
-            "--blink-settings=preferredColorScheme=0",
-        ],
-    );
-    assert!(
-        close(dark.pixel(1276, 400), [0x11, 0x15, 0x1c]),
-        "dark page {:?}",
-        dark.pixel(1276, 400)
-    );
-
-    let phone = Shot::take(&server.url, "dashboard-phone.png", "390,844", &[]);
-    assert_eq!(phone.width, 390);
-    // On a phone the sidebar folds away: the left edge below the bar is page
-    // background, not navigation.
-    assert!(
-        close(phone.pixel(4, 300), [0xf6, 0xf7, 0xf9]),
-        "phone {:?}",
-        phone.pixel(4, 300)
+async fn sign_in(browser: &Browser, server: &Server) {
+    browser.goto(&server.at("/login")).await;
+    browser.type_into("input[name=username]", "owner").await;
+    browser.type_into("input[name=password]", PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    assert_eq!(
+        browser.url().await,
+        server.url,
+        "signed in, on the dashboard"
     );
 }
 
-#[test]
-fn the_script_runs_under_the_strict_policy() {
+#[tokio::test]
+async fn a_person_sets_up_signs_in_and_sees_the_shell_in_light_dark_and_phone_layouts() {
     let server = Server::start();
-    let settings = server.at("/settings");
-    let (dom, stderr) = chromium(&["--virtual-time-budget=3000", "--dump-dom", &settings]);
+
+    // First run, as a person: the URL leads to setup, which signs them in.
+    let light = Browser::start(1280, 800, false).await;
+    light.goto(&server.url).await;
+    assert_eq!(light.url().await, server.at("/setup"));
+    light
+        .type_into("input[name=setup_token]", &server.setup_token())
+        .await;
+    light.type_into("input[name=username]", "owner").await;
+    light.type_into("input[name=password]", PASSWORD).await;
+    light.click("button[type=submit]").await;
+    let body = light.script("return document.body.innerText").await;
+    assert_eq!(light.url().await, server.url, "{body}");
+    assert_eq!(
+        light
+            .script("return document.querySelector('h1').textContent")
+            .await,
+        "Dashboard"
+    );
+    assert_eq!(
+        light
+            .script("return document.documentElement.className")
+            .await,
+        "js",
+        "app.js ran under the CSP"
+    );
+    let shot = Shot::keep("dashboard-light.png", &light.screenshot().await);
+    assert_eq!(shot.width, 1280);
+    // The top bar and page background come from the embedded stylesheet.
+    assert!(
+        close(shot.pixel(640, 6), [0x1c, 0x23, 0x30]),
+        "top bar {:?}",
+        shot.pixel(640, 6)
+    );
+    assert!(
+        close(shot.pixel(1276, shot.height / 2), [0xf6, 0xf7, 0xf9]),
+        "page {:?}",
+        shot.pixel(1276, shot.height / 2)
+    );
+    assert_clean_console(&light.console().await);
+    light.quit().await;
+
+    let dark = Browser::start(1280, 800, true).await;
+    sign_in(&dark, &server).await;
+    let shot = Shot::keep("dashboard-dark.png", &dark.screenshot().await);
+    assert!(
+        close(shot.pixel(1276, shot.height / 2), [0x11, 0x15, 0x1c]),
+        "dark page {:?}",
+        shot.pixel(1276, shot.height / 2)
+    );
+    assert_clean_console(&dark.console().await);
+    dark.quit().await;
+
+    let phone = Browser::start(390, 844, false).await;
+    sign_in(&phone, &server).await;
+    Shot::keep("dashboard-phone.png", &phone.screenshot().await);
+    let sidebar = phone
+        .script("return getComputedStyle(document.querySelector('.sidebar')).display")
+        .await;
+    assert_eq!(
+        sidebar, "none",
+        "on a phone the sidebar folds into the menu"
+    );
+    phone.click("details.menu summary").await;
+    let menu_links = phone
+        .script("return document.querySelectorAll('details.menu[open] nav a').length")
+        .await;
+    assert_eq!(
+        menu_links, 8,
+        "every section, the account page and (for an owner) the audit log"
+    );
+    Shot::keep("dashboard-phone-menu.png", &phone.screenshot().await);
+    assert_clean_console(&phone.console().await);
+    phone.quit().await;
+}
+
+#[test]
+fn the_setup_page_runs_its_script_under_the_strict_policy() {
+    let server = Server::start();
+    let setup = server.at("/setup");
+    let (dom, stderr) = chromium(&["--virtual-time-budget=3000", "--dump-dom", &setup]);
     assert_no_policy_violations(&stderr);
     // app.js swaps `no-js` for `js` and reveals the theme toggle.
     assert!(dom.contains("<html lang=\"en\" class=\"js\""), "{dom}");
@@ -162,7 +208,7 @@ fn the_script_runs_under_the_strict_policy() {
         dom.contains("<button class=\"theme-toggle\" type=\"button\" aria-label"),
         "{dom}"
     );
-    assert!(dom.contains("Database schema"), "{dom}");
+    assert!(dom.contains("Create owner account"), "{dom}");
 }
 
 #[test]

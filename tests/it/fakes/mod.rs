@@ -1,3 +1,4 @@
 //! In-repo fakes of outside services, speaking their real wire protocols.
 
 pub mod smtp;
+pub mod webdriver;
