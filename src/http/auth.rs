@@ -7,7 +7,7 @@ use poem::{Endpoint, Middleware, Request, Result};
 use subtle::ConstantTimeEq;
 
 use super::AppState;
-use super::error::HttpError;
+use super::error::reject;
 use crate::auth::session::{COOKIE, COOKIE_TLS};
 use crate::auth::{Caller, Client, Via};
 
@@ -101,9 +101,10 @@ impl<E: Endpoint> Endpoint for AuthenticateEndpoint<E> {
     type Output = E::Output;
 
     async fn call(&self, mut req: Request) -> Result<Self::Output> {
-        let state = req.data::<AppState>().cloned().ok_or_else(|| {
-            HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "no state")
-        })?;
+        let state = req
+            .data::<AppState>()
+            .cloned()
+            .ok_or_else(|| reject(StatusCode::INTERNAL_SERVER_ERROR, "internal", "no state"))?;
         let now = crate::clock::now();
         let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
         if unsafe_method {
@@ -112,7 +113,7 @@ impl<E: Endpoint> Endpoint for AuthenticateEndpoint<E> {
         let caller = if let Some(token) = bearer(&req) {
             let caller = state.auth.api_token(token, now).await.map_err(internal)?;
             if caller.is_none() {
-                return Err(HttpError::new(
+                return Err(reject(
                     StatusCode::UNAUTHORIZED,
                     "invalid_token",
                     "the API token is unknown, revoked, or its creator left the workspace",
@@ -124,14 +125,13 @@ impl<E: Endpoint> Endpoint for AuthenticateEndpoint<E> {
         } else {
             None
         };
-        if unsafe_method {
-            if let Some(Caller {
+        if unsafe_method
+            && let Some(Caller {
                 via: Via::Session { csrf_token, .. },
                 ..
             }) = &caller
-            {
-                check_csrf(&mut req, csrf_token).await?;
-            }
+        {
+            check_csrf(&mut req, csrf_token).await?;
         }
         req.extensions_mut().insert(MaybeCaller(caller));
         self.inner.call(req).await
@@ -140,7 +140,7 @@ impl<E: Endpoint> Endpoint for AuthenticateEndpoint<E> {
 
 fn internal(err: impl std::fmt::Display) -> poem::Error {
     tracing::error!(error = %err, "authentication failed internally");
-    HttpError::new(
+    reject(
         StatusCode::INTERNAL_SERVER_ERROR,
         "internal",
         "internal error",
@@ -166,7 +166,7 @@ fn refuse_cross_site(req: &Request) -> Result<()> {
         },
     };
     if foreign {
-        return Err(HttpError::new(
+        return Err(reject(
             StatusCode::FORBIDDEN,
             "cross_site_request",
             "this request came from another site and was refused",
@@ -195,7 +195,7 @@ async fn check_csrf(req: &mut Request, expected: &str) -> Result<()> {
             .into_bytes_limit(MAX_FORM_BYTES)
             .await
             .map_err(|_| {
-                HttpError::new(
+                reject(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "payload_too_large",
                     "the form is too large",
@@ -213,7 +213,7 @@ async fn check_csrf(req: &mut Request, expected: &str) -> Result<()> {
 }
 
 fn csrf_error() -> poem::Error {
-    HttpError::new(
+    reject(
         StatusCode::FORBIDDEN,
         "csrf_failed",
         "the request lacks a valid CSRF token (send it in the X-CSRF-Token header); reload the page and try again",

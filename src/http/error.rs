@@ -121,14 +121,13 @@ pub struct HttpError {
     pub message: String,
 }
 
-impl HttpError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> poem::Error {
-        poem::Error::from(HttpError {
-            status,
-            code,
-            message: message.into(),
-        })
-    }
+/// A middleware refusal with a stable code.
+pub fn reject(status: StatusCode, code: &'static str, message: impl Into<String>) -> poem::Error {
+    poem::Error::from(HttpError {
+        status,
+        code,
+        message: message.into(),
+    })
 }
 
 impl poem::error::ResponseError for HttpError {

@@ -3,11 +3,18 @@
 
 use ledgersys::store::MIGRATOR;
 
-const FROZEN: &[(i64, &str, &str)] = &[(
-    1,
-    "instance",
-    "4f3b3e750841262a2ad9b5dbd10b223deec55f31e671e1a2fcf92cbbdaaf1ea2b197f3e68089e9b42a1230f105e89fc5",
-)];
+const FROZEN: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "instance",
+        "4f3b3e750841262a2ad9b5dbd10b223deec55f31e671e1a2fcf92cbbdaaf1ea2b197f3e68089e9b42a1230f105e89fc5",
+    ),
+    (
+        2,
+        "accounts",
+        "c9338c4ec9854732b16aa01d6f1b5ccfa764f5dc019e5fc09b1295c875a7266727e1f991251c261e93e4232fc420495d",
+    ),
+];
 
 #[test]
 fn shipped_migrations_are_unchanged() {

@@ -104,13 +104,13 @@ impl MeApi {
             .email
             .map(|e| e.trim().to_string())
             .filter(|e| !e.is_empty());
-        if let Some(email) = &email {
-            if email.parse::<lettre::Address>().is_err() {
-                return Err(ApiError::Unprocessable(body(
-                    "invalid",
-                    format!("{email:?} is not an email address"),
-                )));
-            }
+        if let Some(email) = &email
+            && email.parse::<lettre::Address>().is_err()
+        {
+            return Err(ApiError::Unprocessable(body(
+                "invalid",
+                format!("{email:?} is not an email address"),
+            )));
         }
         let audit = AuditEntry::new(
             crate::clock::now(),

@@ -8,7 +8,7 @@ use poem::{Endpoint, Middleware, Request, Result};
 use crate::auth::{Caller, Role, Via};
 use crate::http::AppState;
 use crate::http::auth::MaybeCaller;
-use crate::http::error::HttpError;
+use crate::http::error::reject;
 use crate::store::WorkspaceId;
 
 /// What a route needs from its caller.
@@ -158,7 +158,7 @@ pub struct EnforceEndpoint<E> {
 }
 
 fn deny(status: StatusCode, code: &'static str, message: impl Into<String>) -> poem::Error {
-    HttpError::new(status, code, message)
+    reject(status, code, message)
 }
 
 impl<E: Endpoint> Endpoint for EnforceEndpoint<E> {

@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use super::context::local_path;
 use super::{layout, notice, render};
+use crate::auth::AuthError;
 use crate::auth::setup::{self, Owner};
-use crate::auth::{AuthError, Caller};
 use crate::http::AppState;
 use crate::http::auth::{MaybeCaller, cleared_cookie, client_of, session_cookie};
 
@@ -192,14 +192,13 @@ pub async fn login_submit(
 
 #[handler]
 pub async fn logout(state: Data<&AppState>, req: &Request) -> Response {
-    if let Some(MaybeCaller(Some(caller @ Caller { .. }))) = req.extensions().get::<MaybeCaller>() {
-        if let Err(err) = state
+    if let Some(MaybeCaller(Some(caller))) = req.extensions().get::<MaybeCaller>()
+        && let Err(err) = state
             .auth
             .logout(caller, &client_of(req), crate::clock::now())
             .await
-        {
-            tracing::error!(error = %err, "sign-out failed");
-        }
+    {
+        tracing::error!(error = %err, "sign-out failed");
     }
     Response::builder()
         .status(StatusCode::SEE_OTHER)

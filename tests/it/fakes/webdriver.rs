@@ -42,14 +42,13 @@ impl Browser {
             .expect("client");
         for _ in 0..200 {
             let ready = http.get(format!("{base}/status")).send().await;
-            if let Ok(resp) = ready {
-                if resp
+            if let Ok(resp) = ready
+                && resp
                     .json::<Value>()
                     .await
                     .is_ok_and(|v| v["value"]["ready"] == true)
-                {
-                    break;
-                }
+            {
+                break;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
