@@ -129,30 +129,36 @@ impl Default for Hasher {
 }
 
 impl Hasher {
-    pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
+    /// Runs `work` on the blocking pool once a permit is free.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, PasswordError> {
         let _permit = self
             .permits
             .acquire()
             .await
             .map_err(|e| PasswordError::Hash(e.to_string()))?;
-        tokio::task::spawn_blocking(move || hash(&password))
+        tokio::task::spawn_blocking(work)
             .await
-            .map_err(|e| PasswordError::Hash(e.to_string()))?
+            .map_err(|e| PasswordError::Hash(e.to_string()))
+    }
+
+    pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
+        self.run(move || hash(&password)).await?
     }
 
     /// Verifies against `phc`, or against the decoy when there is no user.
     pub async fn verify(&self, password: String, phc: Option<String>) -> Verified {
-        let Ok(_permit) = self.permits.acquire().await else {
-            return Verified::No;
-        };
-        let outcome = tokio::task::spawn_blocking(move || match phc {
-            Some(phc) => verify(&password, &phc),
-            None => {
-                let _ = verify(&password, decoy_hash());
-                Verified::No
-            }
-        })
-        .await;
+        let outcome = self
+            .run(move || match phc {
+                Some(phc) => verify(&password, &phc),
+                None => {
+                    let _ = verify(&password, decoy_hash());
+                    Verified::No
+                }
+            })
+            .await;
         outcome.unwrap_or(Verified::No)
     }
 }
@@ -202,6 +208,33 @@ mod tests {
             Err(PasswordError::TooWeak(_))
         ));
         check_strength(GOOD, &["alice"]).expect("a strong passphrase");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn no_more_than_two_hashes_run_at_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let hasher = Hasher::default();
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let jobs: Vec<_> = (0..8)
+            .map(|_| {
+                let (hasher, running, most) = (hasher.clone(), running.clone(), most.clone());
+                tokio::spawn(async move {
+                    hasher
+                        .run(move || {
+                            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                            most.fetch_max(now, Ordering::SeqCst);
+                            std::thread::sleep(std::time::Duration::from_millis(30));
+                            running.fetch_sub(1, Ordering::SeqCst);
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for job in jobs {
+            job.await.expect("join").expect("run");
+        }
+        assert_eq!(most.load(Ordering::SeqCst), CONCURRENT_HASHES);
     }
 
     #[tokio::test]

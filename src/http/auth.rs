@@ -219,3 +219,27 @@ fn csrf_error() -> poem::Error {
         "the request lacks a valid CSRF token (send it in the X-CSRF-Token header); reload the page and try again",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cookie_is_http_only_strict_and_secure_with_the_host_prefix_under_tls() {
+        let plain = session_cookie("t0k3n", false);
+        assert_eq!(
+            plain,
+            "ledgersys_session=t0k3n; Path=/; HttpOnly; SameSite=Strict"
+        );
+        let tls = session_cookie("t0k3n", true);
+        assert_eq!(
+            tls,
+            "__Host-ledgersys_session=t0k3n; Path=/; HttpOnly; SameSite=Strict; Secure"
+        );
+        assert!(cleared_cookie(true).starts_with("__Host-ledgersys_session=;"));
+        assert!(
+            cleared_cookie(true).contains("Max-Age=0")
+                && cleared_cookie(true).ends_with("; Secure")
+        );
+    }
+}

@@ -294,3 +294,37 @@ fn sigterm_finishes_a_request_in_flight_then_exits_cleanly() {
     let status = server.child.wait().expect("exit");
     assert!(status.success(), "{status:?}");
 }
+
+#[tokio::test]
+async fn names_are_escaped_on_every_page() {
+    let server = Server::start();
+    let pw = server.data_dir.with_extension("pw");
+    std::fs::write(&pw, crate::support::PASSWORD).expect("write");
+    let hostile = "<script>alert(1)</script>";
+    let out = server.cli(&[
+        "admin",
+        "create-user",
+        "--username",
+        "owner",
+        "--password-file",
+        pw.to_str().expect("utf-8"),
+        "--role",
+        "owner",
+        "--workspace",
+        hostile,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        crate::support::text(&out.stderr)
+    );
+    let owner = server.login("owner", crate::support::PASSWORD).await;
+    for path in ["/", "/settings", "/account"] {
+        let html = owner.get(path).await.text().await.expect("html");
+        assert!(!html.contains(hostile), "{path} shows the name unescaped");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{path}"
+        );
+    }
+}

@@ -34,3 +34,50 @@ fn shipped_migrations_are_unchanged() {
         .collect();
     assert_eq!(actual, frozen);
 }
+
+/// Every `.rs` file under `src/`, with its text.
+fn sources() -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    let mut dirs = vec![std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("read");
+                files.push((path.display().to_string(), text));
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn sql_lives_in_the_store_and_is_never_built_from_strings() {
+    let built = [
+        "query(&",
+        "query_as(&",
+        "query_scalar(&",
+        "format!(\"SELECT",
+        "format!(\"INSERT",
+        "format!(\"UPDATE",
+        "format!(\"DELETE",
+        "raw_sql(",
+    ];
+    for (path, text) in sources() {
+        for needle in built {
+            assert!(
+                !text.contains(needle),
+                "{path} builds SQL from a string ({needle}); bind parameters instead"
+            );
+        }
+        let in_store = path.contains("/src/store/");
+        if !in_store {
+            assert!(
+                !text.contains("sqlx::query"),
+                "{path} runs SQL outside src/store"
+            );
+        }
+    }
+}
