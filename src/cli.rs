@@ -57,6 +57,24 @@ enum Command {
     Config(ConfigCommand),
     /// Ask a running server whether it is ready (exit 0) or not (exit 1).
     Healthcheck,
+    /// Write an encrypted backup (database and key) to a file. Safe while the
+    /// server runs.
+    Backup {
+        /// Where to write it: outside the data directory, ideally another disk.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// File holding the passphrase (`-` for standard input).
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: PathBuf,
+    },
+    /// Replace the database and key with a backup's (server stopped). The
+    /// previous files are kept beside, renamed.
+    Restore {
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: PathBuf,
+    },
     /// Accounts and keys, offline on the data directory.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -186,6 +204,22 @@ async fn dispatch(command: Command, config: Config) -> Result<(), String> {
         }
         Command::Healthcheck => crate::probe::ready(loopback_for(config.listen)).await,
         Command::Admin(command) => admin(command, config).await,
+        Command::Backup {
+            out,
+            passphrase_file,
+        } => {
+            let passphrase = crate::admin::read_password_file(&passphrase_file)?;
+            let done = crate::backup::create(&config, &out, &passphrase).await?;
+            writeln!(std::io::stdout(), "{done}").map_err(|e| e.to_string())
+        }
+        Command::Restore {
+            from,
+            passphrase_file,
+        } => {
+            let passphrase = crate::admin::read_password_file(&passphrase_file)?;
+            let done = crate::backup::restore(&config, &from, &passphrase).await?;
+            writeln!(std::io::stdout(), "{done}").map_err(|e| e.to_string())
+        }
     }
 }
 

@@ -117,6 +117,16 @@ fn verified(key: DataKey, stored: &str, source: &KeySource) -> Result<SecretBox,
     })
 }
 
+/// The data key, checked against the database's key check.
+pub async fn current_key(store: &Store, source: &KeySource) -> Result<DataKey, KeyError> {
+    let check = store.setting(KEY_CHECK_SETTING).await?.ok_or_else(|| {
+        CryptoError::Key("this database has no key yet; start Ledgersys once first".into())
+    })?;
+    let key = load_or_create(source, false)?;
+    verified(key.clone(), &check, source)?;
+    Ok(key)
+}
+
 async fn session_key(store: &Store, secrets: &SecretBox, now: i64) -> Result<[u8; 32], KeyError> {
     if let Some(stored) = store.secret(SESSION_KEY_SECRET).await? {
         let opened = secrets.open(SESSION_KEY_SECRET, &stored.sealed)?;

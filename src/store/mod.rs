@@ -17,7 +17,7 @@ pub mod workspaces;
 
 pub use audit::AuditEntry;
 pub use ids::{AlertId, TokenId, UserId, WorkspaceId};
-pub use open::{Store, StoreError};
+pub use open::{DATABASE_FILE, Store, StoreError};
 
 /// Migrations are compiled into the binary and applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -111,6 +111,16 @@ impl Store {
         Ok(version.unwrap_or(0))
     }
 
+    /// Writes a consistent copy of the whole database to `path` while other
+    /// connections keep working (`VACUUM INTO`).
+    pub async fn snapshot_into(&self, path: &Path) -> Result<(), StoreError> {
+        sqlx::query("VACUUM INTO ?")
+            .bind(path.to_string_lossy().into_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Checkpoints the WAL and closes every connection.
     pub async fn close(&self) {
         let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -198,3 +198,97 @@ async fn rotate_key_reseals_every_secret_and_is_refused_while_serving() {
             .any(|e| e["action"] == "secret_key.rotated")
     );
 }
+
+#[tokio::test]
+async fn a_backup_is_encrypted_and_restores_everything_on_a_new_machine() {
+    let server = Server::start();
+    let owner = server.owner().await;
+    configure_mail(&owner, 25).await;
+    let elsewhere = tempfile::tempdir().expect("temp");
+    let phrase = elsewhere.path().join("phrase");
+    std::fs::write(&phrase, "long backup passphrase for the safe\n").expect("write");
+    let phrase_arg = phrase.to_str().expect("utf-8");
+    let backup = elsewhere.path().join("books.lsbackup");
+    let backup_arg = backup.to_str().expect("utf-8");
+
+    let inside = server.data_dir.join("b.lsbackup");
+    let refused = server.cli(&[
+        "backup",
+        "--out",
+        inside.to_str().expect("utf-8"),
+        "--passphrase-file",
+        phrase_arg,
+    ]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(text(&refused.stderr).contains("outside the data directory"));
+
+    let made = server.cli(&[
+        "backup",
+        "--out",
+        backup_arg,
+        "--passphrase-file",
+        phrase_arg,
+    ]);
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let bytes = std::fs::read(&backup).expect("backup");
+    let visible = String::from_utf8_lossy(&bytes);
+    for secret in ["SQLite format 3", "owner@example.org", "argon2id", PLANTED] {
+        assert!(!visible.contains(secret), "the backup shows {secret:?}");
+    }
+
+    // A new machine: an empty data directory, the file and the passphrase.
+    let new_dir = elsewhere.path().join("new-data");
+    let run = |args: &[&str]| {
+        crate::support::run(&[&["--data-dir", new_dir.to_str().expect("utf-8")], args].concat())
+    };
+    let wrong = elsewhere.path().join("wrong");
+    std::fs::write(&wrong, "not the passphrase at all").expect("write");
+    let bad = run(&[
+        "restore",
+        "--from",
+        backup_arg,
+        "--passphrase-file",
+        wrong.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(text(&bad.stderr).contains("the passphrase is wrong, or the backup file is damaged"));
+    assert!(
+        !new_dir.join("ledgersys.sqlite3").exists(),
+        "a failed restore changes nothing"
+    );
+
+    let restored = run(&[
+        "restore",
+        "--from",
+        backup_arg,
+        "--passphrase-file",
+        phrase_arg,
+    ]);
+    assert!(restored.status.success(), "{}", text(&restored.stderr));
+    let revived = Server::start_in(&new_dir).expect("the restored instance starts");
+    let again = revived.login("owner", PASSWORD).await;
+    let view: Value = again
+        .get("/api/v1/instance/smtp")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(view["password_last4"], "3a9c", "secrets come back readable");
+}
+
+#[tokio::test]
+async fn restore_is_refused_while_a_server_runs() {
+    let server = Server::start();
+    let temp = tempfile::tempdir().expect("temp");
+    let file = temp.path().join("x");
+    std::fs::write(&file, "x").expect("write");
+    let out = server.cli(&[
+        "restore",
+        "--from",
+        file.to_str().expect("utf-8"),
+        "--passphrase-file",
+        file.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("another Ledgersys server"));
+}
