@@ -2,6 +2,7 @@
 //! `password`, `role`, `session` and `throttle` are pure; `service` puts them
 //! together with the store, the clock and alerts.
 
+pub mod members;
 pub mod password;
 pub mod role;
 pub mod service;

@@ -30,6 +30,8 @@ pub enum AuthError {
     #[error("{0}")]
     Invalid(String),
     #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
     NotFound(String),
     #[error(transparent)]
     Store(#[from] StoreError),

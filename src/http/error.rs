@@ -104,6 +104,7 @@ impl From<crate::auth::AuthError> for ApiError {
             E::WeakPassword(_) => ApiError::Unprocessable(body("weak_password", message)),
             E::Forbidden(_) => ApiError::Forbidden(body("forbidden", message)),
             E::Invalid(_) => ApiError::Unprocessable(body("invalid", message)),
+            E::Conflict(_) => ApiError::Conflict(body("conflict", message)),
             E::NotFound(_) => ApiError::NotFound(body("not_found", message)),
             E::Store(store) => store.into(),
             E::Crypto(crypto) => ApiError::internal(crypto),

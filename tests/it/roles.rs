@@ -434,3 +434,69 @@ async fn only_owners_make_or_unmake_owners() {
         "a workspace keeps an owner"
     );
 }
+
+#[tokio::test]
+async fn page_actions_check_the_role_on_the_server() {
+    let server = Server::start();
+    let owner = server.owner().await;
+    server.add_member(&owner, "acct", "accountant").await;
+    let acct = server.login("acct", PASSWORD).await;
+    let form = |s: &Session, path: &str, fields: Vec<(&str, &str)>| {
+        let mut fields: Vec<(String, String)> = fields
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        fields.push(("csrf_token".into(), s.csrf.clone()));
+        s.http.post(s.url(path)).form(&fields).send()
+    };
+    let new_member = vec![
+        ("username", "mallory"),
+        ("role", "owner"),
+        ("password", PASSWORD),
+    ];
+    let refused = form(&acct, "/settings/members", new_member.clone())
+        .await
+        .expect("post");
+    assert_eq!(
+        refused.status(),
+        StatusCode::FORBIDDEN,
+        "an accountant cannot add members"
+    );
+    let smtp = vec![
+        ("host", "mail.example.org"),
+        ("port", "587"),
+        ("security", "starttls"),
+        ("from", "a@example.org"),
+    ];
+    let refused = form(&acct, "/settings/smtp", smtp).await.expect("post");
+    assert_eq!(
+        refused.status(),
+        StatusCode::FORBIDDEN,
+        "only instance administrators set mail"
+    );
+
+    let added = form(
+        &owner,
+        "/settings/members",
+        vec![
+            ("username", "dora"),
+            ("role", "viewer"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await
+    .expect("post");
+    assert_eq!(added.status(), StatusCode::OK, "back on the settings page");
+    let members: Value = owner
+        .get("/api/v1/workspaces/1/members")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(members.to_string().contains("\"dora\""), "{members}");
+    let settings = acct.get("/settings").await.text().await.expect("html");
+    assert!(
+        !settings.contains("Add a member"),
+        "the form is not offered to accountants either"
+    );
+}

@@ -9,11 +9,10 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::policy::Access;
 use super::{Done, Tag};
-use crate::auth::{Role, password, setup};
+use crate::auth::{Caller, Role, members};
 use crate::http::AppState;
 use crate::http::auth::client_of;
 use crate::http::error::{ApiError, body};
-use crate::store::users::NewUser;
 use crate::store::{AuditEntry, UserId, WorkspaceId};
 
 /// How long an instance administrator's access to a workspace lasts.
@@ -64,19 +63,6 @@ pub enum MemberChanged {
     Updated(Json<MemberView>),
     #[oai(status = 204)]
     Removed,
-}
-
-fn forbid(message: &str) -> ApiError {
-    ApiError::Forbidden(body("forbidden", message))
-}
-
-/// An admin may not create, change or remove owners; an owner may.
-fn check_owner_rule(actor: Role, from: Option<Role>, to: Option<Role>) -> Result<(), ApiError> {
-    let touches_owner = from == Some(Role::Owner) || to == Some(Role::Owner);
-    if touches_owner && actor != Role::Owner {
-        return Err(forbid("only an owner can make, change or remove an owner"));
-    }
-    Ok(())
 }
 
 pub struct MembersApi;
@@ -149,70 +135,22 @@ impl MembersApi {
         #[oai(name = "workspace_id")] _workspace: Path<i64>,
         new: Json<AddMember>,
     ) -> Result<MemberChanged, ApiError> {
-        let (ws, actor_role) = scope(&access)?;
-        let caller = access.caller()?;
-        check_owner_rule(actor_role, None, Some(new.role))?;
-        let username = new.username.trim();
-        let now = crate::clock::now();
-        let audit = AuditEntry::new(now, Some(caller.user_id), &caller.username, "member.added")
-            .in_workspace(ws)
-            .target(username)
-            .from_addr(client_of(req).addr)
-            .detail(format!("role {}", new.role));
-        let user_id = match state.store.user_by_name(username).await? {
-            Some(existing) => {
-                if state.store.role_in(existing.id, ws).await?.is_some() {
-                    return Err(ApiError::Conflict(body(
-                        "conflict",
-                        format!("{username} is already a member; change the role with PUT instead"),
-                    )));
-                }
-                state
-                    .store
-                    .set_role(existing.id, ws, Some(new.role), &audit)
-                    .await?;
-                existing.id
-            }
-            None => {
-                setup::validate_username(username)?;
-                let Some(initial) = new.password.as_deref() else {
-                    return Err(ApiError::Unprocessable(body(
-                        "password_required",
-                        format!(
-                            "there is no account {username:?} yet; give an initial password to create it"
-                        ),
-                    )));
-                };
-                password::check_strength(initial, &[username])
-                    .map_err(crate::auth::AuthError::from)?;
-                let phc = state
-                    .auth
-                    .hasher()
-                    .hash(initial.to_string())
-                    .await
-                    .map_err(crate::auth::AuthError::from)?;
-                state
-                    .store
-                    .create_user(
-                        NewUser {
-                            username,
-                            password_hash: &phc,
-                            email: new.email.as_deref(),
-                            instance_admin: false,
-                            now,
-                            membership: Some((ws, new.role)),
-                        },
-                        &AuditEntry {
-                            action: "user.created",
-                            ..audit
-                        },
-                    )
-                    .await?
-            }
-        };
-        Ok(MemberChanged::Created(Json(
-            self.view(&state, ws, user_id).await?,
-        )))
+        let (ws, role) = scope(&access)?;
+        let addr = client_of(req).addr;
+        let actor = actor(access.caller()?, role, &addr);
+        let user = members::add(
+            &state.store,
+            state.auth.hasher(),
+            &actor,
+            ws,
+            new.username.trim(),
+            new.role,
+            new.password.as_deref(),
+            new.email.as_deref(),
+            crate::clock::now(),
+        )
+        .await?;
+        Ok(MemberChanged::Created(Json(view(&state, ws, user).await?)))
     }
 
     /// Changes a member's role.
@@ -230,32 +168,13 @@ impl MembersApi {
         user_id: Path<i64>,
         change: Json<ChangeRole>,
     ) -> Result<MemberChanged, ApiError> {
-        let (ws, actor_role) = scope(&access)?;
-        let caller = access.caller()?;
+        let (ws, role) = scope(&access)?;
+        let addr = client_of(req).addr;
+        let actor = actor(access.caller()?, role, &addr);
         let user = UserId(user_id.0);
-        let current = state
-            .store
-            .role_in(user, ws)
-            .await?
-            .ok_or_else(|| ApiError::not_found("no such member"))?;
-        check_owner_rule(actor_role, Some(current), Some(change.role))?;
-        let audit = AuditEntry::new(
-            crate::clock::now(),
-            Some(caller.user_id),
-            &caller.username,
-            "member.role_changed",
-        )
-        .in_workspace(ws)
-        .target(user.to_string())
-        .from_addr(client_of(req).addr)
-        .detail(format!("{current} -> {}", change.role));
-        state
-            .store
-            .set_role(user, ws, Some(change.role), &audit)
-            .await?;
-        Ok(MemberChanged::Updated(Json(
-            self.view(&state, ws, user).await?,
-        )))
+        let now = crate::clock::now();
+        members::set_role(&state.store, &actor, ws, user, Some(change.role), now).await?;
+        Ok(MemberChanged::Updated(Json(view(&state, ws, user).await?)))
     }
 
     /// Removes a member; their API tokens for this workspace are revoked.
@@ -272,26 +191,11 @@ impl MembersApi {
         #[oai(name = "workspace_id")] _workspace: Path<i64>,
         user_id: Path<i64>,
     ) -> Result<MemberChanged, ApiError> {
-        let (ws, actor_role) = scope(&access)?;
-        let caller = access.caller()?;
-        let user = UserId(user_id.0);
-        let current = state
-            .store
-            .role_in(user, ws)
-            .await?
-            .ok_or_else(|| ApiError::not_found("no such member"))?;
-        check_owner_rule(actor_role, Some(current), None)?;
-        let audit = AuditEntry::new(
-            crate::clock::now(),
-            Some(caller.user_id),
-            &caller.username,
-            "member.removed",
-        )
-        .in_workspace(ws)
-        .target(user.to_string())
-        .from_addr(client_of(req).addr)
-        .detail(format!("was {current}"));
-        state.store.set_role(user, ws, None, &audit).await?;
+        let (ws, role) = scope(&access)?;
+        let addr = client_of(req).addr;
+        let actor = actor(access.caller()?, role, &addr);
+        let now = crate::clock::now();
+        members::set_role(&state.store, &actor, ws, UserId(user_id.0), None, now).await?;
         Ok(MemberChanged::Removed)
     }
 
@@ -360,26 +264,29 @@ impl MembersApi {
     }
 }
 
-impl MembersApi {
-    async fn view(
-        &self,
-        state: &AppState,
-        ws: WorkspaceId,
-        user: UserId,
-    ) -> Result<MemberView, ApiError> {
-        let member = state
-            .store
-            .members(ws)
-            .await?
-            .into_iter()
-            .find(|m| m.user_id == user)
-            .ok_or_else(|| ApiError::not_found("no such member"))?;
-        Ok(MemberView {
-            user_id: member.user_id.0,
-            username: member.username,
-            email: member.email,
-            role: member.role,
-        })
+async fn view(state: &AppState, ws: WorkspaceId, user: UserId) -> Result<MemberView, ApiError> {
+    let member = state
+        .store
+        .members(ws)
+        .await?
+        .into_iter()
+        .find(|m| m.user_id == user)
+        .ok_or_else(|| ApiError::not_found("no such member"))?;
+    Ok(MemberView {
+        user_id: member.user_id.0,
+        username: member.username,
+        email: member.email,
+        role: member.role,
+    })
+}
+
+/// The caller as the actor of a workspace change.
+pub fn actor<'a>(caller: &'a Caller, role: Role, addr: &'a str) -> members::Actor<'a> {
+    members::Actor {
+        user_id: caller.user_id,
+        username: &caller.username,
+        role,
+        client_addr: addr,
     }
 }
 

@@ -7,14 +7,14 @@ use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use super::members::scope;
+use super::members::{actor, scope};
 use super::policy::Access;
 use super::{Done, Tag};
-use crate::auth::Role;
+use crate::auth::{Role, members};
 use crate::http::AppState;
 use crate::http::auth::client_of;
-use crate::http::error::{ApiError, body};
-use crate::store::{AuditEntry, TokenId};
+use crate::http::error::ApiError;
+use crate::store::TokenId;
 
 #[derive(Debug, Object)]
 pub struct TokenView {
@@ -134,30 +134,16 @@ impl TokensApi {
         token_id: Path<i64>,
     ) -> Result<Done, ApiError> {
         let (ws, role) = scope(&access)?;
-        let caller = access.caller()?;
-        let token = state
-            .store
-            .token(TokenId(token_id.0))
-            .await?
-            .filter(|t| t.workspace_id == ws)
-            .ok_or_else(|| ApiError::not_found("no such token in this workspace"))?;
-        if token.user_id != caller.user_id && !role.allows(Role::Admin) {
-            return Err(ApiError::Forbidden(body(
-                "forbidden",
-                "only its owner or an admin can revoke a token",
-            )));
-        }
-        let audit = AuditEntry::new(
+        let addr = client_of(req).addr;
+        let actor = actor(access.caller()?, role, &addr);
+        members::revoke_token(
+            &state.store,
+            &actor,
+            ws,
+            TokenId(token_id.0),
             crate::clock::now(),
-            Some(caller.user_id),
-            &caller.username,
-            "api_token.revoked",
         )
-        .in_workspace(ws)
-        .target(&token.name)
-        .from_addr(client_of(req).addr)
-        .detail(format!("ends in {}", token.last4));
-        state.store.revoke_token(token.id, &audit).await?;
+        .await?;
         Ok(Done::NoContent)
     }
 }

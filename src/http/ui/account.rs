@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::context::{Ui, ui};
 use super::{layout, notice, render};
-use crate::auth::{AuthError, Caller, Role, Via};
+use crate::auth::{AuthError, Caller, Role, Via, members};
 use crate::http::AppState;
 use crate::http::auth::{cleared_cookie, client_of};
 use crate::store::{AuditEntry, TokenId};
@@ -348,32 +348,26 @@ pub async fn revoke_token(
         Ok(ui) => ui,
         Err(redirect) => return redirect,
     };
-    let token = match state.store.token(TokenId(token_id)).await {
-        Ok(Some(t)) if t.user_id == ui.user_id => t,
-        _ => return render_page(&state, &ui, None, Some("No such token of yours."), None).await,
+    let Some((ws, _, role)) = ui.workspace.clone() else {
+        return render_page(&state, &ui, None, Some("You belong to no workspace."), None).await;
     };
-    let audit = AuditEntry::new(
-        crate::clock::now(),
-        Some(ui.user_id),
-        &ui.username,
-        "api_token.revoked",
-    )
-    .in_workspace(token.workspace_id)
-    .target(&token.name)
-    .from_addr(client_of(req).addr)
-    .detail(format!("ends in {}", token.last4));
-    match state.store.revoke_token(token.id, &audit).await {
+    let addr = client_of(req).addr;
+    let actor = members::Actor {
+        user_id: ui.user_id,
+        username: &ui.username,
+        role,
+        client_addr: &addr,
+    };
+    let now = crate::clock::now();
+    match members::revoke_token(&state.store, &actor, ws, TokenId(token_id), now).await {
         Ok(()) => Redirect::see_other("/account?done=revoked").into_response(),
+        Err(err @ (AuthError::NotFound(_) | AuthError::Forbidden(_))) => {
+            render_page(&state, &ui, None, Some(&err.to_string()), None).await
+        }
         Err(err) => {
             tracing::error!(error = %err, "token revocation failed");
-            render_page(
-                &state,
-                &ui,
-                None,
-                Some("The token could not be revoked."),
-                None,
-            )
-            .await
+            let message = "The token could not be revoked.";
+            render_page(&state, &ui, None, Some(message), None).await
         }
     }
 }

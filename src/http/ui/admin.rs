@@ -10,10 +10,9 @@ use serde::Deserialize;
 use super::context::{Ui, ui};
 use super::{layout, notice, render};
 use crate::alerts::{SMTP_PASSWORD_SECRET, SmtpSecurity, SmtpSettings};
-use crate::auth::{Role, password, setup};
+use crate::auth::{AuthError, Role, members};
 use crate::http::AppState;
 use crate::http::auth::client_of;
-use crate::store::users::NewUser;
 use crate::store::{AuditEntry, StoreError, UserId};
 
 fn forbidden() -> Response {
@@ -167,74 +166,27 @@ pub async fn add_member(
         Ok(ui) => ui,
         Err(redirect) => return redirect,
     };
-    let (Some((ws, _, my_role)), true) = (ui.workspace.clone(), ui.can(Role::Admin)) else {
+    let Some((ws, _, role)) = ui.workspace.clone() else {
         return forbidden();
     };
-    let Ok(role) = form.role.parse::<Role>() else {
+    let Ok(new_role) = form.role.parse::<Role>() else {
         return settings_page(&state, &ui, Some("Choose a role.")).await;
     };
-    if role == Role::Owner && my_role != Role::Owner {
-        return forbidden();
-    }
-    let username = form.username.trim();
-    let now = crate::clock::now();
-    let audit = AuditEntry::new(now, Some(ui.user_id), &ui.username, "member.added")
-        .in_workspace(ws)
-        .target(username)
-        .from_addr(client_of(req).addr)
-        .detail(format!("role {role}"));
-    let result: Result<(), String> = async {
-        match state
-            .store
-            .user_by_name(username)
-            .await
-            .map_err(|e| e.to_string())?
-        {
-            Some(user) => state
-                .store
-                .set_role(user.id, ws, Some(role), &audit)
-                .await
-                .map_err(|e| e.to_string()),
-            None => {
-                setup::validate_username(username).map_err(|e| e.to_string())?;
-                let initial = form
-                    .password
-                    .as_deref()
-                    .filter(|p| !p.is_empty())
-                    .ok_or("a new account needs an initial password")?;
-                password::check_strength(initial, &[username]).map_err(|e| e.to_string())?;
-                let phc = state
-                    .auth
-                    .hasher()
-                    .hash(initial.to_string())
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let new = NewUser {
-                    username,
-                    password_hash: &phc,
-                    email: None,
-                    instance_admin: false,
-                    now,
-                    membership: Some((ws, role)),
-                };
-                let audit = AuditEntry {
-                    action: "user.created",
-                    ..audit
-                };
-                state
-                    .store
-                    .create_user(new, &audit)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-            }
-        }
-    }
+    let addr = client_of(req).addr;
+    let actor = actor_of(&ui, role, &addr);
+    let added = members::add(
+        &state.store,
+        state.auth.hasher(),
+        &actor,
+        ws,
+        form.username.trim(),
+        new_role,
+        form.password.as_deref(),
+        None,
+        crate::clock::now(),
+    )
     .await;
-    match result {
-        Ok(()) => Redirect::see_other("/settings").into_response(),
-        Err(message) => settings_page(&state, &ui, Some(&message)).await,
-    }
+    outcome(&state, &ui, added.map(|_| ())).await
 }
 
 #[derive(Deserialize)]
@@ -253,13 +205,8 @@ pub async fn change_member(
         Ok(ui) => ui,
         Err(redirect) => return redirect,
     };
-    let (Some((ws, _, my_role)), true) = (ui.workspace.clone(), ui.can(Role::Admin)) else {
+    let Some((ws, _, role)) = ui.workspace.clone() else {
         return forbidden();
-    };
-    let user = UserId(user_id);
-    let current = match state.store.role_in(user, ws).await {
-        Ok(Some(r)) => r,
-        _ => return settings_page(&state, &ui, Some("No such member.")).await,
     };
     let new_role = match form.role.as_str() {
         "remove" => None,
@@ -268,25 +215,32 @@ pub async fn change_member(
             Err(e) => return settings_page(&state, &ui, Some(&e)).await,
         },
     };
-    if (current == Role::Owner || new_role == Some(Role::Owner)) && my_role != Role::Owner {
-        return forbidden();
+    let addr = client_of(req).addr;
+    let actor = actor_of(&ui, role, &addr);
+    let now = crate::clock::now();
+    let changed = members::set_role(&state.store, &actor, ws, UserId(user_id), new_role, now).await;
+    outcome(&state, &ui, changed).await
+}
+
+fn actor_of<'a>(ui: &'a Ui, role: Role, addr: &'a str) -> members::Actor<'a> {
+    members::Actor {
+        user_id: ui.user_id,
+        username: &ui.username,
+        role,
+        client_addr: addr,
     }
-    let action = if new_role.is_some() {
-        "member.role_changed"
-    } else {
-        "member.removed"
-    };
-    let audit = AuditEntry::new(crate::clock::now(), Some(ui.user_id), &ui.username, action)
-        .in_workspace(ws)
-        .target(user.to_string())
-        .from_addr(client_of(req).addr)
-        .detail(format!(
-            "{current} -> {}",
-            new_role.map(|r| r.as_str()).unwrap_or("removed")
-        ));
-    match state.store.set_role(user, ws, new_role, &audit).await {
+}
+
+/// Back to the settings page, or the page again with what went wrong.
+async fn outcome(state: &AppState, ui: &Ui, result: Result<(), AuthError>) -> Response {
+    match result {
         Ok(()) => Redirect::see_other("/settings").into_response(),
-        Err(err) => settings_page(&state, &ui, Some(&err.to_string())).await,
+        Err(AuthError::Forbidden(_)) => forbidden(),
+        Err(err @ (AuthError::Store(_) | AuthError::Crypto(_))) => {
+            tracing::error!(error = %err, "member change failed");
+            settings_page(state, ui, Some("The change could not be saved.")).await
+        }
+        Err(err) => settings_page(state, ui, Some(&err.to_string())).await,
     }
 }
 
