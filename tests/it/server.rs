@@ -328,3 +328,25 @@ async fn names_are_escaped_on_every_page() {
         );
     }
 }
+
+#[tokio::test]
+async fn only_static_content_is_compressed() {
+    let server = Server::start();
+    let owner = server.owner().await;
+    let page = owner
+        .http
+        .get(owner.url("/account"))
+        .header("accept-encoding", "gzip, br")
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.headers().get("content-encoding").is_none(), "pages with CSRF tokens stay uncompressed");
+    let css = client()
+        .get(server.at("/assets/app.css"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("css");
+    assert_eq!(css.headers()["content-encoding"], "gzip");
+}
