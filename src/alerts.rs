@@ -121,6 +121,19 @@ impl Alerts {
         Ok(())
     }
 
+    /// Forgets the mail settings and deletes the stored password.
+    pub async fn unconfigure(&self, audit: &AuditEntry) -> Result<(), MailError> {
+        self.store.delete_setting(SMTP_SETTING).await?;
+        if !self
+            .store
+            .delete_secret(SMTP_PASSWORD_SECRET, audit)
+            .await?
+        {
+            self.store.audit(audit).await?;
+        }
+        Ok(())
+    }
+
     /// Sends one message; false when mail is not configured.
     pub async fn send(&self, to: &str, subject: &str, body: &str) -> Result<bool, MailError> {
         let Some(settings) = self.smtp_settings().await? else {

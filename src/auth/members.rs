@@ -43,6 +43,17 @@ fn require_admin(actor: &Actor<'_>) -> Result<(), AuthError> {
     }
 }
 
+/// A workspace name: 1-80 characters, trimmed, no control characters.
+pub fn workspace_name(name: &str) -> Result<&str, AuthError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
+        return Err(AuthError::Invalid(
+            "a workspace name is 1-80 characters without control characters".into(),
+        ));
+    }
+    Ok(name)
+}
+
 /// Adds an existing account by name, or creates the account with an
 /// initial password.
 #[allow(clippy::too_many_arguments)]

@@ -2,7 +2,7 @@
 
 use sqlx::FromRow;
 
-use super::{Store, StoreError, UserId};
+use super::{Store, StoreError, UserId, WorkspaceId};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct SessionRow {
@@ -48,6 +48,32 @@ impl Store {
         .bind(token_hash)
         .fetch_optional(&self.pool)
         .await?)
+    }
+
+    /// The workspace a browser session last chose, if any.
+    pub async fn session_workspace(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<WorkspaceId>, StoreError> {
+        let chosen: Option<Option<WorkspaceId>> =
+            sqlx::query_scalar("SELECT workspace_id FROM sessions WHERE token_hash = ?")
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(chosen.flatten())
+    }
+
+    pub async fn choose_session_workspace(
+        &self,
+        token_hash: &[u8],
+        workspace: WorkspaceId,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET workspace_id = ? WHERE token_hash = ?")
+            .bind(workspace)
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     pub async fn touch_session(&self, token_hash: &[u8], now: i64) -> Result<(), StoreError> {

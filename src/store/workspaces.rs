@@ -43,6 +43,32 @@ impl Store {
         Ok(id)
     }
 
+    /// Creates a workspace owned by `owner`, audited, in one transaction.
+    pub async fn create_owned_workspace(
+        &self,
+        name: &str,
+        owner: UserId,
+        audit: &AuditEntry,
+    ) -> Result<WorkspaceId, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let id: WorkspaceId =
+            sqlx::query_scalar("INSERT INTO workspaces (name) VALUES (?) RETURNING id")
+                .bind(name)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| {
+                    StoreError::conflict_or(e, format!("a workspace named {name:?} exists"))
+                })?;
+        sqlx::query("INSERT INTO memberships (user_id, workspace_id, role) VALUES (?, ?, 'owner')")
+            .bind(owner)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        audit.clone().in_workspace(id).insert(&mut tx).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
     pub async fn workspace(&self, id: WorkspaceId) -> Result<Option<Workspace>, StoreError> {
         Ok(
             sqlx::query_as("SELECT id, name FROM workspaces WHERE id = ?")

@@ -20,6 +20,7 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("PUT", "/me/email", Rule::Session),
     ("POST", "/me/password", Rule::Session),
     ("GET", "/me/alerts", Rule::User),
+    ("POST", "/workspaces", Rule::InstanceAdmin),
     ("POST", "/me/alerts/read", Rule::Session),
     (
         "GET",
@@ -79,6 +80,7 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("GET", "/instance/audit", Rule::InstanceAdmin),
     ("GET", "/instance/smtp", Rule::InstanceAdmin),
     ("PUT", "/instance/smtp", Rule::InstanceAdmin),
+    ("DELETE", "/instance/smtp", Rule::InstanceAdmin),
     ("POST", "/instance/smtp/test", Rule::InstanceAdmin),
 ];
 use reqwest::{Method, StatusCode};
@@ -498,5 +500,62 @@ async fn page_actions_check_the_role_on_the_server() {
     assert!(
         !settings.contains("Add a member"),
         "the form is not offered to accountants either"
+    );
+}
+
+#[tokio::test]
+async fn an_instance_administrator_creates_workspaces_and_members_switch_between_them() {
+    let server = Server::start();
+    let owner = server.owner().await;
+    let created = owner
+        .post("/api/v1/workspaces", json!({"name": "Shop"}))
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let shop: Value = created.json().await.expect("json");
+    assert_eq!(shop["role"], "owner");
+    let taken = owner
+        .post("/api/v1/workspaces", json!({"name": "Shop"}))
+        .await;
+    assert_eq!(taken.status(), StatusCode::CONFLICT);
+    let me: Value = owner.get("/api/v1/me").await.json().await.expect("json");
+    assert_eq!(me["workspaces"].as_array().expect("list").len(), 2);
+
+    let switch = |id: String| {
+        owner
+            .http
+            .post(owner.url("/workspace"))
+            .form(&[
+                ("workspace_id", id.as_str()),
+                ("csrf_token", owner.csrf.as_str()),
+            ])
+            .send()
+    };
+    let switched = switch(shop["id"].to_string()).await.expect("switch");
+    assert_eq!(switched.status(), StatusCode::OK);
+    let page = owner.get("/settings").await.text().await.expect("html");
+    assert!(
+        page.contains(&format!(
+            "<option value=\"{}\" selected>Shop · owner",
+            shop["id"]
+        )),
+        "{page}"
+    );
+
+    server.add_member(&owner, "viewer1", "viewer").await;
+    let viewer = server.login("viewer1", PASSWORD).await;
+    let elsewhere = viewer
+        .http
+        .post(viewer.url("/workspace"))
+        .form(&[
+            ("workspace_id", shop["id"].to_string().as_str()),
+            ("csrf_token", viewer.csrf.as_str()),
+        ])
+        .send()
+        .await
+        .expect("switch");
+    assert_eq!(
+        elsewhere.status(),
+        StatusCode::FORBIDDEN,
+        "only to one's own workspaces"
     );
 }

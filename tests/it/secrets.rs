@@ -292,3 +292,29 @@ async fn restore_is_refused_while_a_server_runs() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("another Ledgersys server"));
 }
+
+#[tokio::test]
+async fn removing_mail_settings_deletes_the_sealed_password() {
+    let server = Server::start();
+    let owner = server.owner().await;
+    configure_mail(&owner, 25).await;
+    assert_eq!(
+        owner.delete("/api/v1/instance/smtp").await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let view: Value = owner
+        .get("/api/v1/instance/smtp")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(view["configured"], false);
+    assert!(view["password_last4"].is_null());
+    let audit: Value = owner
+        .get("/api/v1/instance/audit")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(audit[0]["action"], "settings.smtp_removed");
+}

@@ -341,7 +341,10 @@ async fn only_static_content_is_compressed() {
         .await
         .expect("page");
     assert_eq!(page.status(), StatusCode::OK);
-    assert!(page.headers().get("content-encoding").is_none(), "pages with CSRF tokens stay uncompressed");
+    assert!(
+        page.headers().get("content-encoding").is_none(),
+        "pages with CSRF tokens stay uncompressed"
+    );
     let css = client()
         .get(server.at("/assets/app.css"))
         .header("accept-encoding", "gzip")

@@ -122,6 +122,31 @@ impl InstanceApi {
         Ok(Done::NoContent)
     }
 
+    /// Removes the mail settings and the stored password.
+    #[oai(
+        path = "/instance/smtp",
+        method = "delete",
+        operation_id = "delete_smtp"
+    )]
+    async fn delete_smtp(
+        &self,
+        state: Data<&AppState>,
+        access: Data<&Access>,
+        req: &Request,
+    ) -> Result<Done, ApiError> {
+        let caller = access.caller()?;
+        let audit = AuditEntry::new(
+            crate::clock::now(),
+            Some(caller.user_id),
+            &caller.username,
+            "settings.smtp_removed",
+        )
+        .target(SMTP_PASSWORD_SECRET)
+        .from_addr(client_of(req).addr);
+        state.alerts.unconfigure(&audit).await?;
+        Ok(Done::NoContent)
+    }
+
     /// Sends a test message to your own address.
     #[oai(
         path = "/instance/smtp/test",

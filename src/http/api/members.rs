@@ -50,6 +50,18 @@ pub struct ChangeRole {
 }
 
 #[derive(Debug, Object)]
+pub struct NewWorkspace {
+    /// A name for the books, such as "Household" or "Shop".
+    pub name: String,
+}
+
+#[derive(ApiResponse)]
+pub enum WorkspaceCreated {
+    #[oai(status = 201)]
+    Created(Json<WorkspaceView>),
+}
+
+#[derive(Debug, Object)]
 pub struct AccessRequest {
     /// Why you need to open this workspace; recorded and sent to its owners.
     pub reason: String,
@@ -69,6 +81,40 @@ pub struct MembersApi;
 
 #[OpenApi(tag = "Tag::Workspaces")]
 impl MembersApi {
+    /// Creates a workspace (a separate set of books) owned by the caller.
+    #[oai(
+        path = "/workspaces",
+        method = "post",
+        operation_id = "create_workspace"
+    )]
+    async fn create_workspace(
+        &self,
+        state: Data<&AppState>,
+        access: Data<&Access>,
+        req: &Request,
+        new: Json<NewWorkspace>,
+    ) -> Result<WorkspaceCreated, ApiError> {
+        let caller = access.caller()?;
+        let name = members::workspace_name(&new.name)?;
+        let audit = AuditEntry::new(
+            crate::clock::now(),
+            Some(caller.user_id),
+            &caller.username,
+            "workspace.created",
+        )
+        .target(name)
+        .from_addr(client_of(req).addr);
+        let id = state
+            .store
+            .create_owned_workspace(name, caller.user_id, &audit)
+            .await?;
+        Ok(WorkspaceCreated::Created(Json(WorkspaceView {
+            id: id.0,
+            name: name.to_string(),
+            role: Role::Owner,
+        })))
+    }
+
     /// The workspace and the caller's role in it.
     #[oai(
         path = "/workspaces/:workspace_id",

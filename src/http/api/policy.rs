@@ -36,6 +36,7 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("PUT", "/me/email", Rule::Session),
     ("POST", "/me/password", Rule::Session),
     ("GET", "/me/alerts", Rule::User),
+    ("POST", "/workspaces", Rule::InstanceAdmin),
     ("POST", "/me/alerts/read", Rule::Session),
     (
         "GET",
@@ -95,6 +96,7 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("GET", "/instance/audit", Rule::InstanceAdmin),
     ("GET", "/instance/smtp", Rule::InstanceAdmin),
     ("PUT", "/instance/smtp", Rule::InstanceAdmin),
+    ("DELETE", "/instance/smtp", Rule::InstanceAdmin),
     ("POST", "/instance/smtp/test", Rule::InstanceAdmin),
 ];
 

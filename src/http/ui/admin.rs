@@ -13,7 +13,7 @@ use crate::alerts::{SMTP_PASSWORD_SECRET, SmtpSecurity, SmtpSettings};
 use crate::auth::{AuthError, Role, members};
 use crate::http::AppState;
 use crate::http::auth::client_of;
-use crate::store::{AuditEntry, StoreError, UserId};
+use crate::store::{AuditEntry, StoreError, UserId, WorkspaceId};
 
 fn forbidden() -> Response {
     super::error_page(StatusCode::FORBIDDEN, "Your role does not allow this.")
@@ -114,6 +114,15 @@ async fn settings_content(
             }
         }
         @if ui.instance_admin {
+            section.card {
+                h2 { "Workspaces" }
+                p.muted { "A workspace is a separate set of books, with its own members (a household, a business)." }
+                form method="post" action="/settings/workspaces" {
+                    input type="hidden" name="csrf_token" value=(csrf);
+                    label { "Name of a new workspace" input name="name" required maxlength="80"; }
+                    button type="submit" { "Create workspace" }
+                }
+            }
             section.card {
                 h2 { "Mail for security alerts" }
                 form method="post" action="/settings/smtp" {
@@ -339,4 +348,84 @@ pub async fn audit_page(state: Data<&AppState>, req: &Request) -> Response {
         }
     };
     render(layout::page("Audit log", Some("/audit"), &ui, content)).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct SwitchForm {
+    workspace_id: i64,
+}
+
+/// Chooses the workspace the pages show, among the user's own.
+#[handler]
+pub async fn switch_workspace(
+    state: Data<&AppState>,
+    req: &Request,
+    Form(form): Form<SwitchForm>,
+) -> Response {
+    let ui = match ui(&state, req).await {
+        Ok(ui) => ui,
+        Err(redirect) => return redirect,
+    };
+    let target = WorkspaceId(form.workspace_id);
+    if !ui.workspaces.iter().any(|w| w.0 == target) {
+        return forbidden();
+    }
+    match state
+        .store
+        .choose_session_workspace(&ui.token_hash, target)
+        .await
+    {
+        Ok(()) => Redirect::see_other("/").into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "cannot switch workspace");
+            super::error_page(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NewWorkspaceForm {
+    name: String,
+}
+
+/// Creates a workspace owned by the instance administrator and switches to it.
+#[handler]
+pub async fn create_workspace(
+    state: Data<&AppState>,
+    req: &Request,
+    Form(form): Form<NewWorkspaceForm>,
+) -> Response {
+    let ui = match ui(&state, req).await {
+        Ok(ui) => ui,
+        Err(redirect) => return redirect,
+    };
+    if !ui.instance_admin {
+        return forbidden();
+    }
+    let name = match members::workspace_name(&form.name) {
+        Ok(name) => name,
+        Err(err) => return settings_page(&state, &ui, Some(&err.to_string())).await,
+    };
+    let audit = AuditEntry::new(
+        crate::clock::now(),
+        Some(ui.user_id),
+        &ui.username,
+        "workspace.created",
+    )
+    .target(name)
+    .from_addr(client_of(req).addr);
+    let created = state
+        .store
+        .create_owned_workspace(name, ui.user_id, &audit)
+        .await;
+    match created {
+        Ok(id) => {
+            let _ = state
+                .store
+                .choose_session_workspace(&ui.token_hash, id)
+                .await;
+            Redirect::see_other("/settings").into_response()
+        }
+        Err(err) => settings_page(&state, &ui, Some(&err.to_string())).await,
+    }
 }

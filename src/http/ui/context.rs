@@ -15,7 +15,10 @@ pub struct Ui {
     pub username: String,
     pub instance_admin: bool,
     pub csrf_token: String,
+    pub token_hash: Vec<u8>,
     pub workspace: Option<(WorkspaceId, String, Role)>,
+    /// Every workspace the user belongs to, for the switcher.
+    pub workspaces: Vec<(WorkspaceId, String, Role)>,
     pub unread_alerts: i64,
 }
 
@@ -56,7 +59,10 @@ pub async fn ui(state: &AppState, req: &Request) -> Result<Ui, Response> {
     let Some(Caller {
         user_id,
         username,
-        via: Via::Session { csrf_token, .. },
+        via: Via::Session {
+            csrf_token,
+            token_hash,
+        },
     }) = caller
     else {
         return Err(sign_in_redirect(state, req).await);
@@ -70,21 +76,35 @@ pub async fn ui(state: &AppState, req: &Request) -> Result<Ui, Response> {
         .into_response()
     };
     let user = state.store.user(user_id).await.map_err(internal)?;
-    let workspace = state
+    let workspaces: Vec<(WorkspaceId, String, Role)> = state
         .store
         .workspaces_of(user_id)
         .await
         .map_err(internal)?
         .into_iter()
-        .next()
-        .map(|(w, role)| (w.id, w.name, role));
+        .map(|(w, role)| (w.id, w.name, role))
+        .collect();
+    // The workspace this session chose, while the user still belongs to it;
+    // otherwise the first one.
+    let chosen = state
+        .store
+        .session_workspace(&token_hash)
+        .await
+        .map_err(internal)?;
+    let workspace = workspaces
+        .iter()
+        .find(|w| Some(w.0) == chosen)
+        .or(workspaces.first())
+        .cloned();
     let unread_alerts = state.store.unread_alerts(user_id).await.map_err(internal)?;
     Ok(Ui {
         user_id,
         username,
         instance_admin: user.is_some_and(|u| u.instance_admin),
         csrf_token,
+        token_hash,
         workspace,
+        workspaces,
         unread_alerts,
     })
 }

@@ -59,7 +59,19 @@ pub fn page(title: &str, current: Option<&str>, ui: &Ui, content: Markup) -> Mar
                 a.skip href="#main" { "Skip to content" }
                 header.topbar {
                     (brand())
-                    @if let Some((_, name, role)) = &ui.workspace {
+                    @if ui.workspaces.len() > 1 {
+                        form.workspace method="post" action="/workspace" {
+                            input type="hidden" name="csrf_token" value=(ui.csrf_token);
+                            select name="workspace_id" aria-label="Workspace" {
+                                @for (id, name, role) in &ui.workspaces {
+                                    option value=(id) selected[ui.workspace.as_ref().is_some_and(|w| w.0 == *id)] {
+                                        (name) " · " (role)
+                                    }
+                                }
+                            }
+                            button type="submit" { "Switch" }
+                        }
+                    } @else if let Some((_, name, role)) = &ui.workspace {
                         span.workspace title="Workspace and your role" { (name) " · " (role) }
                     }
                     a.alerts href="/account#alerts" title="Security alerts" {

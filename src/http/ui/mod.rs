@@ -26,6 +26,8 @@ pub fn routes() -> Route {
         .at("/settings/members", post(admin::add_member))
         .at("/settings/members/:user_id", post(admin::change_member))
         .at("/settings/smtp", post(admin::save_smtp))
+        .at("/settings/workspaces", post(admin::create_workspace))
+        .at("/workspace", post(admin::switch_workspace))
         .at("/audit", get(admin::audit_page))
         .at("/account", get(account::page))
         .at("/account/email", post(account::set_email))
