@@ -559,3 +559,42 @@ async fn an_instance_administrator_creates_workspaces_and_members_switch_between
         "only to one's own workspaces"
     );
 }
+
+#[tokio::test]
+async fn a_token_made_on_the_account_page_is_shown_once() {
+    let server = Server::start();
+    let owner = server.owner().await;
+    let made = owner
+        .http
+        .post(owner.url("/account/tokens"))
+        .form(&[
+            ("name", "backup script"),
+            ("role", "viewer"),
+            ("csrf_token", owner.csrf.as_str()),
+        ])
+        .send()
+        .await
+        .expect("post")
+        .text()
+        .await
+        .expect("html");
+    let start = made.find("lsk_").expect("the new token is shown");
+    let token: String = made[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    assert_eq!(token.len(), 4 + 43);
+    let later = owner.get("/account").await.text().await.expect("html");
+    assert!(!later.contains(&token), "never shown again");
+    assert!(
+        later.contains(&token[token.len() - 4..]),
+        "listed by its last 4 characters"
+    );
+    let works = client()
+        .get(server.at("/api/v1/workspaces/1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(works.status(), StatusCode::OK);
+}

@@ -28,12 +28,13 @@ fn flash_text(code: Option<&str>) -> Option<&'static str> {
     }
 }
 
+/// The page's visitor as the caller of an account operation.
 fn caller_of(ui: &Ui) -> Caller {
     Caller {
         user_id: ui.user_id,
         username: ui.username.clone(),
         via: Via::Session {
-            token_hash: Vec::new(),
+            token_hash: ui.token_hash.clone(),
             csrf_token: ui.csrf_token.clone(),
         },
     }
