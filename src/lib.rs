@@ -15,8 +15,10 @@ pub mod config;
 pub mod crypto;
 pub mod datadir;
 pub mod http;
+pub mod ledger;
 mod logging;
 mod probe;
+pub mod sources;
 pub mod store;
 
 use std::future::Future;

@@ -1,0 +1,8 @@
+//! The ledger's vocabulary: exact amounts and transaction rows. Pure: no
+//! I/O, no async, no clock.
+
+mod amount;
+mod transaction;
+
+pub use amount::{AmountError, SATS_PER_BTC, Sats, money, parse_fiat, round_fiat};
+pub use transaction::{Kind, Tx};

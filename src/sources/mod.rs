@@ -1,0 +1,4 @@
+//! Importers: each turns outside data into ledger rows, with no knowledge of
+//! the database.
+
+pub mod generic;
