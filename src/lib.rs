@@ -20,6 +20,7 @@ mod logging;
 mod probe;
 pub mod sources;
 pub mod store;
+pub mod tax;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -47,7 +47,9 @@ impl Sats {
         let whole: i64 = if whole.is_empty() {
             0
         } else {
-            whole.parse().map_err(|_| AmountError::TooLarge(text.to_string()))?
+            whole
+                .parse()
+                .map_err(|_| AmountError::TooLarge(text.to_string()))?
         };
         let frac: i64 = format!("{fraction:0<8}").parse().unwrap_or(0);
         let sats = whole
@@ -112,7 +114,12 @@ impl fmt::Display for Sats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sign = if self.0 < 0 { "-" } else { "" };
         let abs = self.0.unsigned_abs();
-        write!(f, "{sign}{}.{:08}", abs / SATS_PER_BTC as u64, abs % SATS_PER_BTC as u64)
+        write!(
+            f,
+            "{sign}{}.{:08}",
+            abs / SATS_PER_BTC as u64,
+            abs % SATS_PER_BTC as u64
+        )
     }
 }
 
@@ -168,11 +175,17 @@ mod tests {
 
     #[test]
     fn float_artefacts_and_junk_are_refused() {
-        assert!(matches!(Sats::parse_btc("0.010713949999999999"), Err(AmountError::TooPrecise(_))));
+        assert!(matches!(
+            Sats::parse_btc("0.010713949999999999"),
+            Err(AmountError::TooPrecise(_))
+        ));
         for junk in ["", ".", "1e-3", "1,5", "abc", "1.2.3", " - 1"] {
             assert!(Sats::parse_btc(junk).is_err(), "{junk:?}");
         }
-        assert!(matches!(Sats::parse_positive_btc("-1"), Err(AmountError::Negative(_))));
+        assert!(matches!(
+            Sats::parse_positive_btc("-1"),
+            Err(AmountError::Negative(_))
+        ));
     }
 
     #[test]

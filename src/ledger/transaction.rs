@@ -57,7 +57,10 @@ impl Kind {
 
     /// Bitcoin comes into the account.
     pub fn is_inflow(self) -> bool {
-        matches!(self, Kind::Buy | Kind::Income | Kind::GiftIn | Kind::Deposit)
+        matches!(
+            self,
+            Kind::Buy | Kind::Income | Kind::GiftIn | Kind::Deposit
+        )
     }
 
     /// The row needs a fiat value to be valued (others may look it up).
@@ -77,10 +80,13 @@ impl FromStr for Kind {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let lower = s.trim().to_ascii_lowercase();
-        Kind::ALL.into_iter().find(|k| k.as_str() == lower).ok_or_else(|| {
-            let names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
-            format!("unknown type {s:?}; use one of {}", names.join(", "))
-        })
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == lower)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+                format!("unknown type {s:?}; use one of {}", names.join(", "))
+            })
     }
 }
 

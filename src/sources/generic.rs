@@ -3,9 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use jiff::Timestamp;
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
-use jiff::Timestamp;
 use rust_decimal::Decimal;
 
 use crate::ledger::{Kind, Sats, Tx, parse_fiat};
@@ -64,14 +64,20 @@ pub fn parse(bytes: &[u8], zone: &TimeZone) -> Result<Vec<(u64, Tx)>, Vec<LineEr
         }
     }
     if let Some(missing) = REQUIRED.iter().find(|r| !seen.contains(**r)) {
-        return Err(header_error(format!("the required column {missing:?} is missing")));
+        return Err(header_error(format!(
+            "the required column {missing:?} is missing"
+        )));
     }
 
     // Line numbers counted from the bytes: for CRLF files the csv crate
     // starts a record at the `\n` of the previous line's `\r\n`.
     let line_at = |byte: u64| {
         let start = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
-        let upto = if bytes.get(start) == Some(&b'\n') { start + 1 } else { start };
+        let upto = if bytes.get(start) == Some(&b'\n') {
+            start + 1
+        } else {
+            start
+        };
         1 + bytes[..upto].iter().filter(|b| **b == b'\n').count() as u64
     };
     let mut rows = Vec::new();
@@ -82,7 +88,10 @@ pub fn parse(bytes: &[u8], zone: &TimeZone) -> Result<Vec<(u64, Tx)>, Vec<LineEr
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map(|p| line_at(p.byte())).unwrap_or(0);
-                errors.push(LineError { line, message: format!("not valid CSV: {e}") });
+                errors.push(LineError {
+                    line,
+                    message: format!("not valid CSV: {e}"),
+                });
                 continue;
             }
         };
@@ -95,21 +104,28 @@ pub fn parse(bytes: &[u8], zone: &TimeZone) -> Result<Vec<(u64, Tx)>, Vec<LineEr
             .collect();
         match row(&fields, zone) {
             Ok(tx) => {
-                if let Some(id) = &tx.id {
-                    if let Some(first) = ids.insert((tx.account.clone(), id.clone()), line) {
-                        errors.push(LineError {
-                            line,
-                            message: format!("id {id:?} of account {:?} already appears on line {first}", tx.account),
-                        });
-                        continue;
-                    }
+                if let Some(id) = &tx.id
+                    && let Some(first) = ids.insert((tx.account.clone(), id.clone()), line)
+                {
+                    errors.push(LineError {
+                        line,
+                        message: format!(
+                            "id {id:?} of account {:?} already appears on line {first}",
+                            tx.account
+                        ),
+                    });
+                    continue;
                 }
                 rows.push((line, tx));
             }
             Err(message) => errors.push(LineError { line, message }),
         }
     }
-    if errors.is_empty() { Ok(rows) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Reads `2021-03-04T15:04:05Z` (an offset is required in RFC 3339 form),
@@ -118,9 +134,9 @@ pub fn parse_time(text: &str, zone: &TimeZone) -> Result<Timestamp, String> {
     if let Ok(ts) = text.parse::<Timestamp>() {
         return Ok(ts);
     }
-    let civil: DateTime = text
-        .parse()
-        .map_err(|_| format!("timestamp {text:?} is not RFC 3339 (2021-03-04T15:04:05Z) or YYYY-MM-DD HH:MM:SS"))?;
+    let civil: DateTime = text.parse().map_err(|_| {
+        format!("timestamp {text:?} is not RFC 3339 (2021-03-04T15:04:05Z) or YYYY-MM-DD HH:MM:SS")
+    })?;
     zone.to_ambiguous_timestamp(civil)
         .compatible()
         .map_err(|e| format!("timestamp {text:?} does not exist in the import's time zone: {e}"))
@@ -165,10 +181,12 @@ fn row(f: &BTreeMap<&str, &str>, zone: &TimeZone) -> Result<Tx, String> {
     if (fiat_value.is_some() || fee_fiat.is_some()) && currency.is_none() {
         return Err("fiat_currency is required with fiat_value or fee_fiat".into());
     }
-    if let Some(c) = &currency {
-        if c.len() != 3 || !c.chars().all(|ch| ch.is_ascii_alphabetic()) {
-            return Err(format!("fiat_currency {c:?} is not an ISO 4217 code such as USD"));
-        }
+    if let Some(c) = &currency
+        && (c.len() != 3 || !c.chars().all(|ch| ch.is_ascii_alphabetic()))
+    {
+        return Err(format!(
+            "fiat_currency {c:?} is not an ISO 4217 code such as USD"
+        ));
     }
     let to_account = get("to_account").map(str::to_string);
     match (kind, &to_account) {
@@ -201,8 +219,16 @@ pub fn write(rows: &[Tx]) -> Result<String, String> {
     out.write_record(COLUMNS).map_err(|e| e.to_string())?;
     for tx in rows {
         let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-        let fee_btc = if tx.fee_btc.is_zero() { String::new() } else { tx.fee_btc.to_string() };
-        let fee_fiat = if tx.fee_fiat.is_zero() { String::new() } else { tx.fee_fiat.to_string() };
+        let fee_btc = if tx.fee_btc.is_zero() {
+            String::new()
+        } else {
+            tx.fee_btc.to_string()
+        };
+        let fee_fiat = if tx.fee_fiat.is_zero() {
+            String::new()
+        } else {
+            tx.fee_fiat.to_string()
+        };
         out.write_record([
             opt(&tx.id),
             tx.time.to_string(),
@@ -272,13 +298,25 @@ mod tests {
                     2021-01-05T00:00:00Z,transfer,a,1,,,\n\
                     2021-01-06T00:00:00Z,sell,a,1,100,,\n";
         let errors = parse_str(file).expect_err("refused");
-        let lines: Vec<(u64, &str)> = errors.iter().map(|e| (e.line, e.message.as_str())).collect();
+        let lines: Vec<(u64, &str)> = errors
+            .iter()
+            .map(|e| (e.line, e.message.as_str()))
+            .collect();
         assert_eq!(lines.len(), 5, "{lines:?}");
         assert_eq!(lines[0], (3, "a buy row needs fiat_value"));
-        assert!(lines[1].0 == 4 && lines[1].1.starts_with("unknown type \"swap\""), "{lines:?}");
-        assert!(lines[2].0 == 5 && lines[2].1.contains("more than 8 decimal places"), "{lines:?}");
+        assert!(
+            lines[1].0 == 4 && lines[1].1.starts_with("unknown type \"swap\""),
+            "{lines:?}"
+        );
+        assert!(
+            lines[2].0 == 5 && lines[2].1.contains("more than 8 decimal places"),
+            "{lines:?}"
+        );
         assert_eq!(lines[3], (6, "a transfer needs to_account"));
-        assert_eq!(lines[4], (7, "fiat_currency is required with fiat_value or fee_fiat"));
+        assert_eq!(
+            lines[4],
+            (7, "fiat_currency is required with fiat_value or fee_fiat")
+        );
     }
 
     #[test]
@@ -306,7 +344,11 @@ mod tests {
                     1,2021-03-04T15:04:05Z,buy,coinbase,0.5,25000.10,USD,,1.99,,,\"a, quoted note\"\n\
                     2,2021-03-05T10:00:00Z,transfer,coinbase,0.4,,,0.0001,,cold,abc,\n\
                     3,2021-03-06T10:00:00Z,fee,cold,0,,,0.00002,,,,\n";
-        let rows: Vec<Tx> = parse_str(file).expect("valid").into_iter().map(|(_, t)| t).collect();
+        let rows: Vec<Tx> = parse_str(file)
+            .expect("valid")
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect();
         let again: Vec<Tx> = parse_str(&write(&rows).expect("write"))
             .expect("valid")
             .into_iter()
