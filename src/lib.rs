@@ -18,6 +18,7 @@ pub mod http;
 pub mod ledger;
 mod logging;
 mod probe;
+pub mod reports;
 pub mod sources;
 pub mod store;
 pub mod tax;

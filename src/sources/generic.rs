@@ -213,6 +213,26 @@ fn row(f: &BTreeMap<&str, &str>, zone: &TimeZone) -> Result<Tx, String> {
     })
 }
 
+/// The id that makes re-importing a row a no-op: its own `id`, or else a
+/// hash of its content with its occurrence number among identical rows of
+/// the file (two identical fills stay two rows).
+pub fn source_ids(rows: &[Tx]) -> Vec<String> {
+    use sha2::{Digest, Sha256};
+    let mut seen: BTreeMap<String, u32> = BTreeMap::new();
+    rows.iter()
+        .map(|tx| {
+            if let Some(id) = &tx.id {
+                return id.clone();
+            }
+            let line = write(std::slice::from_ref(tx)).unwrap_or_default();
+            let hash = hex::encode(&Sha256::digest(line.as_bytes())[..12]);
+            let n = seen.entry(hash.clone()).or_default();
+            *n += 1;
+            format!("sha256:{hash}:{n}")
+        })
+        .collect()
+}
+
 /// Writes rows back as generic CSV (export; round-trips through [`parse`]).
 pub fn write(rows: &[Tx]) -> Result<String, String> {
     let mut out = csv::Writer::from_writer(Vec::new());

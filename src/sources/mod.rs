@@ -2,3 +2,4 @@
 //! the database.
 
 pub mod generic;
+pub mod import;

@@ -12,6 +12,7 @@ pub mod sessions;
 pub mod settings;
 pub mod throttle;
 pub mod tokens;
+pub mod transactions;
 pub mod users;
 pub mod workspaces;
 

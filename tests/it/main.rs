@@ -3,6 +3,7 @@
 
 mod audit;
 mod auth;
+mod books;
 mod browser;
 mod cli;
 mod fakes;

@@ -14,6 +14,11 @@ const FROZEN: &[(i64, &str, &str)] = &[
         "accounts",
         "c9338c4ec9854732b16aa01d6f1b5ccfa764f5dc019e5fc09b1295c875a7266727e1f991251c261e93e4232fc420495d",
     ),
+    (
+        3,
+        "transactions",
+        "202368ad676cd81849cbcdcc4a0864fba664814d951b68d13808f6b633c9d747ccabd93fd20b9f6aca5f8d6f65d7add6",
+    ),
 ];
 
 #[test]

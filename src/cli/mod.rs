@@ -11,10 +11,15 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{self, Config, LogFormat, Overrides};
 
+mod books;
+
 /// Exit codes shared by every subcommand.
 pub mod exit {
+    pub const SUCCESS: u8 = 0;
     pub const FAILURE: u8 = 1;
     pub const USAGE: u8 = 2;
+    /// The data has problems: a refused file, or a report that is incomplete.
+    pub const DATA: u8 = 3;
 }
 
 #[derive(Debug, Parser)]
@@ -78,6 +83,11 @@ enum Command {
     /// Accounts and keys, offline on the data directory.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Import a transaction file into a workspace: all of it or nothing.
+    Import(books::ImportArgs),
+    /// Tax reports.
+    #[command(subcommand)]
+    Report(books::ReportCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,7 +176,7 @@ pub fn main() -> ExitCode {
     };
     let result = runtime.block_on(dispatch(cli.command, config));
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(message) => {
             eprintln!("error: {message}");
             ExitCode::from(exit::FAILURE)
@@ -192,8 +202,18 @@ fn load_config(cli: &Cli, listen: Option<String>) -> Result<Config, config::Conf
     Config::load(file.as_deref(), &env, flags)
 }
 
-async fn dispatch(command: Command, config: Config) -> Result<(), String> {
+async fn dispatch(command: Command, config: Config) -> Result<u8, String> {
+    let done = |r: Result<(), String>| r.map(|()| exit::SUCCESS);
     match command {
+        Command::Import(args) => books::import(args, &config).await,
+        Command::Report(report) => books::report(report, &config).await,
+        other => done(run(other, config).await),
+    }
+}
+
+async fn run(command: Command, config: Config) -> Result<(), String> {
+    match command {
+        Command::Import(_) | Command::Report(_) => Ok(()),
         Command::Serve { .. } => serve(config).await,
         Command::Config(ConfigCommand::Check) => {
             let mut out = std::io::stdout().lock();

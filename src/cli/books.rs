@@ -1,0 +1,197 @@
+//! `ledgersys import` and `ledgersys report`: the books from the command
+//! line, with the flags and exit codes of the command-line contract.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+
+use super::exit;
+use crate::config::Config;
+use crate::datadir;
+use crate::reports::{self, Options};
+use crate::sources::import::{self, ImportError, Request};
+use crate::store::{AuditEntry, Store};
+
+const DEFAULT_WORKSPACE: &str = "default";
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file to import.
+    file: PathBuf,
+    /// Created on first use.
+    #[arg(long, default_value = DEFAULT_WORKSPACE)]
+    workspace: String,
+    /// The account for rows that name none.
+    #[arg(long)]
+    account: Option<String>,
+    /// The file's format (this build reads `generic`).
+    #[arg(long, default_value = "auto")]
+    format: String,
+    /// Time zone for timestamps without an offset.
+    #[arg(long, default_value = "UTC")]
+    timezone: String,
+    /// Check the file and say what would be imported, storing nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Totals per tax year: proceeds, basis, gains, income.
+    Summary(SummaryArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    Json,
+    Csv,
+    Text,
+}
+
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    #[arg(long, default_value = DEFAULT_WORKSPACE)]
+    workspace: String,
+    /// us, uk, de, ca or au.
+    #[arg(long)]
+    jurisdiction: String,
+    /// fifo, lifo, hifo or specific (US) [default: fifo].
+    #[arg(long)]
+    method: Option<String>,
+    /// universal, per-wallet or auto (US) [default: auto].
+    #[arg(long)]
+    basis: Option<String>,
+    /// disposal, non-taxable or add-to-basis [default: disposal].
+    #[arg(long)]
+    transfer_fee: Option<String>,
+    /// Report currency [default: USD for us, GBP for uk].
+    #[arg(long)]
+    currency: Option<String>,
+    /// Only this year (`2021`, or the UK year starting in it).
+    #[arg(long)]
+    year: Option<String>,
+    #[arg(long, value_enum)]
+    format: Format,
+}
+
+fn actor() -> String {
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    )
+}
+
+async fn open(config: &Config) -> Result<Store, String> {
+    datadir::ensure(&config.data_dir).map_err(|e| e.to_string())?;
+    Store::open(&config.data_dir)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+pub async fn import(args: ImportArgs, config: &Config) -> Result<u8, String> {
+    let store = open(config).await?;
+    let actor = actor();
+    let request = Request {
+        path: &args.file,
+        workspace: &args.workspace,
+        account: args.account.as_deref(),
+        format: &args.format,
+        timezone: &args.timezone,
+        dry_run: args.dry_run,
+        actor: &actor,
+        now: crate::clock::now(),
+    };
+    let mut out = std::io::stdout().lock();
+    let say =
+        |out: &mut dyn Write, text: String| writeln!(out, "{text}").map_err(|e| e.to_string());
+    match import::import(&store, &request).await {
+        Ok(report) => {
+            match report.imported {
+                None => say(
+                    &mut out,
+                    format!(
+                        "{} rows are valid; nothing was stored (dry run)",
+                        report.rows
+                    ),
+                )?,
+                Some(done) => say(
+                    &mut out,
+                    format!(
+                        "imported {} new rows into workspace {}; {} were already present",
+                        done.added, args.workspace, done.present
+                    ),
+                )?,
+            }
+            Ok(exit::SUCCESS)
+        }
+        Err(ImportError::Refused(errors)) => {
+            for error in &errors {
+                eprintln!("{}: {error}", args.file.display());
+            }
+            eprintln!(
+                "error: the file was refused ({} problem(s)); nothing was stored",
+                errors.len()
+            );
+            Ok(exit::DATA)
+        }
+        Err(err @ (ImportError::Format(_) | ImportError::Zone(_))) => {
+            eprintln!("error: {err}");
+            Ok(exit::USAGE)
+        }
+        Err(err) => Err(err.to_string()),
+    }
+}
+
+pub async fn report(command: ReportCommand, config: &Config) -> Result<u8, String> {
+    let ReportCommand::Summary(args) = command;
+    let store = open(config).await?;
+    let created = AuditEntry::new(crate::clock::now(), None, actor(), "workspace.created")
+        .target(&args.workspace);
+    let workspace = store
+        .workspace_named(&args.workspace, &created)
+        .await
+        .map_err(|e| e.to_string())?;
+    let rows = store
+        .transactions(workspace)
+        .await
+        .map_err(|e| e.to_string())?;
+    let options = Options {
+        jurisdiction: args.jurisdiction.clone(),
+        method: args.method.clone(),
+        basis: args.basis.clone(),
+        transfer_fee: args.transfer_fee.clone(),
+        currency: args.currency.clone(),
+        year: args.year.clone(),
+    };
+    let summary = match reports::summary(&rows, &options) {
+        Ok(summary) => summary,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Ok(exit::USAGE);
+        }
+    };
+    let text = match args.format {
+        Format::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&summary.json).map_err(|e| e.to_string())?
+        ),
+        Format::Csv => reports::summary_csv(&summary.json),
+        Format::Text => reports::summary_text(&summary.json),
+    };
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .map_err(|e| e.to_string())?;
+    for issue in &summary.issues {
+        let row = &rows[issue.row];
+        eprintln!(
+            "incomplete: {} {} {} on {}: {}",
+            row.time, row.kind, row.btc, row.account, issue.message
+        );
+    }
+    Ok(if summary.issues.is_empty() {
+        exit::SUCCESS
+    } else {
+        exit::DATA
+    })
+}

@@ -1,0 +1,173 @@
+//! The `transactions` and `imports` tables.
+
+use rust_decimal::Decimal;
+
+use super::audit::AuditEntry;
+use super::{Store, StoreError, WorkspaceId};
+use crate::ledger::{Kind, Sats, Tx};
+
+/// A row ready to store, with the id that makes re-imports no-ops.
+pub struct Keyed<'a> {
+    pub source_id: String,
+    pub tx: &'a Tx,
+}
+
+pub struct ImportMeta<'a> {
+    pub file_name: &'a str,
+    pub sha256: &'a str,
+    pub format: &'a str,
+    pub actor: &'a str,
+    pub now: i64,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Imported {
+    pub added: u64,
+    pub present: u64,
+}
+
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+fn decimal(text: &str) -> Result<Decimal, StoreError> {
+    text.parse()
+        .map_err(|_| StoreError::Invalid(format!("a stored amount {text:?} is not a decimal")))
+}
+
+impl Store {
+    /// Stores a whole file's rows in one transaction: all of them or none.
+    /// Rows already present (same account and source id) are left alone.
+    pub async fn import_transactions(
+        &self,
+        workspace: WorkspaceId,
+        meta: &ImportMeta<'_>,
+        rows: &[Keyed<'_>],
+        audit: &AuditEntry,
+    ) -> Result<Imported, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let import_id: i64 = sqlx::query_scalar(
+            "INSERT INTO imports (workspace_id, file_name, sha256, format, rows_added, rows_present, imported_at, actor) \
+             VALUES (?, ?, ?, ?, 0, 0, ?, ?) RETURNING id",
+        )
+        .bind(workspace)
+        .bind(meta.file_name)
+        .bind(meta.sha256)
+        .bind(meta.format)
+        .bind(meta.now)
+        .bind(meta.actor)
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut added = 0;
+        for row in rows {
+            let t = row.tx;
+            added += sqlx::query(
+                "INSERT INTO transactions (workspace_id, import_id, source_id, account, time, kind, sats, fee_sats, \
+                 fiat_value, currency, fee_fiat, to_account, txid, note) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (workspace_id, account, source_id) DO NOTHING",
+            )
+            .bind(workspace)
+            .bind(import_id)
+            .bind(&row.source_id)
+            .bind(&t.account)
+            .bind(t.time.to_string())
+            .bind(t.kind.as_str())
+            .bind(t.btc.0)
+            .bind(t.fee_btc.0)
+            .bind(t.fiat_value.map(|v| v.to_string()))
+            .bind(&t.currency)
+            .bind(t.fee_fiat.to_string())
+            .bind(&t.to_account)
+            .bind(&t.txid)
+            .bind(&t.note)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        let present = rows.len() as u64 - added;
+        sqlx::query("UPDATE imports SET rows_added = ?, rows_present = ? WHERE id = ?")
+            .bind(added as i64)
+            .bind(present as i64)
+            .bind(import_id)
+            .execute(&mut *tx)
+            .await?;
+        audit
+            .clone()
+            .in_workspace(workspace)
+            .detail(format!("{added} added, {present} already present"))
+            .insert(&mut tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Imported { added, present })
+    }
+
+    /// Every row of a workspace, in time order.
+    pub async fn transactions(&self, workspace: WorkspaceId) -> Result<Vec<Tx>, StoreError> {
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT source_id, account, time, kind, sats, fee_sats, fiat_value, currency, fee_fiat, \
+             to_account, txid, note FROM transactions WHERE workspace_id = ? ORDER BY time, id",
+        )
+        .bind(workspace)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(
+                |(
+                    source_id,
+                    account,
+                    time,
+                    kind,
+                    sats,
+                    fee,
+                    value,
+                    currency,
+                    fee_fiat,
+                    to,
+                    txid,
+                    note,
+                )| {
+                    let invalid =
+                        |what: &str| StoreError::Invalid(format!("a stored {what} is malformed"));
+                    Ok(Tx {
+                        id: (!source_id.starts_with("sha256:")).then_some(source_id),
+                        time: time.parse().map_err(|_| invalid("time"))?,
+                        kind: kind.parse::<Kind>().map_err(|_| invalid("type"))?,
+                        account,
+                        btc: Sats(sats),
+                        fee_btc: Sats(fee),
+                        fiat_value: value.as_deref().map(decimal).transpose()?,
+                        currency,
+                        fee_fiat: decimal(&fee_fiat)?,
+                        to_account: to,
+                        txid,
+                        note,
+                    })
+                },
+            )
+            .collect()
+    }
+
+    /// The workspace with this name, created (and audited) if missing.
+    pub async fn workspace_named(
+        &self,
+        name: &str,
+        audit: &AuditEntry,
+    ) -> Result<WorkspaceId, StoreError> {
+        if let Some(w) = self.workspace_by_name(name).await? {
+            return Ok(w.id);
+        }
+        self.create_workspace(name, audit).await
+    }
+}

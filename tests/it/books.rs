@@ -1,0 +1,220 @@
+//! Importing files and reporting on them from the command line, as the
+//! command-line contract describes.
+
+use serde_json::Value;
+
+use crate::support::{run, text};
+
+const HISTORY: &str = "id,timestamp,type,account,btc,fiat_value,fiat_currency,fee_btc,fee_fiat,to_account\n\
+b1,2020-01-01T12:00:00Z,buy,exchange,1,10000,USD,,10,\n\
+b2,2020-06-01T12:00:00Z,buy,exchange,1,20000,USD,,,\n\
+s1,2021-03-01T12:00:00Z,sell,exchange,1.5,45000,USD,,15,\n\
+i1,2021-05-01T12:00:00Z,income,exchange,0.1,5000,USD,,,\n";
+
+struct Books {
+    _temp: tempfile::TempDir,
+    dir: String,
+    file: String,
+}
+
+impl Books {
+    fn new(content: &str) -> Books {
+        let temp = tempfile::tempdir().expect("temp");
+        let file = temp.path().join("history.csv");
+        std::fs::write(&file, content).expect("write");
+        Books {
+            dir: temp.path().join("data").display().to_string(),
+            file: file.display().to_string(),
+            _temp: temp,
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        run(&[&["--data-dir", self.dir.as_str()], args].concat())
+    }
+
+    fn summary(&self, extra: &[&str]) -> (Option<i32>, Value) {
+        let out = self.run(&[&["report", "summary", "--format", "json"], extra].concat());
+        let json = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", text(&out.stderr)));
+        (out.status.code(), json)
+    }
+}
+
+#[test]
+fn an_imported_history_reports_exact_yearly_totals() {
+    let books = Books::new(HISTORY);
+    let out = books.run(&["import", &books.file]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout).trim(),
+        "imported 4 new rows into workspace default; 0 were already present"
+    );
+
+    let (code, json) = books.summary(&[
+        "--jurisdiction",
+        "us",
+        "--method",
+        "fifo",
+        "--basis",
+        "universal",
+    ]);
+    assert_eq!(code, Some(0));
+    assert_eq!(json["jurisdiction"], "us");
+    assert_eq!(json["currency"], "USD");
+    assert_eq!(json["method"], "fifo");
+    assert_eq!(json["basis"], "universal");
+    assert_eq!(json["complete"], true);
+    assert_eq!(json["input_sha256"].as_str().expect("hash").len(), 64);
+    let year = &json["years"][0];
+    assert_eq!(year["year"], "2021");
+    assert_eq!(year["disposals"], 1);
+    assert_eq!(year["proceeds"], "44985.00");
+    assert_eq!(year["cost_basis"], "20010.00");
+    assert_eq!(year["gain"], "24975.00");
+    assert_eq!(year["short_term_gain"], "4995.00");
+    assert_eq!(year["long_term_gain"], "19980.00");
+    assert_eq!(year["income"], "5000.00");
+
+    // The same inputs give the identical report.
+    let (_, again) = books.summary(&[
+        "--jurisdiction",
+        "us",
+        "--method",
+        "fifo",
+        "--basis",
+        "universal",
+    ]);
+    assert_eq!(json, again);
+    let (_, lifo) = books.summary(&[
+        "--jurisdiction",
+        "us",
+        "--method",
+        "lifo",
+        "--basis",
+        "universal",
+    ]);
+    assert_ne!(
+        json["input_sha256"], lifo["input_sha256"],
+        "settings are part of the inputs"
+    );
+}
+
+#[test]
+fn re_importing_a_file_is_a_no_op() {
+    // Two identical fills and a sale of both: if the fills collapsed into
+    // one, or doubled on re-import, the report would be wrong.
+    let books = Books::new(
+        "timestamp,type,account,btc,fiat_value,fiat_currency\n\
+        2021-01-01T00:00:00Z,buy,a,1,100,USD\n\
+        2021-01-01T00:00:00Z,buy,a,1,100,USD\n\
+        2021-02-01T00:00:00Z,sell,a,2,500,USD\n",
+    );
+    assert!(books.run(&["import", &books.file]).status.success());
+    let again = books.run(&["import", &books.file]);
+    assert_eq!(
+        text(&again.stdout).trim(),
+        "imported 0 new rows into workspace default; 3 were already present"
+    );
+    let (code, json) = books.summary(&["--jurisdiction", "us"]);
+    assert_eq!(code, Some(0), "both fills are there to sell");
+    assert_eq!(json["years"][0]["cost_basis"], "200.00");
+    assert_eq!(json["years"][0]["gain"], "300.00");
+}
+
+#[test]
+fn a_file_with_a_bad_line_is_refused_whole_with_its_line_number() {
+    let books = Books::new(
+        "timestamp,type,account,btc,fiat_value,fiat_currency\n\
+        2021-01-01T00:00:00Z,buy,a,1,100,USD\n\
+        2021-01-02T00:00:00Z,sell,a,0.5,,USD\n",
+    );
+    let out = books.run(&["import", &books.file]);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("line 3: a sell row needs fiat_value"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was stored"), "{stderr}");
+    assert!(out.stdout.is_empty());
+    let (_, json) = books.summary(&["--jurisdiction", "us"]);
+    assert_eq!(
+        json["years"],
+        Value::Array(vec![]),
+        "the good first line was not stored either"
+    );
+}
+
+#[test]
+fn a_dry_run_stores_nothing() {
+    let books = Books::new(HISTORY);
+    let out = books.run(&["import", "--dry-run", &books.file]);
+    assert_eq!(
+        text(&out.stdout).trim(),
+        "4 rows are valid; nothing was stored (dry run)"
+    );
+    let (_, json) = books.summary(&["--jurisdiction", "us"]);
+    assert_eq!(json["years"], Value::Array(vec![]));
+}
+
+#[test]
+fn an_incomplete_report_is_printed_and_exits_3() {
+    let books = Books::new(
+        "timestamp,type,account,btc,fiat_value,fiat_currency\n\
+        2021-01-01T00:00:00Z,buy,a,1,100,USD\n\
+        2021-02-01T00:00:00Z,sell,a,2,500,USD\n",
+    );
+    assert!(books.run(&["import", &books.file]).status.success());
+    let (code, json) = books.summary(&["--jurisdiction", "us"]);
+    assert_eq!(code, Some(3));
+    assert_eq!(json["complete"], false);
+    assert_eq!(json["years"][0]["proceeds"], "500.00");
+}
+
+#[test]
+fn the_uk_report_follows_tax_years_and_share_matching() {
+    let books = Books::new(
+        "timestamp,type,account,btc,fiat_value,fiat_currency\n\
+        2021-01-01T12:00:00Z,buy,a,2,20000,GBP\n\
+        2021-06-01T12:00:00Z,sell,a,1,15000,GBP\n\
+        2021-06-20T12:00:00Z,buy,a,1,14000,GBP\n\
+        2021-09-01T12:00:00Z,sell,a,2,30000,GBP\n",
+    );
+    assert!(books.run(&["import", &books.file]).status.success());
+    let (code, json) = books.summary(&["--jurisdiction", "uk"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(json["currency"], "GBP");
+    let year = &json["years"][0];
+    assert_eq!(year["year"], "2021/22");
+    assert_eq!(year["proceeds"], "45000.00");
+    assert_eq!(year["allowable_costs"], "34000.00");
+    assert_eq!(year["gain"], "11000.00");
+    assert_eq!(year["annual_exempt_amount"], "12300.00");
+    let csv = books.run(&[
+        "report",
+        "summary",
+        "--jurisdiction",
+        "uk",
+        "--format",
+        "csv",
+    ]);
+    let csv = text(&csv.stdout);
+    assert!(csv.starts_with("year,disposals,proceeds,"), "{csv}");
+    assert!(csv.contains("2021/22,2,45000.00,"), "{csv}");
+}
+
+#[test]
+fn engines_not_built_yet_are_a_usage_error() {
+    let books = Books::new(HISTORY);
+    let out = books.run(&[
+        "report",
+        "summary",
+        "--jurisdiction",
+        "de",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("not available in this build yet"));
+}
