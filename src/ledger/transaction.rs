@@ -1,5 +1,5 @@
 //! A ledger row: one movement of bitcoin, in the vocabulary of the generic
-//! CSV format (`docs/import-formats.md`).
+//! CSV format (`docs/generic-csv.md`).
 
 use std::fmt;
 use std::str::FromStr;
