@@ -2,13 +2,16 @@
 //! its remaining satoshis; taking part of a lot takes the proportional share
 //! and leaves the exact remainder, so basis is conserved to the last digit.
 
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 
 use crate::ledger::Sats;
 
 /// Which lots a disposal uses first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Method {
     Fifo,
     Lifo,
@@ -49,18 +52,67 @@ pub struct Taken {
     pub basis: Option<Decimal>,
 }
 
-/// Open lots. With `per_wallet`, a disposal draws only on its own account's
-/// lots; otherwise on all of them (universal basis).
+/// Open lots. With an account, a disposal draws only on that account's lots
+/// (per-wallet basis); without, on all of them (universal basis).
+///
+/// Each (method, account) pair that is asked for gets a priority queue of
+/// lot indices, built on first use and kept up to date as lots are added, so
+/// choosing the next lot costs a logarithm, not a scan. Emptied lots are
+/// dropped from a queue when they reach its top.
 #[derive(Debug, Default, Clone)]
 pub struct Pool {
     lots: Vec<Lot>,
+    /// Bumped when a lot's basis changes, which can change its HIFO place.
+    versions: Vec<u32>,
+    queues: HashMap<(Method, Option<String>), BinaryHeap<Entry>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Priority {
+    /// Oldest first: the heap is a max-heap, so order is reversed.
+    Fifo(Reverse<(Timestamp, usize, usize)>),
+    Lifo((Timestamp, usize, usize)),
+    /// Highest rate first; unknown basis last; then the older lot.
+    Hifo(Option<Decimal>, Reverse<(Timestamp, usize, usize)>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Entry {
+    priority: Priority,
+    version: u32,
+}
+
+fn entry(method: Method, lot: &Lot, idx: usize, version: u32) -> Entry {
+    let order = (lot.acquired, lot.row, idx);
+    let priority = match method {
+        Method::Fifo => Priority::Fifo(Reverse(order)),
+        Method::Lifo => Priority::Lifo(order),
+        Method::Hifo => Priority::Hifo(per_sat(lot), Reverse(order)),
+    };
+    Entry { priority, version }
+}
+
+fn index_of(e: &Entry) -> usize {
+    match &e.priority {
+        Priority::Fifo(Reverse((_, _, i)))
+        | Priority::Lifo((_, _, i))
+        | Priority::Hifo(_, Reverse((_, _, i))) => *i,
+    }
 }
 
 impl Pool {
     pub fn add(&mut self, lot: Lot) {
-        if lot.sats.0 > 0 {
-            self.lots.push(lot);
+        if lot.sats.0 <= 0 {
+            return;
         }
+        let idx = self.lots.len();
+        for ((method, scope), queue) in self.queues.iter_mut() {
+            if scope.as_deref().is_none_or(|a| a == lot.account) {
+                queue.push(entry(*method, &lot, idx, 0));
+            }
+        }
+        self.lots.push(lot);
+        self.versions.push(0);
     }
 
     pub fn lots(&self) -> impl Iterator<Item = &Lot> {
@@ -68,37 +120,33 @@ impl Pool {
     }
 
     pub fn total(&self, account: Option<&str>) -> Sats {
-        self.lots
-            .iter()
+        self.lots()
             .filter(|l| account.is_none_or(|a| l.account == a))
             .map(|l| l.sats)
             .sum()
     }
 
-    fn next(&self, account: Option<&str>, method: Method) -> Option<usize> {
-        let candidates = self
-            .lots
-            .iter()
-            .enumerate()
-            .filter(|(_, l)| l.sats.0 > 0 && account.is_none_or(|a| l.account == a));
-        // Moved lots keep their acquisition date, so order by it rather than
-        // by position.
-        match method {
-            Method::Fifo => candidates
-                .min_by_key(|(_, l)| (l.acquired, l.row))
-                .map(|(i, _)| i),
-            Method::Lifo => candidates
-                .max_by_key(|(_, l)| (l.acquired, l.row))
-                .map(|(i, _)| i),
-            Method::Hifo => candidates
-                .max_by(|(ia, a), (ib, b)| {
-                    per_sat(a)
-                        .cmp(&per_sat(b))
-                        // Equal rates: the older lot first.
-                        .then(ib.cmp(ia))
-                })
-                .map(|(i, _)| i),
+    fn next(&mut self, account: Option<&str>, method: Method) -> Option<usize> {
+        let key = (method, account.map(str::to_string));
+        if !self.queues.contains_key(&key) {
+            let queue = self
+                .lots
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.sats.0 > 0 && account.is_none_or(|a| l.account == a))
+                .map(|(i, l)| entry(method, l, i, self.versions[i]))
+                .collect();
+            self.queues.insert(key.clone(), queue);
         }
+        let queue = self.queues.get_mut(&key)?;
+        while let Some(top) = queue.peek() {
+            let i = index_of(top);
+            if self.lots[i].sats.0 > 0 && self.versions[i] == top.version {
+                return Some(i);
+            }
+            queue.pop();
+        }
+        None
     }
 
     /// Takes `amount` by `method`; returns the pieces and any shortfall
@@ -131,23 +179,26 @@ impl Pool {
                 basis,
             });
         }
-        if self.lots.len() > 64
-            && self.lots.iter().filter(|l| l.sats.0 == 0).count() * 2 > self.lots.len()
-        {
-            self.lots.retain(|l| l.sats.0 > 0);
-        }
         (taken, left)
     }
 
     /// Adds `extra` basis to the lot `method` would take next from `account`.
     pub fn add_basis(&mut self, account: Option<&str>, method: Method, extra: Decimal) -> bool {
-        match self.next(account, method).map(|i| &mut self.lots[i]) {
-            Some(Lot { basis: Some(b), .. }) => {
-                *b += extra;
-                true
+        let Some(i) = self.next(account, method) else {
+            return false;
+        };
+        let Some(basis) = self.lots[i].basis.as_mut() else {
+            return false;
+        };
+        *basis += extra;
+        self.versions[i] += 1;
+        let (lot, version) = (&self.lots[i], self.versions[i]);
+        for ((m, scope), queue) in self.queues.iter_mut() {
+            if scope.as_deref().is_none_or(|a| a == lot.account) {
+                queue.push(entry(*m, lot, i, version));
             }
-            _ => false,
         }
+        true
     }
 }
 

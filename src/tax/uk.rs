@@ -6,6 +6,7 @@
 //! sources are in docs/tax-rules.md.
 
 use std::collections::BTreeMap;
+use std::ops::Bound::{Excluded, Included};
 
 use jiff::ToSpan;
 use jiff::civil::Date;
@@ -286,10 +287,9 @@ fn match_days(days: &mut BTreeMap<Date, Day>, out: &mut Outcome) {
         let Ok(last) = date.checked_add(30.days()) else {
             continue;
         };
-        let later: Vec<Date> = dates
-            .iter()
-            .copied()
-            .filter(|d| d > date && *d <= last)
+        let later: Vec<Date> = days
+            .range((Excluded(*date), Included(last)))
+            .map(|(d, _)| *d)
             .collect();
         for acq_date in later {
             let acq = days.get_mut(&acq_date).expect("day");
