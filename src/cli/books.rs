@@ -10,7 +10,7 @@ use super::exit;
 use crate::config::Config;
 use crate::datadir;
 use crate::reports::{self, Options};
-use crate::sources::import::{self, ImportError, Request};
+use crate::sources::import::{self, ImportError, Request, Target};
 use crate::store::{AuditEntry, Store};
 
 const DEFAULT_WORKSPACE: &str = "default";
@@ -92,14 +92,23 @@ async fn open(config: &Config) -> Result<Store, String> {
 pub async fn import(args: ImportArgs, config: &Config) -> Result<u8, String> {
     let store = open(config).await?;
     let actor = actor();
+    let bytes = std::fs::read(&args.file)
+        .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+    let file_name = args
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let request = Request {
-        path: &args.file,
-        workspace: &args.workspace,
+        file_name: &file_name,
+        bytes: &bytes,
+        workspace: Target::Named(&args.workspace),
         account: args.account.as_deref(),
         format: &args.format,
         timezone: &args.timezone,
         dry_run: args.dry_run,
         actor: &actor,
+        actor_id: None,
         now: crate::clock::now(),
     };
     let mut out = std::io::stdout().lock();
@@ -112,7 +121,7 @@ pub async fn import(args: ImportArgs, config: &Config) -> Result<u8, String> {
                     &mut out,
                     format!(
                         "{} rows are valid; nothing was stored (dry run)",
-                        report.rows
+                        report.rows.len()
                     ),
                 )?,
                 Some(done) => say(

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod error;
 mod headers;
 mod health;
+mod limit;
 pub mod ui;
 
 use std::time::Instant;
@@ -20,6 +21,9 @@ use crate::auth::Auth;
 use crate::store::Store;
 
 pub use headers::CONTENT_SECURITY_POLICY;
+
+/// The largest API request body (an imported file), 50 MB.
+pub const MAX_REQUEST_BYTES: usize = 50 * 1024 * 1024;
 
 /// What every handler may reach.
 #[derive(Clone)]
@@ -38,7 +42,11 @@ pub fn app(state: AppState) -> impl Endpoint + use<> {
     let spec = api.spec_endpoint();
     let docs = api::docs(&api);
     Route::new()
-        .nest("/api/v1", api.with(api::policy::Enforce))
+        .nest(
+            "/api/v1",
+            api.with(api::policy::Enforce)
+                .with(limit::LimitBody(MAX_REQUEST_BYTES)),
+        )
         .at("/api/openapi.json", spec)
         // Only static content is compressed: compressing pages that carry a
         // CSRF token next to reflected input would open the door to

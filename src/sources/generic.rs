@@ -71,14 +71,20 @@ pub fn parse(bytes: &[u8], zone: &TimeZone) -> Result<Vec<(u64, Tx)>, Vec<LineEr
 
     // Line numbers counted from the bytes: for CRLF files the csv crate
     // starts a record at the `\n` of the previous line's `\r\n`.
-    let line_at = |byte: u64| {
+    // Counted incrementally: records come in order.
+    let mut counted = (0usize, 1u64);
+    let mut line_at = |byte: u64| {
         let start = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
         let upto = if bytes.get(start) == Some(&b'\n') {
             start + 1
         } else {
             start
         };
-        1 + bytes[..upto].iter().filter(|b| **b == b'\n').count() as u64
+        let (from, lines) = counted;
+        let upto = upto.max(from);
+        let more = bytes[from..upto].iter().filter(|b| **b == b'\n').count() as u64;
+        counted = (upto, lines + more);
+        lines + more
     };
     let mut rows = Vec::new();
     let mut errors = Vec::new();

@@ -1,8 +1,6 @@
 //! Importing a file into a workspace: parse it whole, then store it in one
 //! transaction, or store nothing.
 
-use std::path::Path;
-
 use jiff::tz::TimeZone;
 use sha2::{Digest, Sha256};
 
@@ -12,8 +10,6 @@ use crate::store::{AuditEntry, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("cannot read {path}: {message}")]
-    Read { path: String, message: String },
     #[error("the format {0:?} is not supported yet; this build reads the generic format")]
     Format(String),
     #[error("unknown time zone {0:?}; use an IANA name such as Europe/London or UTC")]
@@ -25,19 +21,29 @@ pub enum ImportError {
 }
 
 pub struct Request<'a> {
-    pub path: &'a Path,
-    pub workspace: &'a str,
+    pub file_name: &'a str,
+    pub bytes: &'a [u8],
+    pub workspace: Target<'a>,
     /// Fills the account of rows that leave it empty.
     pub account: Option<&'a str>,
     pub format: &'a str,
     pub timezone: &'a str,
     pub dry_run: bool,
     pub actor: &'a str,
+    pub actor_id: Option<crate::store::UserId>,
     pub now: i64,
 }
 
+/// The workspace to import into.
+pub enum Target<'a> {
+    /// By name, created on first use (the command line).
+    Named(&'a str),
+    Id(crate::store::WorkspaceId),
+}
+
 pub struct Report {
-    pub rows: usize,
+    /// The rows the file holds, in file order.
+    pub rows: Vec<crate::ledger::Tx>,
     pub imported: Option<Imported>,
 }
 
@@ -47,49 +53,49 @@ pub async fn import(store: &Store, req: &Request<'_>) -> Result<Report, ImportEr
     }
     let zone =
         TimeZone::get(req.timezone).map_err(|_| ImportError::Zone(req.timezone.to_string()))?;
-    let mut bytes = std::fs::read(req.path).map_err(|e| ImportError::Read {
-        path: req.path.display().to_string(),
-        message: e.to_string(),
-    })?;
-    if let Some(account) = req.account {
-        bytes = fill_account(&bytes, account);
-    }
+    let bytes = match req.account {
+        Some(account) => fill_account(req.bytes, account),
+        None => req.bytes.to_vec(),
+    };
     let parsed = generic::parse(&bytes, &zone).map_err(ImportError::Refused)?;
     let rows: Vec<_> = parsed.into_iter().map(|(_, tx)| tx).collect();
     if req.dry_run {
         return Ok(Report {
-            rows: rows.len(),
+            rows,
             imported: None,
         });
     }
-    let ids = generic::source_ids(&rows);
-    let keyed: Vec<Keyed> = ids
-        .into_iter()
-        .zip(&rows)
-        .map(|(source_id, tx)| Keyed { source_id, tx })
-        .collect();
-    let created =
-        AuditEntry::new(req.now, None, req.actor, "workspace.created").target(req.workspace);
-    let workspace = store.workspace_named(req.workspace, &created).await?;
-    let file_name = req
-        .path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let workspace = match req.workspace {
+        Target::Id(id) => id,
+        Target::Named(name) => {
+            let created =
+                AuditEntry::new(req.now, req.actor_id, req.actor, "workspace.created").target(name);
+            store.workspace_named(name, &created).await?
+        }
+    };
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let meta = ImportMeta {
-        file_name: &file_name,
+        file_name: req.file_name,
         sha256: &sha256,
         format: "generic",
         actor: req.actor,
         now: req.now,
     };
-    let audit = AuditEntry::new(req.now, None, req.actor, "import.completed").target(&file_name);
-    let imported = store
-        .import_transactions(workspace, &meta, &keyed, &audit)
-        .await?;
+    let audit =
+        AuditEntry::new(req.now, req.actor_id, req.actor, "import.completed").target(req.file_name);
+    let imported = {
+        let ids = generic::source_ids(&rows);
+        let keyed: Vec<Keyed> = ids
+            .into_iter()
+            .zip(&rows)
+            .map(|(source_id, tx)| Keyed { source_id, tx })
+            .collect();
+        store
+            .import_transactions(workspace, &meta, &keyed, &audit)
+            .await?
+    };
     Ok(Report {
-        rows: rows.len(),
+        rows,
         imported: Some(imported),
     })
 }

@@ -218,3 +218,97 @@ fn engines_not_built_yet_are_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("not available in this build yet"));
 }
+
+#[tokio::test]
+async fn the_api_previews_imports_and_reports() {
+    use reqwest::StatusCode;
+    let server = crate::support::Server::start();
+    let owner = server.owner().await;
+    let post = |query: &'static str, body: &'static str| {
+        owner
+            .http
+            .post(owner.url(&format!(
+                "/api/v1/workspaces/1/imports?file_name=history.csv{query}"
+            )))
+            .header("x-csrf-token", &owner.csrf)
+            .header("content-type", "application/octet-stream")
+            .body(body)
+            .send()
+    };
+    let preview = post("&dry_run=true", HISTORY).await.expect("post");
+    assert_eq!(preview.status(), StatusCode::OK);
+    let preview: Value = preview.json().await.expect("json");
+    assert_eq!(preview["rows"], 4);
+    assert_eq!(preview["dry_run"], true);
+    assert_eq!(preview["preview"][2]["type"], "sell");
+    assert_eq!(preview["preview"][2]["btc"], "1.50000000");
+    let empty: Value = owner
+        .get("/api/v1/workspaces/1/reports/summary?jurisdiction=us")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        empty["years"],
+        Value::Array(vec![]),
+        "a dry run stores nothing"
+    );
+
+    let done: Value = post("", HISTORY)
+        .await
+        .expect("post")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(done["added"], 4);
+    let again: Value = post("", HISTORY)
+        .await
+        .expect("post")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (again["added"].clone(), again["already_present"].clone()),
+        (Value::from(0), Value::from(4))
+    );
+
+    let refused = post(
+        "",
+        "timestamp,type,account,btc\n2021-01-01T00:00:00Z,buy,a,1\n",
+    )
+    .await
+    .expect("post");
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused: Value = refused.json().await.expect("json");
+    assert_eq!(refused["code"], "file_refused");
+    assert_eq!(refused["errors"][0]["line"], 2);
+    assert_eq!(
+        refused["errors"][0]["message"],
+        "a buy row needs fiat_value"
+    );
+
+    let summary: Value = owner
+        .get("/api/v1/workspaces/1/reports/summary?jurisdiction=us&method=fifo&basis=universal")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(summary["complete"], true);
+    assert_eq!(summary["years"][0]["gain"], "24975.00");
+    assert_eq!(summary["issues"], Value::Array(vec![]));
+    let csv = owner
+        .get("/api/v1/workspaces/1/reports/summary.csv?jurisdiction=us&basis=universal")
+        .await;
+    assert!(
+        csv.headers()["content-disposition"]
+            .to_str()
+            .expect("cd")
+            .contains("attachment")
+    );
+    assert!(
+        csv.text()
+            .await
+            .expect("csv")
+            .contains("2021,1,44985.00,20010.00,24975.00,")
+    );
+}

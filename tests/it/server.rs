@@ -353,3 +353,22 @@ async fn only_static_content_is_compressed() {
         .expect("css");
     assert_eq!(css.headers()["content-encoding"], "gzip");
 }
+
+#[test]
+fn a_body_over_the_limit_is_refused_before_it_is_read() {
+    let server = Server::start();
+    let mut stream = TcpStream::connect(server.addr()).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let request = "POST /api/v1/workspaces/1/imports HTTP/1.1\r\nHost: ledgersys\r\n\
+                   Content-Type: application/octet-stream\r\nContent-Length: 60000000\r\nConnection: close\r\n\r\n";
+    stream.write_all(request.as_bytes()).expect("write");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer.contains("\"code\":\"payload_too_large\""),
+        "{answer}"
+    );
+}

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, described by its own OpenAPI document.
 
 mod audit;
+mod books;
 mod instance;
 mod me;
 mod members;
@@ -33,6 +34,8 @@ pub enum Tag {
     Audit,
     /// Instance-wide settings.
     Instance,
+    /// Imports and reports.
+    Books,
 }
 
 /// An empty success.
@@ -50,6 +53,7 @@ type Apis = (
     tokens::TokensApi,
     audit::AuditApi,
     instance::InstanceApi,
+    books::BooksApi,
 );
 
 pub type ApiService = OpenApiService<Apis, ()>;
@@ -63,6 +67,7 @@ pub fn service() -> ApiService {
         tokens::TokensApi,
         audit::AuditApi,
         instance::InstanceApi,
+        books::BooksApi,
     );
     OpenApiService::new(apis, "Ledgersys", env!("CARGO_PKG_VERSION"))
         .description(

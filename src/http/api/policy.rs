@@ -93,6 +93,21 @@ pub const RULES: &[(&str, &str, Rule)] = &[
         "/workspaces/{workspace_id}/access",
         Rule::InstanceAdmin,
     ),
+    (
+        "POST",
+        "/workspaces/{workspace_id}/imports",
+        Rule::Member(Role::Accountant),
+    ),
+    (
+        "GET",
+        "/workspaces/{workspace_id}/reports/summary",
+        Rule::Member(Role::Viewer),
+    ),
+    (
+        "GET",
+        "/workspaces/{workspace_id}/reports/summary.csv",
+        Rule::Member(Role::Viewer),
+    ),
     ("GET", "/instance/audit", Rule::InstanceAdmin),
     ("GET", "/instance/smtp", Rule::InstanceAdmin),
     ("PUT", "/instance/smtp", Rule::InstanceAdmin),
