@@ -133,6 +133,7 @@ impl Appliance {
             auth: self.auth,
             alerts: self.alerts,
             secure_cookies: false,
+            pending_imports: Default::default(),
             started: self.started,
         };
         tracing::info!(

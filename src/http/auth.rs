@@ -184,32 +184,54 @@ async fn check_csrf(req: &mut Request, expected: &str) -> Result<()> {
         }
         return Err(csrf_error());
     }
-    let is_form = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if is_form {
-        let body = req
-            .take_body()
-            .into_bytes_limit(MAX_FORM_BYTES)
-            .await
-            .map_err(|_| {
-                reject(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "the form is too large",
-                )
-            })?;
-        let found = form_urlencoded::parse(&body)
-            .find(|(k, _)| k == CSRF_FIELD)
-            .is_some_and(|(_, v)| matches(&v));
+        .unwrap_or("")
+        .to_string();
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+    let is_upload = content_type.starts_with("multipart/form-data");
+    if is_form || is_upload {
+        let limit = if is_upload {
+            super::MAX_REQUEST_BYTES
+        } else {
+            MAX_FORM_BYTES
+        };
+        let body = req.take_body().into_bytes_limit(limit).await.map_err(|_| {
+            reject(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the form is too large",
+            )
+        })?;
+        let found = if is_upload {
+            multipart_field(&body, CSRF_FIELD).is_some_and(|v| matches(&v))
+        } else {
+            form_urlencoded::parse(&body)
+                .find(|(k, _)| k == CSRF_FIELD)
+                .is_some_and(|(_, v)| matches(&v))
+        };
         req.set_body(body);
         if found {
             return Ok(());
         }
     }
     Err(csrf_error())
+}
+
+/// The value of a small text field of a `multipart/form-data` body: the part
+/// whose headers name it, up to the next line break.
+fn multipart_field(body: &[u8], name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\"");
+    let start = find(body, marker.as_bytes())?;
+    let after_headers = start + find(&body[start..], b"\r\n\r\n")? + 4;
+    let end = after_headers + find(&body[after_headers..], b"\r\n")?;
+    String::from_utf8(body[after_headers..end].to_vec()).ok()
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 fn csrf_error() -> poem::Error {
@@ -223,6 +245,17 @@ fn csrf_error() -> poem::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_multipart_field_is_found_by_name() {
+        let body = b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\nx,y\r\n--b\r\n\
+                     Content-Disposition: form-data; name=\"csrf_token\"\r\n\r\nT0K3N\r\n--b--\r\n";
+        assert_eq!(
+            multipart_field(body, "csrf_token").as_deref(),
+            Some("T0K3N")
+        );
+        assert_eq!(multipart_field(body, "other"), None);
+    }
 
     #[test]
     fn the_cookie_is_http_only_strict_and_secure_with_the_host_prefix_under_tls() {

@@ -33,6 +33,7 @@ pub struct AppState {
     pub alerts: Alerts,
     /// Cookies get `Secure` and the `__Host-` prefix when served over TLS.
     pub secure_cookies: bool,
+    pub pending_imports: ui::books::PendingImports,
     pub started: Instant,
 }
 

@@ -171,3 +171,30 @@ impl Store {
         self.create_workspace(name, audit).await
     }
 }
+
+/// An import as listed on the Imports page.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ImportRecord {
+    pub file_name: String,
+    pub rows_added: i64,
+    pub rows_present: i64,
+    pub imported_at: i64,
+    pub actor: String,
+}
+
+impl Store {
+    pub async fn recent_imports(
+        &self,
+        workspace: WorkspaceId,
+        limit: i64,
+    ) -> Result<Vec<ImportRecord>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT file_name, rows_added, rows_present, imported_at, actor FROM imports \
+             WHERE workspace_id = ? ORDER BY id DESC LIMIT ?",
+        )
+        .bind(workspace)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

@@ -312,3 +312,137 @@ async fn the_api_previews_imports_and_reports() {
             .contains("2021,1,44985.00,20010.00,24975.00,")
     );
 }
+
+#[tokio::test]
+async fn a_person_checks_a_file_then_imports_it_and_reads_the_report() {
+    use reqwest::StatusCode;
+    use reqwest::multipart::{Form, Part};
+    let server = crate::support::Server::start();
+    let owner = server.owner().await;
+    let upload = |content: &'static str, csrf: Option<String>| {
+        let mut form = Form::new()
+            .part(
+                "file",
+                Part::bytes(content.as_bytes().to_vec()).file_name("history.csv"),
+            )
+            .text("timezone", "UTC");
+        if let Some(token) = csrf {
+            form = form.text("csrf_token", token);
+        }
+        owner
+            .http
+            .post(owner.url("/imports/preview"))
+            .multipart(form)
+            .send()
+    };
+    let forged = upload(HISTORY, None).await.expect("post");
+    assert_eq!(
+        forged.status(),
+        StatusCode::FORBIDDEN,
+        "an upload needs the CSRF token too"
+    );
+
+    let bad = upload(
+        "timestamp,type,account,btc\n2021-01-01T00:00:00Z,buy,a,1\n",
+        Some(owner.csrf.clone()),
+    )
+    .await
+    .expect("post");
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.text()
+            .await
+            .expect("html")
+            .contains("Line 2: a buy row needs fiat_value")
+    );
+
+    let checked = upload(HISTORY, Some(owner.csrf.clone()))
+        .await
+        .expect("post");
+    assert_eq!(checked.status(), StatusCode::OK);
+    let html = checked.text().await.expect("html");
+    assert!(html.contains("history.csv: 4 rows"), "{html}");
+    assert!(html.contains("<td>sell</td>"), "{html}");
+    let token = html
+        .split("name=\"token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a confirmation token")
+        .to_string();
+    let empty: Value = owner
+        .get("/api/v1/workspaces/1/reports/summary?jurisdiction=us")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        empty["years"],
+        Value::Array(vec![]),
+        "nothing is stored before the person confirms"
+    );
+
+    let done = owner
+        .http
+        .post(owner.url("/imports/commit"))
+        .form(&[
+            ("token", token.as_str()),
+            ("csrf_token", owner.csrf.as_str()),
+        ])
+        .send()
+        .await
+        .expect("commit");
+    assert_eq!(done.url().path(), "/imports");
+    assert!(
+        done.text()
+            .await
+            .expect("html")
+            .contains("Imported 4 new rows; 0 were already present.")
+    );
+    let reused = owner
+        .http
+        .post(owner.url("/imports/commit"))
+        .form(&[
+            ("token", token.as_str()),
+            ("csrf_token", owner.csrf.as_str()),
+        ])
+        .send()
+        .await
+        .expect("commit");
+    assert_eq!(
+        reused.status(),
+        StatusCode::GONE,
+        "a confirmation works once"
+    );
+
+    let report = owner
+        .get("/reports?jurisdiction=us&basis=universal")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        report.contains("24975.00") && report.contains("44985.00"),
+        "{report}"
+    );
+
+    server.add_member(&owner, "viewer1", "viewer").await;
+    let viewer = server.login("viewer1", crate::support::PASSWORD).await;
+    let form = Form::new()
+        .part(
+            "file",
+            Part::bytes(HISTORY.as_bytes().to_vec()).file_name("h.csv"),
+        )
+        .text("csrf_token", viewer.csrf.clone());
+    let refused = viewer
+        .http
+        .post(viewer.url("/imports/preview"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(
+        refused.status(),
+        StatusCode::FORBIDDEN,
+        "viewers read; they do not import"
+    );
+}

@@ -5,6 +5,7 @@
 
 mod account;
 mod admin;
+pub mod books;
 mod context;
 mod layout;
 mod login;
@@ -20,8 +21,10 @@ pub fn routes() -> Route {
         .at("/", get(pages::dashboard))
         .at("/transactions", get(pages::transactions))
         .at("/wallets", get(pages::wallets))
-        .at("/imports", get(pages::imports))
-        .at("/reports", get(pages::reports))
+        .at("/imports", get(books::imports))
+        .at("/imports/preview", post(books::preview))
+        .at("/imports/commit", post(books::commit))
+        .at("/reports", get(books::reports_page))
         .at("/settings", get(admin::settings_view))
         .at("/settings/members", post(admin::add_member))
         .at("/settings/members/:user_id", post(admin::change_member))

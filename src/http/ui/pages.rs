@@ -84,26 +84,6 @@ pub async fn wallets(state: Data<&AppState>, req: &Request) -> Response {
     section(&state, req, "/wallets", "Wallets & Accounts", lead, empty).await
 }
 
-#[handler]
-pub async fn imports(state: Data<&AppState>, req: &Request) -> Response {
-    let empty = empty_state(
-        "No imports",
-        "Importing files is not available in this build yet.",
-    );
-    let lead = "Exchange and wallet CSV files, previewed before anything is stored.";
-    section(&state, req, "/imports", "Imports", lead, empty).await
-}
-
-#[handler]
-pub async fn reports(state: Data<&AppState>, req: &Request) -> Response {
-    let empty = empty_state(
-        "No reports",
-        "Reports need transactions; none are recorded yet.",
-    );
-    let lead = "Capital gains, income and holdings, ready to file.";
-    section(&state, req, "/reports", "Reports", lead, empty).await
-}
-
 /// RFC 9116: where to report a vulnerability.
 #[handler]
 pub fn security_txt() -> Response {
