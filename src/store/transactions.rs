@@ -6,6 +6,9 @@ use super::audit::AuditEntry;
 use super::{Store, StoreError, WorkspaceId};
 use crate::ledger::{Kind, Sats, Tx};
 
+/// 14 values a row: well under SQLite's limit of 32,766 bound values.
+const ROWS_PER_STATEMENT: usize = 500;
+
 /// A row ready to store, with the id that makes re-imports no-ops.
 pub struct Keyed<'a> {
     pub source_id: String,
@@ -69,32 +72,34 @@ impl Store {
         .bind(meta.actor)
         .fetch_one(&mut *tx)
         .await?;
+        // Many rows per statement: one round trip per batch instead of per
+        // row. The statement text is fixed; every value is a bound parameter.
         let mut added = 0;
-        for row in rows {
-            let t = row.tx;
-            added += sqlx::query(
-                "INSERT INTO transactions (workspace_id, import_id, source_id, account, time, kind, sats, fee_sats, \
-                 fiat_value, currency, fee_fiat, to_account, txid, note) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-                 ON CONFLICT (workspace_id, account, source_id) DO NOTHING",
-            )
-            .bind(workspace)
-            .bind(import_id)
-            .bind(&row.source_id)
-            .bind(&t.account)
-            .bind(t.time.to_string())
-            .bind(t.kind.as_str())
-            .bind(t.btc.0)
-            .bind(t.fee_btc.0)
-            .bind(t.fiat_value.map(|v| v.to_string()))
-            .bind(&t.currency)
-            .bind(t.fee_fiat.to_string())
-            .bind(&t.to_account)
-            .bind(&t.txid)
-            .bind(&t.note)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        for batch in rows.chunks(ROWS_PER_STATEMENT) {
+            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO transactions (workspace_id, import_id, source_id, account, time, kind, sats, \
+                 fee_sats, fiat_value, currency, fee_fiat, to_account, txid, note) ",
+            );
+            insert.push_values(batch, |mut values, row| {
+                let t = row.tx;
+                values
+                    .push_bind(workspace)
+                    .push_bind(import_id)
+                    .push_bind(row.source_id.clone())
+                    .push_bind(t.account.clone())
+                    .push_bind(t.time.to_string())
+                    .push_bind(t.kind.as_str())
+                    .push_bind(t.btc.0)
+                    .push_bind(t.fee_btc.0)
+                    .push_bind(t.fiat_value.map(|v| v.to_string()))
+                    .push_bind(t.currency.clone())
+                    .push_bind(t.fee_fiat.to_string())
+                    .push_bind(t.to_account.clone())
+                    .push_bind(t.txid.clone())
+                    .push_bind(t.note.clone());
+            });
+            insert.push(" ON CONFLICT (workspace_id, account, source_id) DO NOTHING");
+            added += insert.build().execute(&mut *tx).await?.rows_affected();
         }
         let present = rows.len() as u64 - added;
         sqlx::query("UPDATE imports SET rows_added = ?, rows_present = ? WHERE id = ?")

@@ -64,7 +64,10 @@ pub struct Pool {
     lots: Vec<Lot>,
     /// Bumped when a lot's basis changes, which can change its HIFO place.
     versions: Vec<u32>,
-    queues: HashMap<(Method, Option<String>), BinaryHeap<Entry>>,
+    /// Queues over all lots, by method.
+    all: HashMap<Method, BinaryHeap<Entry>>,
+    /// Queues over one account's lots, by account and method.
+    by_account: HashMap<String, HashMap<Method, BinaryHeap<Entry>>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -106,11 +109,7 @@ impl Pool {
             return;
         }
         let idx = self.lots.len();
-        for ((method, scope), queue) in self.queues.iter_mut() {
-            if scope.as_deref().is_none_or(|a| a == lot.account) {
-                queue.push(entry(*method, &lot, idx, 0));
-            }
-        }
+        self.push_entries(&lot, idx, 0);
         self.lots.push(lot);
         self.versions.push(0);
     }
@@ -126,22 +125,51 @@ impl Pool {
             .sum()
     }
 
-    fn next(&mut self, account: Option<&str>, method: Method) -> Option<usize> {
-        let key = (method, account.map(str::to_string));
-        if !self.queues.contains_key(&key) {
-            let queue = self
-                .lots
-                .iter()
+    /// Adds a lot to every queue that covers it.
+    fn push_entries(&mut self, lot: &Lot, idx: usize, version: u32) {
+        for (method, queue) in self.all.iter_mut() {
+            queue.push(entry(*method, lot, idx, version));
+        }
+        if let Some(queues) = self.by_account.get_mut(&lot.account) {
+            for (method, queue) in queues.iter_mut() {
+                queue.push(entry(*method, lot, idx, version));
+            }
+        }
+    }
+
+    /// The queue for a method and scope, built from the open lots on first use.
+    fn queue(&mut self, account: Option<&str>, method: Method) -> &mut BinaryHeap<Entry> {
+        let (lots, versions) = (&self.lots, &self.versions);
+        let build = || -> BinaryHeap<Entry> {
+            lots.iter()
                 .enumerate()
                 .filter(|(_, l)| l.sats.0 > 0 && account.is_none_or(|a| l.account == a))
-                .map(|(i, l)| entry(method, l, i, self.versions[i]))
-                .collect();
-            self.queues.insert(key.clone(), queue);
+                .map(|(i, l)| entry(method, l, i, versions[i]))
+                .collect()
+        };
+        match account {
+            None => self.all.entry(method).or_insert_with(build),
+            Some(a) => {
+                if !self.by_account.contains_key(a) {
+                    self.by_account.insert(a.to_string(), HashMap::new());
+                }
+                let queues = self.by_account.get_mut(a).expect("just inserted");
+                queues.entry(method).or_insert_with(build)
+            }
         }
-        let queue = self.queues.get_mut(&key)?;
+    }
+
+    fn next(&mut self, account: Option<&str>, method: Method) -> Option<usize> {
+        // Built on first use; then borrowed apart from the lots it indexes.
+        self.queue(account, method);
+        let (lots, versions) = (&self.lots, &self.versions);
+        let queue = match account {
+            None => self.all.get_mut(&method)?,
+            Some(a) => self.by_account.get_mut(a)?.get_mut(&method)?,
+        };
         while let Some(top) = queue.peek() {
             let i = index_of(top);
-            if self.lots[i].sats.0 > 0 && self.versions[i] == top.version {
+            if lots[i].sats.0 > 0 && versions[i] == top.version {
                 return Some(i);
             }
             queue.pop();
@@ -192,12 +220,8 @@ impl Pool {
         };
         *basis += extra;
         self.versions[i] += 1;
-        let (lot, version) = (&self.lots[i], self.versions[i]);
-        for ((m, scope), queue) in self.queues.iter_mut() {
-            if scope.as_deref().is_none_or(|a| a == lot.account) {
-                queue.push(entry(*m, lot, i, version));
-            }
-        }
+        let lot = self.lots[i].clone();
+        self.push_entries(&lot, i, self.versions[i]);
         true
     }
 }

@@ -161,9 +161,11 @@ impl Engine<'_> {
     }
 
     fn row(&mut self, i: usize, tx: &Tx) {
-        let mut change = |account: &str, delta: Sats| {
-            let entry = self.balances.entry(account.to_string()).or_default();
-            *entry = *entry + delta;
+        let mut change = |account: &str, delta: Sats| match self.balances.get_mut(account) {
+            Some(held) => *held = *held + delta,
+            None => {
+                self.balances.insert(account.to_string(), delta);
+            }
         };
         if tx.kind.is_inflow() {
             change(&tx.account, tx.btc);
@@ -221,8 +223,8 @@ impl Engine<'_> {
     }
 
     fn take(&mut self, row: usize, account: &str, amount: Sats) -> Vec<Taken> {
-        let scope = self.scope(account).map(str::to_string);
-        let (taken, short) = self.pool.take(scope.as_deref(), amount, self.s.method);
+        let scope = self.scope(account);
+        let (taken, short) = self.pool.take(scope, amount, self.s.method);
         if short.0 > 0 {
             self.issue(
                 row,
@@ -331,8 +333,8 @@ impl Engine<'_> {
                     .filter_map(|t| t.basis)
                     .sum();
                 let account = tx.to_account.as_deref().unwrap_or(&tx.account);
-                let scope = self.scope(account).map(str::to_string);
-                if !self.pool.add_basis(scope.as_deref(), self.s.method, basis) {
+                let scope = self.scope(account);
+                if !self.pool.add_basis(scope, self.s.method, basis) {
                     self.issue(row, "no lot is left to carry the network fee's basis");
                 }
             }
