@@ -6,6 +6,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
 use jiff::Timestamp;
+use jiff::civil::Date;
 use rust_decimal::Decimal;
 
 use crate::ledger::Sats;
@@ -37,6 +38,8 @@ pub struct Lot {
     pub row: usize,
     pub account: String,
     pub acquired: Timestamp,
+    /// The acquisition date in the engine's time zone, worked out once.
+    pub acquired_on: Date,
     pub sats: Sats,
     /// `None` when the basis is unknown (an unexplained deposit).
     pub basis: Option<Decimal>,
@@ -48,6 +51,7 @@ pub struct Taken {
     pub row: usize,
     pub account: String,
     pub acquired: Timestamp,
+    pub acquired_on: Date,
     pub sats: Sats,
     pub basis: Option<Decimal>,
 }
@@ -203,6 +207,7 @@ impl Pool {
                 row: lot.row,
                 account: lot.account.clone(),
                 acquired: lot.acquired,
+                acquired_on: lot.acquired_on,
                 sats,
                 basis,
             });
@@ -240,6 +245,10 @@ mod tests {
             row,
             account: account.into(),
             acquired: Timestamp::from_second(day * 86_400).expect("time"),
+            acquired_on: Timestamp::from_second(day * 86_400)
+                .expect("time")
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .date(),
             sats: Sats(btc * 100_000_000),
             basis: Some(Decimal::from(basis)),
         }

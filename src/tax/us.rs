@@ -217,6 +217,7 @@ impl Engine<'_> {
             row,
             account: account.to_string(),
             acquired: tx.time,
+            acquired_on: tx.time.to_zoned(self.s.zone.clone()).date(),
             sats: tx.btc,
             basis,
         });
@@ -264,7 +265,7 @@ impl Engine<'_> {
                     }
                     _ => None,
                 };
-                let acquired_on = lot.acquired.to_zoned(self.s.zone.clone()).date();
+                let acquired_on = lot.acquired_on;
                 Part {
                     long_term: is_long_term(acquired_on, disposed_on),
                     lot,
@@ -296,6 +297,7 @@ impl Engine<'_> {
                 row: piece.row,
                 account: to.clone(),
                 acquired: piece.acquired,
+                acquired_on: piece.acquired_on,
                 sats: piece.sats,
                 basis: piece.basis,
             });
@@ -360,6 +362,7 @@ impl Engine<'_> {
                     row: piece.row,
                     account: account.clone(),
                     acquired: piece.acquired,
+                    acquired_on: piece.acquired_on,
                     sats: piece.sats,
                     basis: piece.basis,
                 });

@@ -223,3 +223,52 @@ fn the_api_docs_render_in_a_browser() {
         "{dom}"
     );
 }
+
+#[tokio::test]
+async fn a_person_imports_a_file_and_reads_the_report_in_a_browser() {
+    let server = Server::start();
+    server.owner().await;
+    let file = output_dir().join("history-for-browser.csv");
+    std::fs::write(
+        &file,
+        "timestamp,type,account,btc,fiat_value,fiat_currency,fee_fiat\n\
+         2020-01-01T12:00:00Z,buy,exchange,1,10000,USD,10\n\
+         2020-06-01T12:00:00Z,buy,exchange,1,20000,USD,\n\
+         2021-03-01T12:00:00Z,sell,exchange,1.5,45000,USD,15\n",
+    )
+    .expect("write");
+    let browser = Browser::start(1280, 900, false).await;
+    sign_in(&browser, &server).await;
+    browser.goto(&server.at("/imports")).await;
+    browser
+        .type_into("input[name=file]", file.to_str().expect("utf-8"))
+        .await;
+    browser
+        .click("form[action='/imports/preview'] button[type=submit]")
+        .await;
+    let preview = browser
+        .script("return document.querySelector('main h2').textContent")
+        .await;
+    assert_eq!(preview, "history-for-browser.csv: 3 rows");
+    Shot::keep("import-preview.png", &browser.screenshot().await);
+    browser
+        .click("form[action='/imports/commit'] button[type=submit]")
+        .await;
+    let notice = browser
+        .script("return document.querySelector('.notice').textContent")
+        .await;
+    assert_eq!(notice, "Imported 3 new rows; 0 were already present.");
+    browser
+        .goto(&server.at("/reports?jurisdiction=us&basis=universal"))
+        .await;
+    let table = browser
+        .script("return document.querySelector('table').innerText")
+        .await;
+    assert!(
+        table.as_str().expect("text").contains("24975.00"),
+        "{table}"
+    );
+    Shot::keep("reports.png", &browser.screenshot().await);
+    assert_clean_console(&browser.console().await);
+    browser.quit().await;
+}

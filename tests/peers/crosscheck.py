@@ -47,7 +47,7 @@ import time
 import traceback
 from contextlib import redirect_stdout
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from datetime import time as clock
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
@@ -78,7 +78,7 @@ ROUND_AMOUNTS = tuple(Decimal(x) for x in ("0.01", "0.02", "0.05", "0.1", "0.125
 
 MARKER = ".ledgersys-crosscheck"
 DEFAULT_SEED = 20240406
-DEFAULT_HISTORIES = 40
+DEFAULT_HISTORIES = 150
 
 NETWORK_GUARD = """
 import socket as _socket
@@ -310,12 +310,13 @@ def _make_sell(rng, flavour, rid, t, price, balance, lots):
             return None
         k, sats, accounts = rng.choice(options)
         account = rng.choice(accounts)
-        for i in sorted(order[:k], reverse=True):
-            del lots[i]
     btc = Decimal(sats) * SAT
     fiat = (btc * price).quantize(CENT, ROUND_HALF_EVEN)
     if sats <= 0 or fiat < 1:
         return None
+    if flavour == "wholelot":
+        for i in sorted(order[:k], reverse=True):
+            del lots[i]
     fee = Decimal(0)
     if rng.random() < 0.5:
         fee = max(CENT, (fiat * Decimal(str(round(rng.uniform(0.001, 0.02), 4)))).quantize(CENT))
@@ -975,7 +976,7 @@ def main(argv=None) -> int:
     parser.add_argument("--only", help="comma-separated history indexes to run (to re-run a failure), e.g. 7,12")
     parser.add_argument("--workdir", help="keep every input and output here (default: a temporary directory, removed when all passed)")
     parser.add_argument("--no-cli-check", action="store_true", help="skip running the peers' own command lines on the first history")
-    parser.add_argument("--verbose", action="store_true", help="print every year's figures")
+    parser.add_argument("--verbose", action="store_true", help="print a line per history and every year's figures")
     parser.add_argument("--worker", choices=("rp2", "bittytax"), help=argparse.SUPPRESS)
     parser.add_argument("--jobs", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -1037,10 +1038,8 @@ def main(argv=None) -> int:
 
     passed = failed = 0
     details = []
-    print(f"ledgersys {binary}")
-    print(f"seed {args.seed}, {len(histories)} histories, work in {work}")
-    print()
-    print(f"{'history':<8} {'shape':<9} {'rows':>4} {'years':>5}  " + "  ".join(f"{c:<7}" for c in CHECKS))
+    per_check = {c: {"compared": 0, "passed": 0, "failed": 0, "years": 0} for c in CHECKS}
+    history_lines = []
     for h in histories:
         cells = []
         years = set()
@@ -1053,17 +1052,37 @@ def main(argv=None) -> int:
                 problems = [f"ledgersys: {ours['error']}" if "error" in ours else f"peer: {theirs['error']}"]
             else:
                 years |= set(ours) | set(theirs)
+                per_check[c]["years"] += len(set(ours) | set(theirs))
                 problems = compare_us(ours, theirs) if c.startswith("us-") else compare_uk(ours, theirs)
                 if args.verbose:
                     details.append(f"{h.key} {c} figures:\n" + json.dumps({"ledgersys": ours, "peer": theirs}, indent=1))
+            per_check[c]["compared"] += 1
             if problems:
                 failed += 1
+                per_check[c]["failed"] += 1
                 cells.append("FAIL")
                 details.append(f"{h.key} {c} ({h.flavour}, inputs in {work / h.key}):\n  " + "\n  ".join(problems))
             else:
                 passed += 1
+                per_check[c]["passed"] += 1
                 cells.append("ok")
-        print(f"{h.key:<8} {h.flavour:<9} {len(h.rows):>4} {len(years):>5}  " + "  ".join(f"{c:<7}" for c in cells))
+        if args.verbose or "FAIL" in cells:
+            history_lines.append(f"{h.key:<8} {h.flavour:<9} {len(h.rows):>4} {len(years):>5}  " + "  ".join(f"{c:<7}" for c in cells))
+
+    shapes = {f: sum(h.flavour == f for h in histories) for f in ("general", "wholelot")}
+    print(f"ledgersys {binary}")
+    print(f"seed {args.seed}: {len(histories)} histories ({shapes['general']} general, {shapes['wholelot']} whole-lot); files in {work}")
+    print()
+    print(f"{'check':<8} {'peer':<9} {'compared':>8} {'passed':>7} {'failed':>7} {'years':>6}")
+    for c in CHECKS:
+        t = per_check[c]
+        print(f"{c:<8} {'RP2' if c.startswith('us-') else 'BittyTax':<9} {t['compared']:>8} {t['passed']:>7} {t['failed']:>7} {t['years']:>6}")
+    if history_lines:
+        print()
+        print(f"{'history':<8} {'shape':<9} {'rows':>4} {'years':>5}  " + "  ".join(f"{c:<7}" for c in CHECKS))
+        for line in history_lines:
+            print(line)
+    print()
 
     self_check_failed = False
     if not args.no_cli_check and histories:

@@ -63,7 +63,7 @@ fn rows_table(rows: &[Tx]) -> Markup {
     html! {
         div.table-wrap {
             table {
-                thead { tr { th { "Time (UTC)" } th { "Type" } th { "Account" } th { "BTC" } th { "Value" } th { "Fee BTC" } th { "To" } } }
+                thead { tr { th { "Time (UTC)" } th { "Type" } th { "Account" } th.num { "BTC" } th.num { "Value" } th.num { "Fee BTC" } th { "To" } } }
                 tbody {
                     @for tx in rows.iter().take(PREVIEW_ROWS) {
                         tr {
@@ -375,7 +375,7 @@ pub async fn reports_page(
                 }
                 div.table-wrap {
                     table {
-                        thead { tr { th { "Year" } th { "Disposals" } th { "Proceeds" } th { "Cost" } th { "Gain" } th { "Income" } } }
+                        thead { tr { th { "Year" } th.num { "Disposals" } th.num { "Proceeds" } th.num { "Cost" } th.num { "Gain" } th.num { "Income" } } }
                         tbody {
                             @for y in s.json["years"].as_array().into_iter().flatten() {
                                 tr {
