@@ -40,6 +40,13 @@ pub struct ImportArgs {
 pub enum ReportCommand {
     /// Totals per tax year: proceeds, basis, gains, income.
     Summary(SummaryArgs),
+    /// One line per disposal: Form 8949 rows (US) or the HMRC computation
+    /// by matching rule (UK).
+    CapitalGains(SummaryArgs),
+    /// One line per income receipt.
+    Income(SummaryArgs),
+    /// Lots (US) or the Section 104 pool (UK) at the end of --date.
+    Holdings(SummaryArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -71,6 +78,9 @@ pub struct SummaryArgs {
     /// Only this year (`2021`, or the UK year starting in it).
     #[arg(long)]
     year: Option<String>,
+    /// For holdings: the day whose end is reported (YYYY-MM-DD).
+    #[arg(long)]
+    date: Option<String>,
     #[arg(long, value_enum)]
     format: Format,
 }
@@ -153,7 +163,22 @@ pub async fn import(args: ImportArgs, config: &Config) -> Result<u8, String> {
 }
 
 pub async fn report(command: ReportCommand, config: &Config) -> Result<u8, String> {
-    let ReportCommand::Summary(args) = command;
+    let (args, which) = match command {
+        ReportCommand::Summary(args) => (args, None),
+        ReportCommand::CapitalGains(args) => (args, Some(reports::Detail::CapitalGains)),
+        ReportCommand::Income(args) => (args, Some(reports::Detail::Income)),
+        ReportCommand::Holdings(args) => {
+            let Some(date) = args.date.as_deref() else {
+                eprintln!("error: holdings needs --date YYYY-MM-DD");
+                return Ok(exit::USAGE);
+            };
+            let Ok(date) = date.parse::<jiff::civil::Date>() else {
+                eprintln!("error: --date {date:?} is not YYYY-MM-DD");
+                return Ok(exit::USAGE);
+            };
+            (args, Some(reports::Detail::Holdings(date)))
+        }
+    };
     let store = open(config).await?;
     let created = AuditEntry::new(crate::clock::now(), None, actor(), "workspace.created")
         .target(&args.workspace);
@@ -173,32 +198,54 @@ pub async fn report(command: ReportCommand, config: &Config) -> Result<u8, Strin
         currency: args.currency.clone(),
         year: args.year.clone(),
     };
-    let summary = match reports::summary(&rows, &options) {
-        Ok(summary) => summary,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return Ok(exit::USAGE);
-        }
-    };
-    let text = match args.format {
-        Format::Json => format!(
-            "{}\n",
-            serde_json::to_string_pretty(&summary.json).map_err(|e| e.to_string())?
-        ),
-        Format::Csv => reports::summary_csv(&summary.json),
-        Format::Text => reports::summary_text(&summary.json),
+    let (text, issues) = match which {
+        None => match reports::summary(&rows, &options) {
+            Ok(summary) => {
+                let text = match args.format {
+                    Format::Json => format!(
+                        "{}\n",
+                        serde_json::to_string_pretty(&summary.json).map_err(|e| e.to_string())?
+                    ),
+                    Format::Csv => reports::summary_csv(&summary.json),
+                    Format::Text => reports::summary_text(&summary.json),
+                };
+                (text, summary.issues)
+            }
+            Err(message) => {
+                eprintln!("error: {message}");
+                return Ok(exit::USAGE);
+            }
+        },
+        Some(which) => match reports::detail(&rows, &options, which) {
+            Ok(lines) => {
+                let text = match args.format {
+                    Format::Json => format!(
+                        "{}\n",
+                        serde_json::to_string_pretty(&lines.lines).map_err(|e| e.to_string())?
+                    ),
+                    Format::Csv | Format::Text => {
+                        reports::detail::to_csv(&lines.lines, &lines.columns)
+                    }
+                };
+                (text, lines.issues)
+            }
+            Err(message) => {
+                eprintln!("error: {message}");
+                return Ok(exit::USAGE);
+            }
+        },
     };
     std::io::stdout()
         .write_all(text.as_bytes())
         .map_err(|e| e.to_string())?;
-    for issue in &summary.issues {
+    for issue in &issues {
         let row = &rows[issue.row];
         eprintln!(
             "incomplete: {} {} {} on {}: {}",
             row.time, row.kind, row.btc, row.account, issue.message
         );
     }
-    Ok(if summary.issues.is_empty() {
+    Ok(if issues.is_empty() {
         exit::SUCCESS
     } else {
         exit::DATA

@@ -446,3 +446,107 @@ async fn a_person_checks_a_file_then_imports_it_and_reads_the_report() {
         "viewers read; they do not import"
     );
 }
+
+#[test]
+fn detailed_reports_list_every_disposal_income_and_lot() {
+    let books = Books::new(HISTORY);
+    assert!(books.run(&["import", &books.file]).status.success());
+    let gains = books.run(&[
+        "report",
+        "capital-gains",
+        "--jurisdiction",
+        "us",
+        "--method",
+        "fifo",
+        "--basis",
+        "universal",
+        "--format",
+        "csv",
+    ]);
+    assert!(gains.status.success(), "{}", text(&gains.stderr));
+    let csv = text(&gains.stdout);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "description,date_acquired,date_sold,proceeds,cost_basis,gain,term,form_8949_part,box,account,type,basis_known"
+    );
+    // The hand-worked sale: a long-term whole lot and a short-term half lot.
+    assert_eq!(
+        lines[1],
+        "1.00000000 BTC,01/01/2020,03/01/2021,29990.00,10010.00,19980.00,long,II,F,exchange,sell,true"
+    );
+    assert_eq!(
+        lines[2],
+        "0.50000000 BTC,06/01/2020,03/01/2021,14995.00,10000.00,4995.00,short,I,C,exchange,sell,true"
+    );
+    assert_eq!(lines.len(), 3);
+
+    let income = books.run(&[
+        "report",
+        "income",
+        "--jurisdiction",
+        "us",
+        "--format",
+        "json",
+    ]);
+    let income: Value = serde_json::from_slice(&income.stdout).expect("json");
+    assert_eq!(income[0]["value"], "5000.00");
+    assert_eq!(income[0]["year"], "2021");
+
+    let held = books.run(&[
+        "report",
+        "holdings",
+        "--jurisdiction",
+        "us",
+        "--basis",
+        "universal",
+        "--date",
+        "2021-12-31",
+        "--format",
+        "json",
+    ]);
+    let held: Value = serde_json::from_slice(&held.stdout).expect("json");
+    assert_eq!(held.as_array().expect("lots").len(), 2, "{held}");
+    assert_eq!(held[0]["btc"], "0.50000000");
+    assert_eq!(held[0]["cost_basis"], "10000.00");
+    assert_eq!(held[1]["btc"], "0.10000000");
+    let before = books.run(&[
+        "report",
+        "holdings",
+        "--jurisdiction",
+        "us",
+        "--basis",
+        "universal",
+        "--date",
+        "2020-03-01",
+        "--format",
+        "json",
+    ]);
+    let before: Value = serde_json::from_slice(&before.stdout).expect("json");
+    assert_eq!(before[0]["btc"], "1.00000000");
+    assert_eq!(before[0]["cost_basis"], "10010.00");
+
+    let uk = books.run(&[
+        "report",
+        "holdings",
+        "--jurisdiction",
+        "uk",
+        "--currency",
+        "USD",
+        "--date",
+        "2021-12-31",
+        "--format",
+        "json",
+    ]);
+    let uk: Value = serde_json::from_slice(&uk.stdout).expect("json");
+    assert_eq!(uk[0]["btc"], "0.60000000");
+    let no_date = books.run(&[
+        "report",
+        "holdings",
+        "--jurisdiction",
+        "us",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(no_date.status.code(), Some(2));
+}

@@ -1,0 +1,185 @@
+//! Detailed reports: one line per disposal (Form 8949 rows, or HMRC's
+//! computation by matching rule), per income receipt, and holdings on a date.
+//! Each line's money is rounded to the minor unit on its own; the yearly
+//! summary rounds exact totals once, so the two may differ by cents.
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use crate::ledger::{Kind, Sats, Tx, money};
+use crate::tax::lots::Lot;
+use crate::tax::{uk, us};
+
+fn us_date(t: &jiff::Timestamp) -> String {
+    t.to_zoned(TimeZone::UTC).strftime("%m/%d/%Y").to_string()
+}
+
+/// Form 8949 lines: one per lot piece, since each piece has its own
+/// acquisition date and term. Box C (short term) or F (long term): not
+/// reported on a Form 1099-B.
+pub fn us_capital_gains(outcome: &us::Outcome, currency: &str, year: Option<&str>) -> Vec<Value> {
+    let mut lines = Vec::new();
+    for d in &outcome.disposals {
+        let sold_year = d.time.to_zoned(TimeZone::UTC).year().to_string();
+        if year.is_some_and(|y| y != sold_year) {
+            continue;
+        }
+        for part in &d.parts {
+            let basis = part.lot.basis.unwrap_or_default();
+            let proceeds = part.proceeds.unwrap_or_default();
+            lines.push(json!({
+                "description": format!("{} BTC", part.lot.sats),
+                "date_acquired": us_date(&part.lot.acquired),
+                "date_sold": us_date(&d.time),
+                "proceeds": money(proceeds, currency),
+                "cost_basis": money(basis, currency),
+                "gain": money(proceeds - basis, currency),
+                "term": if part.long_term { "long" } else { "short" },
+                "form_8949_part": if part.long_term { "II" } else { "I" },
+                "box": if part.long_term { "F" } else { "C" },
+                "account": d.account,
+                "type": d.kind.as_str(),
+                "basis_known": part.lot.basis.is_some(),
+            }));
+        }
+    }
+    lines
+}
+
+/// HMRC computation lines: one per disposal day, with what each matching
+/// rule contributed.
+pub fn uk_capital_gains(outcome: &uk::Outcome, currency: &str, year: Option<&str>) -> Vec<Value> {
+    outcome
+        .disposals
+        .iter()
+        .filter(|d| year.is_none_or(|y| uk::tax_year(d.date).starts_with(&format!("{y}/"))))
+        .map(|d| {
+            let by_rule = |rule: uk::Rule| {
+                let (sats, cost) = d
+                    .matches
+                    .iter()
+                    .filter(|m| m.rule == rule)
+                    .fold((0i64, Decimal::ZERO), |(s, c), m| {
+                        (s + m.sats.0, c + m.cost)
+                    });
+                (Sats(sats).to_string(), money(cost, currency))
+            };
+            let (same_btc, same_cost) = by_rule(uk::Rule::SameDay);
+            let (bnb_btc, bnb_cost) = by_rule(uk::Rule::BedAndBreakfast);
+            let (pool_btc, pool_cost) = by_rule(uk::Rule::Section104);
+            json!({
+                "date": d.date.to_string(),
+                "tax_year": uk::tax_year(d.date),
+                "btc": d.sats.to_string(),
+                "proceeds": money(d.proceeds, currency),
+                "allowable_costs": money(d.allowable_costs, currency),
+                "gain": money(d.gain(), currency),
+                "same_day_btc": same_btc,
+                "same_day_cost": same_cost,
+                "thirty_day_btc": bnb_btc,
+                "thirty_day_cost": bnb_cost,
+                "pool_btc": pool_btc,
+                "pool_cost": pool_cost,
+            })
+        })
+        .collect()
+}
+
+/// Income receipts, labelled with the jurisdiction's year.
+pub fn income(rows: &[Tx], jurisdiction: &str, currency: &str, year: Option<&str>) -> Vec<Value> {
+    let london = TimeZone::get("Europe/London").unwrap_or(TimeZone::UTC);
+    let mut lines: Vec<(jiff::Timestamp, Value)> = rows
+        .iter()
+        .filter(|r| r.kind == Kind::Income)
+        .filter_map(|r| {
+            let (label, date) = if jurisdiction == "uk" {
+                let date = r.time.to_zoned(london.clone()).date();
+                (uk::tax_year(date), date)
+            } else {
+                let date = r.time.to_zoned(TimeZone::UTC).date();
+                (date.year().to_string(), date)
+            };
+            if year.is_some_and(|y| label != y && !label.starts_with(&format!("{y}/"))) {
+                return None;
+            }
+            let line = json!({
+                "date": date.to_string(),
+                "year": label,
+                "account": r.account,
+                "btc": r.btc.to_string(),
+                "value": r.fiat_value.map(|v| money(v, currency)),
+                "currency": currency,
+                "note": r.note,
+            });
+            Some((r.time, line))
+        })
+        .collect();
+    lines.sort_by_key(|(t, _)| *t);
+    lines.into_iter().map(|(_, l)| l).collect()
+}
+
+/// US lots held at the end of `date` (UTC).
+pub fn us_holdings(rows: &[Tx], settings: &us::Settings, date: Date) -> Vec<Value> {
+    let end = date
+        .tomorrow()
+        .ok()
+        .and_then(|d| d.to_zoned(TimeZone::UTC).ok())
+        .map(|z| z.timestamp());
+    let upto: Vec<Tx> = rows
+        .iter()
+        .filter(|r| end.is_none_or(|e| r.time < e))
+        .cloned()
+        .collect();
+    let outcome = us::compute(&upto, settings);
+    let mut lots: Vec<&Lot> = outcome.pool.lots().collect();
+    lots.sort_by(|a, b| (&a.account, a.acquired, a.row).cmp(&(&b.account, b.acquired, b.row)));
+    lots.iter()
+        .map(|l| {
+            json!({
+                "account": l.account,
+                "acquired": l.acquired.to_string(),
+                "btc": l.sats.to_string(),
+                "cost_basis": l.basis.map(|b| money(b, &settings.currency)),
+            })
+        })
+        .collect()
+}
+
+/// The UK Section 104 pool at the end of `date` (UK local).
+pub fn uk_holdings(rows: &[Tx], settings: &uk::Settings, date: Date) -> Vec<Value> {
+    let london = TimeZone::get("Europe/London").unwrap_or(TimeZone::UTC);
+    let upto: Vec<Tx> = rows
+        .iter()
+        .filter(|r| r.time.to_zoned(london.clone()).date() <= date)
+        .cloned()
+        .collect();
+    let outcome = uk::compute(&upto, settings);
+    vec![json!({
+        "pool": "section 104",
+        "btc": outcome.pool_sats.to_string(),
+        "cost": money(outcome.pool_cost, &settings.currency),
+    })]
+}
+
+/// Lines as CSV, with the columns of the first line in their order.
+pub fn to_csv(lines: &[Value], columns: &[&str]) -> String {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let _ = out.write_record(columns);
+    for line in lines {
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|c| match &line[*c] {
+                Value::String(s) => s.clone(),
+                Value::Null => String::new(),
+                other => other.to_string(),
+            })
+            .collect();
+        let _ = out.write_record(cells);
+    }
+    out.into_inner()
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .unwrap_or_default()
+}

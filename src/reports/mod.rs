@@ -1,0 +1,317 @@
+//! Reports over a workspace's rows: load them, run the engine, shape the
+//! result (`ledgersys report ...`, the API and the pages).
+
+pub mod detail;
+
+use jiff::tz::TimeZone;
+use serde_json::{Value, json};
+
+use crate::ledger::Tx;
+use crate::tax::summary::{input_sha256, uk_years, us_years};
+use crate::tax::{FeePolicy, Issue, uk, us};
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub jurisdiction: String,
+    pub method: Option<String>,
+    pub basis: Option<String>,
+    pub transfer_fee: Option<String>,
+    pub currency: Option<String>,
+    pub year: Option<String>,
+}
+
+pub struct Summary {
+    pub json: Value,
+    pub issues: Vec<Issue>,
+}
+
+/// An engine with its settings, resolved from the options.
+pub enum Engine {
+    Us {
+        settings: us::Settings,
+        method: String,
+        basis: String,
+    },
+    Uk(uk::Settings),
+}
+
+impl Engine {
+    /// Resolves the options; an error is bad usage (an unknown option).
+    pub fn from_options(o: &Options) -> Result<Engine, String> {
+        let fee: FeePolicy = o.transfer_fee.as_deref().unwrap_or("disposal").parse()?;
+        match o.jurisdiction.as_str() {
+            "us" => {
+                let method = o.method.clone().unwrap_or_else(|| "fifo".into());
+                if method == "specific" {
+                    return Err(
+                        "specific identification needs lots picked in the UI or API; not available yet".into(),
+                    );
+                }
+                let basis = o.basis.clone().unwrap_or_else(|| "auto".into());
+                let settings = us::Settings {
+                    method: method.parse()?,
+                    basis: basis.parse()?,
+                    transfer_fee: fee,
+                    currency: o.currency.clone().unwrap_or_else(|| "USD".into()),
+                    zone: TimeZone::UTC,
+                };
+                Ok(Engine::Us {
+                    settings,
+                    method,
+                    basis,
+                })
+            }
+            "uk" => Ok(Engine::Uk(uk::Settings {
+                transfer_fee: fee,
+                currency: o.currency.clone().unwrap_or_else(|| "GBP".into()),
+            })),
+            "de" | "ca" | "au" => Err(format!(
+                "the {} engine is not available in this build yet; use us or uk",
+                o.jurisdiction
+            )),
+            other => Err(format!(
+                "unknown jurisdiction {other:?}; use us, uk, de, ca or au"
+            )),
+        }
+    }
+
+    pub fn currency(&self) -> &str {
+        match self {
+            Engine::Us { settings, .. } => &settings.currency,
+            Engine::Uk(settings) => &settings.currency,
+        }
+    }
+}
+
+/// The yearly summary; an error is bad usage (an unknown option).
+pub fn summary(rows: &[Tx], o: &Options) -> Result<Summary, String> {
+    let (json, issues) = match Engine::from_options(o)? {
+        Engine::Us {
+            settings,
+            method,
+            basis,
+        } => {
+            let currency = settings.currency.clone();
+            let described = format!("us|{method}|{basis}|{:?}|{currency}", settings.transfer_fee);
+            let outcome = us::compute(rows, &settings);
+            let years = us_years(&outcome, rows, &settings.zone, &currency);
+            (
+                head("us", &currency, &method, &basis, rows, &described, years),
+                outcome.issues,
+            )
+        }
+        Engine::Uk(settings) => {
+            let currency = settings.currency.clone();
+            let described = format!("uk|{:?}|{currency}", settings.transfer_fee);
+            let outcome = uk::compute(rows, &settings);
+            let years = uk_years(&outcome, &currency);
+            (
+                head(
+                    "uk",
+                    &currency,
+                    "share-matching",
+                    "section-104",
+                    rows,
+                    &described,
+                    years,
+                ),
+                outcome.issues,
+            )
+        }
+    };
+    let mut json = json;
+    if let (Some(year), Some(years)) = (&o.year, json["years"].as_array_mut()) {
+        years.retain(|y| {
+            y["year"]
+                .as_str()
+                .is_some_and(|v| v == year || v.starts_with(&format!("{year}/")))
+        });
+    }
+    json["complete"] = json!(issues.is_empty());
+    Ok(Summary { json, issues })
+}
+
+/// Which detailed report.
+pub enum Detail {
+    CapitalGains,
+    Income,
+    Holdings(jiff::civil::Date),
+}
+
+/// A detailed report: its lines, their columns, and what is missing.
+pub struct Lines {
+    pub lines: Vec<Value>,
+    pub columns: Vec<&'static str>,
+    pub issues: Vec<Issue>,
+}
+
+pub fn detail(rows: &[Tx], o: &Options, which: Detail) -> Result<Lines, String> {
+    let engine = Engine::from_options(o)?;
+    let year = o.year.as_deref();
+    let us_columns = vec![
+        "description",
+        "date_acquired",
+        "date_sold",
+        "proceeds",
+        "cost_basis",
+        "gain",
+        "term",
+        "form_8949_part",
+        "box",
+        "account",
+        "type",
+        "basis_known",
+    ];
+    let uk_columns = vec![
+        "date",
+        "tax_year",
+        "btc",
+        "proceeds",
+        "allowable_costs",
+        "gain",
+        "same_day_btc",
+        "same_day_cost",
+        "thirty_day_btc",
+        "thirty_day_cost",
+        "pool_btc",
+        "pool_cost",
+    ];
+    let (lines, columns, issues) = match (which, &engine) {
+        (Detail::CapitalGains, Engine::Us { settings, .. }) => {
+            let outcome = us::compute(rows, settings);
+            (
+                detail::us_capital_gains(&outcome, &settings.currency, year),
+                us_columns,
+                outcome.issues,
+            )
+        }
+        (Detail::CapitalGains, Engine::Uk(settings)) => {
+            let outcome = uk::compute(rows, settings);
+            (
+                detail::uk_capital_gains(&outcome, &settings.currency, year),
+                uk_columns,
+                outcome.issues,
+            )
+        }
+        (Detail::Income, _) => {
+            let lines = detail::income(rows, &o.jurisdiction, engine.currency(), year);
+            let missing = rows
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.kind == crate::ledger::Kind::Income && r.fiat_value.is_none())
+                .map(|(row, _)| Issue {
+                    row,
+                    message: "income has no fiat value (missing price)".into(),
+                })
+                .collect();
+            (
+                lines,
+                vec![
+                    "date", "year", "account", "btc", "value", "currency", "note",
+                ],
+                missing,
+            )
+        }
+        (Detail::Holdings(date), Engine::Us { settings, .. }) => (
+            detail::us_holdings(rows, settings, date),
+            vec!["account", "acquired", "btc", "cost_basis"],
+            Vec::new(),
+        ),
+        (Detail::Holdings(date), Engine::Uk(settings)) => (
+            detail::uk_holdings(rows, settings, date),
+            vec!["pool", "btc", "cost"],
+            Vec::new(),
+        ),
+    };
+    Ok(Lines {
+        lines,
+        columns,
+        issues,
+    })
+}
+
+fn head(
+    jurisdiction: &str,
+    currency: &str,
+    method: &str,
+    basis: &str,
+    rows: &[Tx],
+    described: &str,
+    years: Vec<Value>,
+) -> Value {
+    json!({
+        "jurisdiction": jurisdiction,
+        "currency": currency,
+        "method": method,
+        "basis": basis,
+        "input_sha256": input_sha256(rows, described),
+        "complete": true,
+        "years": years,
+    })
+}
+
+/// The summary as CSV: one line per year.
+pub fn summary_csv(json: &Value) -> String {
+    let columns = [
+        "year",
+        "disposals",
+        "proceeds",
+        "cost_basis",
+        "gain",
+        "short_term_gain",
+        "long_term_gain",
+        "income",
+        "allowable_costs",
+        "gains",
+        "losses",
+        "annual_exempt_amount",
+    ];
+    let mut out = columns.join(",");
+    out.push('\n');
+    for year in json["years"].as_array().into_iter().flatten() {
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|c| match &year[*c] {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                _ => String::new(),
+            })
+            .collect();
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// The summary for a person at a terminal.
+pub fn summary_text(json: &Value) -> String {
+    let currency = json["currency"].as_str().unwrap_or("");
+    let mut out = format!(
+        "{} report in {currency} ({}, {}){}\n",
+        json["jurisdiction"].as_str().unwrap_or("").to_uppercase(),
+        json["method"].as_str().unwrap_or(""),
+        json["basis"].as_str().unwrap_or(""),
+        if json["complete"] == true {
+            ""
+        } else {
+            " — INCOMPLETE, see the problems listed"
+        },
+    );
+    out.push_str(&format!(
+        "{:<9} {:>9} {:>16} {:>16} {:>16} {:>14}\n",
+        "year", "disposals", "proceeds", "cost", "gain", "income"
+    ));
+    for y in json["years"].as_array().into_iter().flatten() {
+        let s = |k: &str| y[k].as_str().unwrap_or("").to_string();
+        out.push_str(&format!(
+            "{:<9} {:>9} {:>16} {:>16} {:>16} {:>14}\n",
+            s("year"),
+            y["disposals"],
+            s("proceeds"),
+            s("cost_basis"),
+            s("gain"),
+            s("income")
+        ));
+    }
+    out
+}
