@@ -239,11 +239,7 @@ pub async fn report(command: ReportCommand, config: &Config) -> Result<u8, Strin
         .write_all(text.as_bytes())
         .map_err(|e| e.to_string())?;
     for issue in &issues {
-        let row = &rows[issue.row];
-        eprintln!(
-            "incomplete: {} {} {} on {}: {}",
-            row.time, row.kind, row.btc, row.account, issue.message
-        );
+        eprintln!("incomplete: {issue}");
     }
     Ok(if issues.is_empty() {
         exit::SUCCESS

@@ -2,6 +2,7 @@
 //! I/O, no async, no clock.
 
 mod amount;
+pub mod matching;
 mod transaction;
 
 pub use amount::{AmountError, SATS_PER_BTC, Sats, money, parse_fiat, round_fiat};

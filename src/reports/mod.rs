@@ -22,7 +22,50 @@ pub struct Options {
 
 pub struct Summary {
     pub json: Value,
-    pub issues: Vec<Issue>,
+    pub issues: Vec<Problem>,
+}
+
+/// Something missing from a report, described by the row it concerns.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Problem {
+    pub timestamp: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub account: String,
+    pub btc: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} {} BTC on {}: {}",
+            self.timestamp, self.kind, self.btc, self.account, self.message
+        )
+    }
+}
+
+fn problems(rows: &[Tx], issues: Vec<Issue>) -> Vec<Problem> {
+    issues
+        .into_iter()
+        .map(|i| {
+            let r = &rows[i.row];
+            Problem {
+                timestamp: r.time.to_string(),
+                kind: r.kind.to_string(),
+                account: r.account.clone(),
+                btc: r.btc.to_string(),
+                message: i.message,
+            }
+        })
+        .collect()
+}
+
+/// The rows an engine sees: imported rows with matched withdrawals and
+/// deposits turned into transfers between own accounts.
+pub fn effective_rows(rows: &[Tx]) -> Vec<Tx> {
+    crate::ledger::matching::apply(rows, &crate::ledger::matching::find(rows))
 }
 
 /// An engine with its settings, resolved from the options.
@@ -84,7 +127,9 @@ impl Engine {
 }
 
 /// The yearly summary; an error is bad usage (an unknown option).
-pub fn summary(rows: &[Tx], o: &Options) -> Result<Summary, String> {
+pub fn summary(imported: &[Tx], o: &Options) -> Result<Summary, String> {
+    let effective = effective_rows(imported);
+    let rows = &effective[..];
     let (json, issues) = match Engine::from_options(o)? {
         Engine::Us {
             settings,
@@ -128,7 +173,10 @@ pub fn summary(rows: &[Tx], o: &Options) -> Result<Summary, String> {
         });
     }
     json["complete"] = json!(issues.is_empty());
-    Ok(Summary { json, issues })
+    Ok(Summary {
+        json,
+        issues: problems(rows, issues),
+    })
 }
 
 /// Which detailed report.
@@ -142,10 +190,12 @@ pub enum Detail {
 pub struct Lines {
     pub lines: Vec<Value>,
     pub columns: Vec<&'static str>,
-    pub issues: Vec<Issue>,
+    pub issues: Vec<Problem>,
 }
 
-pub fn detail(rows: &[Tx], o: &Options, which: Detail) -> Result<Lines, String> {
+pub fn detail(imported: &[Tx], o: &Options, which: Detail) -> Result<Lines, String> {
+    let effective = effective_rows(imported);
+    let rows = &effective[..];
     let engine = Engine::from_options(o)?;
     let year = o.year.as_deref();
     let us_columns = vec![
@@ -226,7 +276,7 @@ pub fn detail(rows: &[Tx], o: &Options, which: Detail) -> Result<Lines, String> 
     Ok(Lines {
         lines,
         columns,
-        issues,
+        issues: problems(rows, issues),
     })
 }
 

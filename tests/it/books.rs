@@ -550,3 +550,44 @@ fn detailed_reports_list_every_disposal_income_and_lot() {
     ]);
     assert_eq!(no_date.status.code(), Some(2));
 }
+
+#[test]
+fn a_withdrawal_and_its_deposit_become_one_transfer() {
+    // Bought on the exchange, withdrawn to cold storage (the exchange and
+    // the wallet each report their side), sold from cold storage two years
+    // later: matched by txid, the coins keep their basis and date.
+    let books = Books::new(
+        "timestamp,type,account,btc,fiat_value,fiat_currency,fee_btc,txid\n\
+        2020-01-01T12:00:00Z,buy,exchange,1,10000,USD,,\n\
+        2020-01-02T12:00:00Z,withdrawal,exchange,0.9999,,,0.0001,abc123\n\
+        2020-01-02T12:40:00Z,deposit,cold,0.9999,,,,abc123\n\
+        2022-01-05T12:00:00Z,sell,cold,0.9999,40000,USD,,\n\
+        2022-02-01T12:00:00Z,deposit,cold,0.5,,,,\n",
+    );
+    assert!(books.run(&["import", &books.file]).status.success());
+    let out = books.run(&[
+        "report",
+        "summary",
+        "--jurisdiction",
+        "us",
+        "--basis",
+        "per-wallet",
+        "--transfer-fee",
+        "non-taxable",
+        "--format",
+        "json",
+    ]);
+    let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let year = &json["years"][0];
+    assert_eq!(year["year"], "2022");
+    assert_eq!(year["cost_basis"], "9999.00", "0.9999 of a 10,000 lot");
+    assert_eq!(year["long_term_gain"], "30001.00");
+    // The later deposit has no counterpart: the report says so and is incomplete.
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(json["complete"], false);
+    assert!(
+        text(&out.stderr).contains("an unexplained deposit"),
+        "{}",
+        text(&out.stderr)
+    );
+}

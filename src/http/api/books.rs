@@ -216,13 +216,7 @@ impl BooksApi {
         let summary = reports::summary(&rows, &o)
             .map_err(|m| ApiError::BadRequest(body("invalid_request", m)))?;
         let mut json = summary.json;
-        json["issues"] = serde_json::Value::Array(
-            summary
-                .issues
-                .iter()
-                .map(|i| serde_json::json!({"timestamp": rows[i.row].time.to_string(), "type": rows[i.row].kind.as_str(), "account": rows[i.row].account, "message": i.message}))
-                .collect(),
-        );
+        json["issues"] = serde_json::to_value(&summary.issues).map_err(ApiError::internal)?;
         Ok(Json(json))
     }
 

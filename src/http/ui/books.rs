@@ -369,7 +369,7 @@ pub async fn reports_page(
                     section.card {
                         h2 { "Incomplete: " (s.issues.len()) " problem(s)" }
                         ul.problems { @for i in s.issues.iter().take(50) {
-                            li { (rows[i.row].time) " " (rows[i.row].kind) " " (rows[i.row].btc) " BTC on " (rows[i.row].account) ": " (i.message) }
+                            li { (i) }
                         } }
                     }
                 }
