@@ -591,3 +591,44 @@ fn a_withdrawal_and_its_deposit_become_one_transfer() {
         text(&out.stderr)
     );
 }
+
+#[tokio::test]
+async fn the_review_queue_lists_what_matching_could_not_explain() {
+    let server = crate::support::Server::start();
+    let owner = server.owner().await;
+    let file = "timestamp,type,account,btc,txid\n\
+        2020-01-02T12:00:00Z,withdrawal,exchange,1,abc\n\
+        2020-01-02T12:40:00Z,deposit,cold,1,abc\n\
+        2020-03-01T00:00:00Z,withdrawal,exchange,0.5,\n\
+        2020-03-01T01:00:00Z,deposit,cold,0.5,\n\
+        2020-03-01T02:00:00Z,deposit,phone,0.5,\n\
+        2021-01-01T00:00:00Z,deposit,cold,2,\n";
+    let imported = owner
+        .http
+        .post(owner.url("/api/v1/workspaces/1/imports"))
+        .header("x-csrf-token", &owner.csrf)
+        .header("content-type", "application/octet-stream")
+        .body(file)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(imported.status(), 200);
+    let review: Value = owner
+        .get("/api/v1/workspaces/1/review")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let items = review.as_array().expect("list");
+    assert_eq!(items.len(), 2, "{review}");
+    assert_eq!(items[0]["reason"], "ambiguous");
+    assert_eq!(items[0]["row"]["btc"], "0.50000000");
+    assert_eq!(
+        items[0]["candidates"].as_array().expect("candidates").len(),
+        2
+    );
+    assert_eq!(items[1]["reason"], "unmatched");
+    assert_eq!(items[1]["row"]["btc"], "2.00000000");
+    let page = owner.get("/transactions").await.text().await.expect("html");
+    assert!(page.contains("Needs review: 2"), "{page}");
+}

@@ -53,7 +53,6 @@ DEFAULT_SEED = 20240406
 DEFAULT_ROWS = 100_000
 DEFAULT_TIMEOUT = 900  # seconds, per timed step
 MARKER = ".ledgersys-bench"
-TRACE = None
 
 # A price path loosely following BTC/USD by month (log-linear in between, plus
 # a mean-reverting wobble per row), clamped to crosscheck's 3,000..69,000 so
@@ -152,8 +151,6 @@ def generate_bench_history(seed: int, n_rows: int) -> tuple:
         if t >= regime_end:
             accumulating = not accumulating
             regime_end = t + timedelta(days=rng.randint(*(ACCUMULATE_DAYS if accumulating else DISTRIBUTE_DAYS)))
-        if TRACE is not None and (not TRACE or (t - TRACE[-1][0]).days >= 30):
-            TRACE.append((t, accumulating, sum(balance.values()) / 1e8, (t - fifo[0][0]).days if fifo else None, len(fifo)))
         wobble = 0.995 * wobble + rng.gauss(0, 0.003)
         price = Decimal(min(max(_anchor_price(t) * math.exp(wobble), 3000), 69000)).quantize(CENT)
         rid = f"b{len(rows) + 1:06d}"

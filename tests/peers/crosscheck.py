@@ -567,7 +567,20 @@ def run_ledgersys(binary: str, h: History, hdir: Path) -> dict:
 # peer workers (run in their own processes)
 
 
-def worker_rp2(jobs: list, scratch: Path) -> dict:
+def _stamper(marks):
+    """For tests/peers/bench.py: record (label, perf_counter, peak RSS in KiB so far) at each step of a worker."""
+    if marks is None:
+        return lambda label: None
+    import resource
+
+    def stamp(label: str) -> None:
+        marks.append([label, time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss])
+
+    return stamp
+
+
+def worker_rp2(jobs: list, scratch: Path, marks: list = None) -> dict:
+    stamp = _stamper(marks)
     scratch.mkdir(parents=True, exist_ok=True)
     os.chdir(scratch)  # RP2 creates ./log/ when imported
     exec(NETWORK_GUARD, {})  # noqa: S102 - fixed text defined above
@@ -596,10 +609,12 @@ def worker_rp2(jobs: list, scratch: Path) -> dict:
         out[h.key] = {}
         for method in job["methods"]:
             try:
+                stamp(f"{h.key}/{method}/start")
                 years_2_methods = AVLTree()
                 years_2_methods.insert_node(MIN_DATE.year, import_module(f"rp2.plugin.accounting_method.{method}").AccountingMethod())
                 configuration = Configuration(str(directory / "crosscheck.ini"), US())
                 input_data = parse_ods(configuration, "BTC", open_ods(configuration, str(directory / "crosscheck.ods")))
+                stamp(f"{h.key}/{method}/read")
                 # the spreadsheet round trip must give back exactly the numbers written
                 seen = 0
                 for entry in list(input_data.unfiltered_in_transaction_set) + list(input_data.unfiltered_out_transaction_set):
@@ -616,7 +631,9 @@ def worker_rp2(jobs: list, scratch: Path) -> dict:
                     seen += 1
                 if seen != len(h.rows):
                     raise RuntimeError(f"RP2 read {seen} rows, expected {len(h.rows)}")
+                stamp(f"{h.key}/{method}/verified")
                 computed = compute_tax(configuration, AccountingEngine(years_2_methods), input_data)
+                stamp(f"{h.key}/{method}/computed")
                 pieces = {"pieces": 0, "partial": 0, "long_term": 0}
                 for gain_loss in computed.gain_loss_set:
                     if gain_loss.taxable_event.transaction_type == TransactionType.SELL:
@@ -638,12 +655,14 @@ def worker_rp2(jobs: list, scratch: Path) -> dict:
                         else:
                             raise RuntimeError(f"unexpected RP2 taxable event type {y.transaction_type}")
                 out[h.key][method] = {year: {f: str(v) for f, v in figs.items()} for year, figs in years.items()}
+                stamp(f"{h.key}/{method}/summed")
             except Exception:  # noqa: BLE001
                 out[h.key][method] = {"error": traceback.format_exc(limit=6)}
     return out
 
 
-def worker_bittytax(jobs: list, scratch: Path) -> dict:
+def worker_bittytax(jobs: list, scratch: Path, marks: list = None) -> dict:
+    stamp = _stamper(marks)
     scratch.mkdir(parents=True, exist_ok=True)
     os.chdir(scratch)
     exec(NETWORK_GUARD, {})  # noqa: S102
@@ -681,6 +700,7 @@ def worker_bittytax(jobs: list, scratch: Path) -> dict:
         try:
             log = io.StringIO()
             with redirect_stdout(log):
+                stamp(f"{key}/uk/start")
                 importer = ImportRecords()
                 with open(Path(job["dir"]) / "records.csv", newline="", encoding="utf-8") as f:
                     importer.import_csv(f, "records.csv")
@@ -689,7 +709,9 @@ def worker_bittytax(jobs: list, scratch: Path) -> dict:
                 records = importer.get_records()
                 if len(records) != len(job["history"]["rows"]):
                     raise RuntimeError(f"BittyTax read {len(records)} records, expected {len(job['history']['rows'])}")
+                stamp(f"{key}/uk/imported")
                 audit = AuditRecords(records)
+                stamp(f"{key}/uk/audited")
                 # the same steps as bittytax's command line (_do_tax, integrity check, income)
                 history = TransactionHistory(records, ValueAsset())
                 tax = bt_tax.TaxCalculator(history.transactions, TaxRules.UK_INDIVIDUAL)
@@ -700,6 +722,7 @@ def worker_bittytax(jobs: list, scratch: Path) -> dict:
                 if not audit.compare_pools(tax.holdings):
                     raise RuntimeError(f"BittyTax integrity check failed:\n{log.getvalue()[-3000:]}")
                 tax.process_income()
+                stamp(f"{key}/uk/computed")
                 kinds = {"same_day": 0, "thirty_day": 0, "thirty_day_edge": 0, "section_104": 0, "rounded": 0}
                 for events in tax.tax_events.values():
                     for te in events:
@@ -713,10 +736,12 @@ def worker_bittytax(jobs: list, scratch: Path) -> dict:
                         elif te.disposal_type is DisposalType.SECTION_104:
                             kinds["section_104"] += 1
                         kinds["rounded"] += any(Decimal(x) != Decimal(x).quantize(CENT, ROUND_HALF_EVEN) for x in te.raw)
+                stamp(f"{key}/uk/counted")
                 years: dict = {}
                 for year in sorted(tax.tax_events):
                     gains = tax.calculate_capital_gains(year)
                     income = tax.calculate_income(year)
+                    stamp(f"{key}/uk/{year}/calculated")
                     figs = {f: {"reported": Decimal(0), "raw": Decimal(0), "rounded_events": 0} for f in UK_FIGURES}
                     with localcontext() as ctx:
                         ctx.prec = 60
@@ -749,6 +774,7 @@ def worker_bittytax(jobs: list, scratch: Path) -> dict:
                         f: {"reported": str(v["reported"]), "raw": str(v["raw"]), "rounded_events": v["rounded_events"]} for f, v in figs.items()
                     }
                     years[label]["disposal_events"] = int(gains.summary["disposals"])
+                    stamp(f"{key}/uk/{year}/summed")
             out[key] = {"uk": years, "stats": {"uk": kinds}}
         except Exception:  # noqa: BLE001
             out[key] = {"uk": {"error": traceback.format_exc(limit=6)}}

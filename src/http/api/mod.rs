@@ -1,7 +1,7 @@
 //! The JSON API under `/api/v1`, described by its own OpenAPI document.
 
 mod audit;
-mod books;
+pub mod books;
 mod instance;
 mod me;
 mod members;

@@ -60,12 +60,16 @@ fn page(ui: &Ui, content: Markup) -> Response {
 }
 
 fn rows_table(rows: &[Tx]) -> Markup {
+    rows_table_upto(rows, PREVIEW_ROWS)
+}
+
+fn rows_table_upto(rows: &[Tx], limit: usize) -> Markup {
     html! {
         div.table-wrap {
             table {
                 thead { tr { th { "Time (UTC)" } th { "Type" } th { "Account" } th.num { "BTC" } th.num { "Value" } th.num { "Fee BTC" } th { "To" } } }
                 tbody {
-                    @for tx in rows.iter().take(PREVIEW_ROWS) {
+                    @for tx in rows.iter().take(limit) {
                         tr {
                             td { (tx.time) } td { (tx.kind) } td { (tx.account) } td.num { (tx.btc) }
                             td.num { @if let Some(v) = tx.fiat_value { (v) " " (tx.currency.clone().unwrap_or_default()) } }
@@ -76,7 +80,7 @@ fn rows_table(rows: &[Tx]) -> Markup {
                 }
             }
         }
-        @if rows.len() > PREVIEW_ROWS { p.muted { "… and " (rows.len() - PREVIEW_ROWS) " more rows." } }
+        @if rows.len() > limit { p.muted { "… and " (rows.len() - limit) " more rows." } }
     }
 }
 
@@ -396,4 +400,52 @@ pub async fn reports_page(
         }
     };
     render(layout::page("Reports", Some("/reports"), &ui, content)).into_response()
+}
+
+const LISTED_ROWS: usize = 200;
+
+#[handler]
+pub async fn transactions_page(state: Data<&AppState>, req: &Request) -> Response {
+    let ui = match ui(&state, req).await {
+        Ok(ui) => ui,
+        Err(redirect) => return redirect,
+    };
+    let rows = match &ui.workspace {
+        Some((ws, _, _)) => state.store.transactions(*ws).await.unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let review = crate::http::api::books::review_items(&rows);
+    let mut newest: Vec<Tx> = rows.iter().rev().take(LISTED_ROWS).cloned().collect();
+    newest.reverse();
+    let content = html! {
+        h1 { "Transactions" }
+        p.lead { "Every receive, send, trade and transfer, as imported. " (rows.len()) " rows." }
+        @if rows.is_empty() {
+            section.empty { h2 { "No transactions" } p { "Import a file on the Imports page." } }
+        } @else {
+            @if !review.is_empty() {
+                section.card {
+                    h2 { "Needs review: " (review.len()) }
+                    p.muted { "Withdrawals and deposits with no counterpart among your own accounts, or more than one. Until they are explained, reports are incomplete." }
+                    ul.problems {
+                        @for item in review.iter().take(50) {
+                            li {
+                                (item.row.timestamp) " " (item.row.kind) " " (item.row.btc) " BTC on " (item.row.account)
+                                @if item.reason == "ambiguous" { " — " (item.candidates.len()) " deposits could match" } @else { " — no counterpart found" }
+                            }
+                        }
+                    }
+                }
+            }
+            @if rows.len() > LISTED_ROWS { p.muted { "The newest " (LISTED_ROWS) " rows:" } }
+            (rows_table_upto(&newest, LISTED_ROWS))
+        }
+    };
+    render(layout::page(
+        "Transactions",
+        Some("/transactions"),
+        &ui,
+        content,
+    ))
+    .into_response()
 }

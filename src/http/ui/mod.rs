@@ -19,7 +19,7 @@ use poem::{Route, get, post};
 pub fn routes() -> Route {
     Route::new()
         .at("/", get(pages::dashboard))
-        .at("/transactions", get(pages::transactions))
+        .at("/transactions", get(books::transactions_page))
         .at("/wallets", get(pages::wallets))
         .at("/imports", get(books::imports))
         .at("/imports/preview", post(books::preview))

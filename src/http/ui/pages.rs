@@ -64,16 +64,6 @@ pub async fn dashboard(state: Data<&AppState>, req: &Request) -> Response {
 }
 
 #[handler]
-pub async fn transactions(state: Data<&AppState>, req: &Request) -> Response {
-    let empty = empty_state(
-        "No transactions",
-        "Imported and synced transactions will be listed here.",
-    );
-    let lead = "Every receive, send, trade and transfer, with its fiat value.";
-    section(&state, req, "/transactions", "Transactions", lead, empty).await
-}
-
-#[handler]
 pub async fn wallets(state: Data<&AppState>, req: &Request) -> Response {
     let empty = empty_state(
         "No wallets or accounts",
