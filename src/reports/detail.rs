@@ -138,7 +138,7 @@ pub fn us_holdings(rows: &[Tx], settings: &us::Settings, date: Date) -> Vec<Valu
     lots.iter()
         .map(|l| {
             json!({
-                "account": l.account,
+                "account": &*l.account,
                 "acquired": l.acquired.to_string(),
                 "btc": l.sats.to_string(),
                 "cost_basis": l.basis.map(|b| money(b, &settings.currency)),

@@ -4,6 +4,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -36,7 +37,8 @@ impl std::str::FromStr for Method {
 pub struct Lot {
     /// The ledger row that opened the lot.
     pub row: usize,
-    pub account: String,
+    /// Shared, not copied: a lot's account travels with every piece taken.
+    pub account: Arc<str>,
     pub acquired: Timestamp,
     /// The acquisition date in the engine's time zone, worked out once.
     pub acquired_on: Date,
@@ -49,7 +51,7 @@ pub struct Lot {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Taken {
     pub row: usize,
-    pub account: String,
+    pub account: Arc<str>,
     pub acquired: Timestamp,
     pub acquired_on: Date,
     pub sats: Sats,
@@ -124,7 +126,7 @@ impl Pool {
 
     pub fn total(&self, account: Option<&str>) -> Sats {
         self.lots()
-            .filter(|l| account.is_none_or(|a| l.account == a))
+            .filter(|l| account.is_none_or(|a| &*l.account == a))
             .map(|l| l.sats)
             .sum()
     }
@@ -134,7 +136,7 @@ impl Pool {
         for (method, queue) in self.all.iter_mut() {
             queue.push(entry(*method, lot, idx, version));
         }
-        if let Some(queues) = self.by_account.get_mut(&lot.account) {
+        if let Some(queues) = self.by_account.get_mut(&*lot.account) {
             for (method, queue) in queues.iter_mut() {
                 queue.push(entry(*method, lot, idx, version));
             }
@@ -147,7 +149,7 @@ impl Pool {
         let build = || -> BinaryHeap<Entry> {
             lots.iter()
                 .enumerate()
-                .filter(|(_, l)| l.sats.0 > 0 && account.is_none_or(|a| l.account == a))
+                .filter(|(_, l)| l.sats.0 > 0 && account.is_none_or(|a| &*l.account == a))
                 .map(|(i, l)| entry(method, l, i, versions[i]))
                 .collect()
         };
@@ -243,7 +245,7 @@ mod tests {
     fn lot(row: usize, account: &str, day: i64, btc: i64, basis: i64) -> Lot {
         Lot {
             row,
-            account: account.into(),
+            account: Arc::from(account),
             acquired: Timestamp::from_second(day * 86_400).expect("time"),
             acquired_on: Timestamp::from_second(day * 86_400)
                 .expect("time")

@@ -4,6 +4,7 @@
 //! docs/tax-rules.md.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -193,7 +194,7 @@ impl Engine<'_> {
             }
             Kind::Sell | Kind::Spend => {
                 let proceeds = self.value(i, tx).map(|v| v - tx.fee_fiat);
-                self.dispose(i, tx, tx.btc + tx.fee_btc, proceeds);
+                self.dispose(i, tx, tx.kind, tx.btc + tx.fee_btc, proceeds);
             }
             Kind::GiftOut | Kind::GiftSpouse => self.remove(i, tx, tx.btc + tx.fee_btc),
             Kind::Withdrawal => {
@@ -215,7 +216,7 @@ impl Engine<'_> {
     fn open(&mut self, row: usize, tx: &Tx, account: &str, basis: Option<Decimal>) {
         self.pool.add(Lot {
             row,
-            account: account.to_string(),
+            account: Arc::from(account),
             acquired: tx.time,
             acquired_on: tx.time.to_zoned(self.s.zone.clone()).date(),
             sats: tx.btc,
@@ -245,7 +246,14 @@ impl Engine<'_> {
         taken
     }
 
-    fn dispose(&mut self, row: usize, tx: &Tx, amount: Sats, proceeds: Option<Decimal>) {
+    fn dispose(
+        &mut self,
+        row: usize,
+        tx: &Tx,
+        kind: Kind,
+        amount: Sats,
+        proceeds: Option<Decimal>,
+    ) {
         let taken = self.take(row, &tx.account, amount);
         let disposed_on = tx.time.to_zoned(self.s.zone.clone()).date();
         // Proceeds are shared by satoshis; the last part takes the remainder
@@ -276,7 +284,7 @@ impl Engine<'_> {
         self.out.disposals.push(Disposal {
             row,
             time: tx.time,
-            kind: tx.kind,
+            kind,
             account: tx.account.clone(),
             sats: amount,
             proceeds,
@@ -289,13 +297,13 @@ impl Engine<'_> {
     }
 
     fn moved(&mut self, row: usize, tx: &Tx) {
-        let Some(to) = tx.to_account.clone() else {
+        let Some(to) = tx.to_account.as_deref().map(Arc::<str>::from) else {
             return;
         };
         for piece in self.take(row, &tx.account, tx.btc) {
             self.pool.add(Lot {
                 row: piece.row,
-                account: to.clone(),
+                account: Arc::clone(&to),
                 acquired: piece.acquired,
                 acquired_on: piece.acquired_on,
                 sats: piece.sats,
@@ -321,11 +329,7 @@ impl Engine<'_> {
                         None
                     }
                 };
-                let fee_tx = Tx {
-                    kind: Kind::Fee,
-                    ..tx.clone()
-                };
-                self.dispose(row, &fee_tx, fee, value);
+                self.dispose(row, tx, Kind::Fee, fee, value);
             }
             FeePolicy::NonTaxable => self.remove(row, tx, fee),
             FeePolicy::AddToBasis => {
@@ -349,18 +353,18 @@ impl Engine<'_> {
     /// safe harbor).
     fn allocate_to_wallets(&mut self) {
         let mut universal = std::mem::take(&mut self.pool);
-        let held: Vec<(String, Sats)> = self
+        let held: Vec<(Arc<str>, Sats)> = self
             .balances
             .iter()
             .filter(|(_, s)| s.0 > 0)
-            .map(|(a, s)| (a.clone(), *s))
+            .map(|(a, s)| (Arc::from(a.as_str()), *s))
             .collect();
         for (account, amount) in held {
             let (pieces, _) = universal.take(None, amount, Method::Fifo);
             for piece in pieces {
                 self.pool.add(Lot {
                     row: piece.row,
-                    account: account.clone(),
+                    account: Arc::clone(&account),
                     acquired: piece.acquired,
                     acquired_on: piece.acquired_on,
                     sats: piece.sats,

@@ -232,3 +232,316 @@ def _bench_sell(rng, rid, t, price, accumulating, balance, fifo, stats):
     fee = _fee(rng, fiat) if rng.random() < 0.5 else Decimal(0)
     balance[account] -= sats
     return cc.Row(rid, t, "sell", account, btc, fiat, fee)
+
+
+# --------------------------------------------------------------------------
+# measuring
+
+
+def run_measured(argv: list, *, env: dict, cwd=None, timeout: float, stdout: Path, stderr: Path) -> dict:
+    """Run one child process; its wall clock and its own peak RSS (os.wait4's rusage, so children do not mix)."""
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=cwd)
+        killed = []
+
+        def kill():
+            killed.append(True)
+            proc.kill()
+
+        import threading
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return {"rc": proc.returncode, "seconds": seconds, "peak_kib": usage.ru_maxrss, "timed_out": bool(killed), "timeout": timeout}
+
+
+def _mb(kib: int) -> float:
+    return kib * 1024 / 1e6
+
+
+def ledgersys_step(binary: str, args: list, work: Path, name: str, timeout: float) -> dict:
+    m = run_measured([binary] + args, env=cc.clean_env(), timeout=timeout, stdout=work / f"{name}.out", stderr=work / f"{name}.err")
+    m["stdout"] = work / f"{name}.out"
+    if m["timed_out"] or m["rc"] not in (0, 3):
+        tail = (work / f"{name}.err").read_text(encoding="utf-8", errors="replace")[-2000:]
+        how = "timed out" if m["timed_out"] else f"exited {m['rc']}"
+        raise RuntimeError(f"ledgersys {' '.join(args[2:])} {how}: {tail}")
+    return m
+
+
+def ledgersys_years(stdout: Path, jurisdiction: str, currency: str) -> dict:
+    """The yearly figures of a `report summary --format json`, as crosscheck.run_ledgersys reads them."""
+    report = json.loads(stdout.read_text(encoding="utf-8"))
+    if not report.get("complete"):
+        raise RuntimeError(f"ledgersys says the {jurisdiction} report is incomplete")
+    if report.get("currency") != currency:
+        raise RuntimeError(f"ledgersys reported in {report.get('currency')}, expected {currency}")
+    figures = cc.US_FIGURES if jurisdiction == "us" else cc.UK_FIGURES
+    return {y["year"]: {f: y[f] for f in figures} for y in report["years"]}
+
+
+def bench_ledgersys(binary: str, work: Path, repeat: int, timeout: float) -> dict:
+    """Per jurisdiction: `import` into a fresh data directory, then the report; `repeat` times, median kept."""
+    out = {}
+    for jurisdiction, currency, extra in (("us", "USD", ["--method", "fifo", "--basis", "universal"]), ("uk", "GBP", [])):
+        runs = []
+        for i in range(repeat):
+            data_dir = work / f"ledgersys-{jurisdiction}-{i + 1}"
+            imp = ledgersys_step(binary, ["--data-dir", str(data_dir), "import", str(work / f"generic-{currency.lower()}.csv")], work, f"ledgersys-{jurisdiction}-import-{i + 1}", timeout)
+            rep = ledgersys_step(
+                binary,
+                ["--data-dir", str(data_dir), "report", "summary", "--jurisdiction", jurisdiction] + extra + ["--format", "json"],
+                work,
+                f"ledgersys-{jurisdiction}-report-{i + 1}",
+                timeout,
+            )
+            if rep["rc"] != 0:
+                raise RuntimeError(f"ledgersys {jurisdiction} report exited {rep['rc']} (incomplete)")
+            runs.append((imp, rep))
+            if i:
+                shutil.rmtree(data_dir, ignore_errors=True)
+
+        def median(values):
+            values = sorted(values)
+            return values[len(values) // 2]
+
+        out[jurisdiction] = {
+            "import": median(r[0]["seconds"] for r in runs),
+            "report": median(r[1]["seconds"] for r in runs),
+            "import_all": [r[0]["seconds"] for r in runs],
+            "report_all": [r[1]["seconds"] for r in runs],
+            "import_peak_kib": max(r[0]["peak_kib"] for r in runs),
+            "report_peak_kib": max(r[1]["peak_kib"] for r in runs),
+            "years": ledgersys_years(runs[0][1]["stdout"], jurisdiction, currency),
+        }
+    return out
+
+
+def run_peer(kind: str, jobs: list, work: Path, env: dict, timeout: float) -> dict:
+    """One peer worker (this script with --worker) in its own process; returns its results, step stamps and peak RSS."""
+    jobs_file = work / f"{kind}-jobs.json"
+    jobs_file.write_text(json.dumps(jobs), encoding="utf-8")
+    out = work / f"{kind}-results.json"
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--jobs", str(jobs_file), "--out", str(out)]
+    m = run_measured(cmd, env=env, cwd=work, timeout=timeout, stdout=work / f"{kind}-worker.log", stderr=work / f"{kind}-worker.err")
+    if m["timed_out"]:
+        m["error"] = f"{kind} did not finish within {timeout:.0f} s (killed)"
+    elif m["rc"] != 0 or not out.exists():
+        tail = (work / f"{kind}-worker.err").read_text(encoding="utf-8", errors="replace")[-3000:]
+        m["error"] = f"{kind} worker exited {m['rc']}:\n{tail}"
+    else:
+        data = json.loads(out.read_text(encoding="utf-8"))
+        m.update(data)
+    return m
+
+
+def worker_entry(args) -> int:
+    jobs = json.loads(Path(args.jobs).read_text(encoding="utf-8"))
+    scratch = Path(args.out).parent / f"{args.worker}-scratch"
+    marks: list = []
+    if args.worker == "rp2":
+        result = cc.worker_rp2(jobs, scratch, marks=marks)
+    else:
+        result = cc.worker_bittytax(jobs, scratch, marks=marks)
+    Path(args.out).write_text(json.dumps({"result": result, "marks": marks}, indent=1), encoding="utf-8")
+    return 0
+
+
+def phases(marks: list) -> dict:
+    """Seconds per step of a worker, from its stamps (see crosscheck.worker_rp2 / worker_bittytax)."""
+    got: dict = {"peak_kib": {}}
+    previous = None
+    for label, when, peak in marks:
+        step = label.split("/")[-1]
+        got["peak_kib"][step] = peak
+        if previous is not None:
+            got[step] = got.get(step, 0.0) + when - previous
+        previous = when
+    return got
+
+
+# --------------------------------------------------------------------------
+# main
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--ledgersys", help="path to the ledgersys binary (use the release build)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    parser.add_argument("--rows", type=int, default=DEFAULT_ROWS, help=f"rows in the history (default {DEFAULT_ROWS:,})")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each Ledgersys step, the median is shown (default 3; the peers run once)")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help=f"seconds allowed to each timed step (default {DEFAULT_TIMEOUT})")
+    parser.add_argument("--workdir", help="keep every input and output here (default: a temporary directory, removed when all agreed)")
+    parser.add_argument("--worker", choices=("rp2", "bittytax"), help=argparse.SUPPRESS)
+    parser.add_argument("--jobs", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        return worker_entry(args)
+    if not args.ledgersys:
+        parser.error("--ledgersys is required")
+    binary = shutil.which(args.ledgersys) or args.ledgersys
+    if not os.access(binary, os.X_OK):
+        parser.error(f"not an executable: {args.ledgersys}")
+    binary = str(Path(binary).resolve())
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+
+    started = time.monotonic()
+    load_before = os.getloadavg()
+    work, temporary = cc.prepare_workdir(args.workdir)
+    (work / cc.MARKER).write_text("made by tests/peers/bench.py\n", encoding="utf-8")
+    print(f"ledgersys {binary} (modified {datetime.fromtimestamp(os.path.getmtime(binary)):%Y-%m-%d %H:%M})")
+    print(f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, load average {load_before[0]:.2f} at the start; files in {work}")
+
+    # the history and every tool's input (not timed)
+    t0 = time.perf_counter()
+    h, gen = generate_bench_history(args.seed, args.rows)
+    (work / "history.json").write_text(json.dumps(cc.history_to_json(h)), encoding="utf-8")
+    shuffle = random.Random(f"ledgersys-bench/{args.seed}/{args.rows}/csv")
+    cc.write_generic_csv(h, work / "generic-usd.csv", "USD", shuffle)
+    shuffle = random.Random(f"ledgersys-bench/{args.seed}/{args.rows}/csv")
+    cc.write_generic_csv(h, work / "generic-gbp.csv", "GBP", shuffle)
+    cc.write_rp2_inputs(h, work / "rp2")
+    cc.write_bittytax_inputs(h, work / "bittytax")
+    home = work / "bittytax-home"
+    cc.prepare_bittytax_home(home)
+    print(f"seed {args.seed}: {len(h.rows):,} rows from {h.rows[0].ts:%Y-%m-%d} to {h.rows[-1].ts:%Y-%m-%d}; inputs written in {time.perf_counter() - t0:.1f}s (not timed)")
+    print(
+        f"generator: {gen['sell_cut_short']} sales stopped short of a lot near its anniversary, {gen['sell_became_buy']} became buys; "
+        "FIFO lot pieces short/long-term by year: " + ", ".join(f"{y} {s}/{lt}" for y, (s, lt) in sorted(gen["by_year"].items()))
+    )
+    sys.stdout.flush()
+
+    # each tool on its own, one after the other
+    problems: list = []
+    try:
+        ours = bench_ledgersys(binary, work, args.repeat, args.timeout)
+    except Exception as e:  # noqa: BLE001
+        print(f"ledgersys failed: {e}")
+        print(f"inputs and outputs kept in {work}")
+        return 1
+    print(f"ledgersys done ({time.monotonic() - started:.0f}s so far)")
+    sys.stdout.flush()
+    history = cc.history_to_json(h)
+    rp2 = run_peer("rp2", [{"history": history, "dir": str(work / "rp2"), "methods": ["fifo"]}], work, cc.clean_env(), args.timeout)
+    print(f"rp2 done ({time.monotonic() - started:.0f}s so far)")
+    sys.stdout.flush()
+    bt = run_peer("bittytax", [{"history": history, "dir": str(work / "bittytax")}], work, dict(cc.clean_env(), HOME=str(home)), args.timeout)
+    print(f"bittytax done ({time.monotonic() - started:.0f}s so far)")
+    load_after = os.getloadavg()
+
+    # the totals must agree, so that the times are of the same work
+    peer: dict = {h.key: {}}
+    stats: dict = {h.key: {}}
+    compared = {}
+    for name, m, check, ours_years, compare in (
+        ("RP2", rp2, "fifo", ours["us"]["years"], cc.compare_us),
+        ("BittyTax", bt, "uk", ours["uk"]["years"], cc.compare_uk),
+    ):
+        if "error" in m:
+            problems.append(f"{name}: {m['error']}")
+            compared[name] = None
+            continue
+        got = m["result"][h.key]
+        stats[h.key].update(got.get("stats", {}))
+        years = got[check]
+        if "error" in years:
+            problems.append(f"{name}: {years['error']}")
+            compared[name] = None
+            continue
+        peer[h.key]["uk" if check == "uk" else f"us-{check}"] = years
+        diffs = compare(ours_years, years)
+        compared[name] = (len(set(ours_years) | set(years)), diffs)
+        problems += [f"{name} {d}" for d in diffs]
+
+    rows_label = f"{len(h.rows):,}"
+    lines = [
+        "| rows | tool | what is timed | seconds | peak MB | peer ÷ Ledgersys report | peer ÷ Ledgersys import + report |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
+
+    def ratio(peer_s, base):
+        if base <= 0:
+            return "-"
+        r = peer_s / base
+        return f"{r:,.0f}×" if r >= 10 else f"{r:.1f}×"
+
+    def peer_rows(name, m, label_engine, engine_steps, label_all, all_steps, j):
+        base_report = ours[j]["report"]
+        base_all = ours[j]["import"] + ours[j]["report"]
+        if "error" in m:
+            what = "timed out" if m.get("timed_out") else "failed"
+            lines.append(f"| {rows_label} | {name} | {label_all} | {what} after {m['seconds']:.0f} | {_mb(m['peak_kib']):,.0f} | - | - |")
+            return
+        ph = phases(m["marks"])
+        engine = sum(ph.get(s, 0.0) for s in engine_steps)
+        total = sum(ph.get(s, 0.0) for s in all_steps)
+        peak = _mb(m["peak_kib"])
+        lines.append(f"| {rows_label} | {name} | {label_engine} | {engine:.2f} | {peak:,.0f} | {ratio(engine, base_report)} | {ratio(engine, base_all)} |")
+        lines.append(f"| {rows_label} | {name} | {label_all} | {total:.2f} | {peak:,.0f} | {ratio(total, base_report)} | {ratio(total, base_all)} |")
+
+    for j, label in (("us", "US FIFO, universal, USD"), ("uk", "UK, GBP")):
+        o = ours[j]
+        report_args = "--jurisdiction us --method fifo --basis universal" if j == "us" else "--jurisdiction uk"
+        lines.append(f"| {rows_label} | Ledgersys ({label}) | `import` generic CSV into a new data directory | {o['import']:.2f} | {_mb(o['import_peak_kib']):,.0f} | | |")
+        lines.append(f"| {rows_label} | Ledgersys ({label}) | `report summary {report_args} --format json` | {o['report']:.2f} | {_mb(o['report_peak_kib']):,.0f} | | |")
+        lines.append(f"| {rows_label} | Ledgersys ({label}) | import + report | {o['import'] + o['report']:.2f} | {_mb(max(o['import_peak_kib'], o['report_peak_kib'])):,.0f} | | |")
+        if j == "us":
+            peer_rows("RP2 1.7.2 (US FIFO)", rp2, "`compute_tax` (engine only)", ["computed"], "read .ods (`open_ods` + `parse_ods`) + `compute_tax`", ["read", "computed"], j)
+        else:
+            peer_rows(
+                "BittyTax 0.6.0 (UK)",
+                bt,
+                "tax computation: history, matching, Section 104, integrity check, income, yearly totals",
+                ["computed", "calculated"],
+                "read records CSV + audit + tax computation",
+                ["imported", "audited", "computed", "calculated"],
+                j,
+            )
+
+    print()
+    print("\n".join(lines))
+    print()
+    for j in ("us", "uk"):
+        o = ours[j]
+        print(
+            f"ledgersys {j}: import runs {', '.join(f'{s:.2f}' for s in o['import_all'])} s; "
+            f"report runs {', '.join(f'{s:.3f}' for s in o['report_all'])} s (median shown)"
+        )
+    for name, m in (("rp2", rp2), ("bittytax", bt)):
+        if "marks" not in m:
+            continue
+        ph = phases(m["marks"])
+        steps = ", ".join(f"{k} {v:.2f}s" for k, v in ph.items() if k != "peak_kib")
+        peaks = ", ".join(f"{k} {_mb(v):,.0f}" for k, v in ph["peak_kib"].items())
+        print(f"{name} worker: whole process {m['seconds']:.1f}s, peak {_mb(m['peak_kib']):,.0f} MB; steps: {steps}")
+        print(f"  peak MB so far at each stamp: {peaks}")
+    print(f"load average {load_before[0]:.2f} at the start, {load_after[0]:.2f} at the end (2 cores; other work on the machine slows every tool)")
+    print()
+    if any(stats[h.key].values()):
+        print(cc.coverage([h], stats, peer))
+    for name, c in compared.items():
+        if c is not None:
+            print(f"totals {'US FIFO' if name == 'RP2' else 'UK'}: Ledgersys and {name} compared over {c[0]} years: {'agree' if not c[1] else f'{len(c[1])} figures differ'}")
+    for p in problems:
+        print(p)
+    print()
+    print(f"took {time.monotonic() - started:.1f}s")
+    if temporary and not problems:
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        print(f"inputs and outputs kept in {work}")
+    print("totals agree" if not problems else f"{len(problems)} problems: the timings are not of equal work")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

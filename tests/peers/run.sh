@@ -2,9 +2,10 @@
 # Cross-check Ledgersys's yearly totals against RP2 1.7.2 and BittyTax 0.6.0.
 #
 #   tests/peers/run.sh target/debug/ledgersys [crosscheck.py options, e.g. --seed 7 --histories 200]
+#   tests/peers/run.sh --bench target/release/ledgersys [bench.py options, e.g. --rows 20000]
 #
 # Creates (or reuses) a virtualenv with the two peers from PyPI, then runs
-# crosscheck.py with it. Safe to run again: the virtualenv is only touched when
+# crosscheck.py with it (with --bench: the speed benchmark bench.py). Safe to run again: the virtualenv is only touched when
 # it is missing or its pinned requirements changed. Set CROSSCHECK_VENV to put
 # the virtualenv elsewhere (default: target/peers-venv, which git ignores).
 set -euo pipefail
@@ -12,14 +13,22 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 
+script="crosscheck.py"
+build="cargo build"
+if [[ "${1:-}" == "--bench" ]]; then
+    script="bench.py"
+    build="cargo build --release"
+    shift
+fi
 if [[ $# -lt 1 || "$1" == -* ]]; then
     echo "usage: $0 PATH/TO/ledgersys [crosscheck.py options]" >&2
+    echo "       $0 --bench PATH/TO/ledgersys [bench.py options]" >&2
     exit 2
 fi
 ledgersys="$1"
 shift
 if [[ ! -x "$ledgersys" ]]; then
-    echo "$0: $ledgersys is not an executable ledgersys binary (build it with: cargo build)" >&2
+    echo "$0: $ledgersys is not an executable ledgersys binary (build it with: $build)" >&2
     exit 2
 fi
 
@@ -42,4 +51,4 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$wanted" ]]; then
     printf '%s' "$wanted" > "$stamp"
 fi
 
-exec "$venv/bin/python" "$here/crosscheck.py" --ledgersys "$ledgersys" "$@"
+exec "$venv/bin/python" "$here/$script" --ledgersys "$ledgersys" "$@"
