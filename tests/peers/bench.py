@@ -34,9 +34,10 @@ import platform
 import random
 import resource
 import shutil
+import signal
 import subprocess
 import sys
-import tempfile
+import threading
 import time
 from collections import deque
 from datetime import datetime, timedelta
@@ -98,12 +99,15 @@ def _fee(rng: random.Random, fiat: Decimal) -> Decimal:
 def generate_bench_history(seed: int, n_rows: int) -> tuple:
     """One seeded history of exactly n_rows rows; returns (History, generator stats).
 
-    A busy trader on two accounts from January 2018: a row every half hour or
-    so, a price that follows BTC's path, phases of accumulating and of
-    selling down (60-240 days each), a 3-6 week break from trading every year,
-    buys of $40-$20,000 (a fifth of them round amounts, 40% with a fee),
-    income of $10-$2,000, sales of $20-$30,000 of one account's balance (half
-    of them with a fee; a few sell the whole account).
+    A busy trader on two accounts from January 2018 (100,000 rows reach
+    October 2024): a row every half hour or so, a price that loosely follows
+    BTC's (PRICE_ANCHORS), a 3-6 week break from trading every year, and
+    alternating phases of accumulating (240-540 days: mostly buys, small
+    sales of $10-$1,500) and of selling down (90-240 days: mostly sales of
+    2-30% of an account's balance, 5% of them the whole balance). Buys are
+    $20-$5,000 (a fifth of them round amounts, 40% with a fee), income
+    $5-$500, half of the sales carry a fee, and a sale under 10,000 satoshis
+    becomes a buy.
 
     The rules of crosscheck's generator that make both peers accept the
     history and agree with Ledgersys are kept (docs/crosscheck.md): every fiat
@@ -112,13 +116,12 @@ def generate_bench_history(seed: int, n_rows: int) -> tuple:
     The long-term guard (quirk 1) is applied to the lots a sale actually
     takes under FIFO: a sale stops before the first lot, in universal FIFO
     order, that it would take between 357 and 374 days after that lot was
-    acquired (and becomes a buy when that is the very first lot). crosscheck
-    keeps a sale clear of every earlier acquisition instead, which cannot be
-    done with a row every half hour; for FIFO (the US method timed here) this
-    is the same guarantee, for LIFO and HIFO it is not, so those are not
-    compared on this history. The yearly breaks are what let the sales of the
-    following year reach past a year-old stretch of lots into short-term
-    ones.
+    acquired (and becomes a buy when that is the very first lot) -- a trader
+    waiting for the lot to go long-term. crosscheck keeps a sale clear of
+    every earlier acquisition instead, which cannot be done with a row every
+    half hour; for FIFO (the US method timed here) this is the same
+    guarantee, for LIFO and HIFO it is not, so those are not compared on this
+    history (HIFO would also need no income and whole lots only, quirk 4).
     """
     rng = random.Random(f"ledgersys-bench/{seed}/{n_rows}")
     accounts = ["exchange", "cold"]
@@ -238,18 +241,29 @@ def _bench_sell(rng, rid, t, price, accumulating, balance, fifo, stats):
 # measuring
 
 
+GNU_TIME = "/usr/bin/time"
+
+
 def run_measured(argv: list, *, env: dict, cwd=None, timeout: float, stdout: Path, stderr: Path) -> dict:
-    """Run one child process; its wall clock and its own peak RSS (os.wait4's rusage, so children do not mix)."""
+    """Run one child process: its wall clock and its own peak RSS.
+
+    The peak comes from GNU time (`/usr/bin/time -f %M`), which forks the
+    command from its own small process: a child forked straight from this
+    Python process would carry this process's memory in its high-water mark
+    until it execs (Linux keeps the larger of the two). Without GNU time,
+    os.wait4's figure is used and can be too high by this process's size.
+    """
+    timefile = stdout.with_suffix(".time")
+    gnu_time = os.access(GNU_TIME, os.X_OK)
+    command = [GNU_TIME, "-o", str(timefile), "-f", "%M"] + argv if gnu_time else argv
     with stdout.open("wb") as out, stderr.open("wb") as err:
         started = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=cwd)
+        proc = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=cwd, start_new_session=True)
         killed = []
 
         def kill():
             killed.append(True)
-            proc.kill()
-
-        import threading
+            os.killpg(proc.pid, signal.SIGKILL)
 
         timer = threading.Timer(timeout, kill)
         timer.start()
@@ -259,7 +273,10 @@ def run_measured(argv: list, *, env: dict, cwd=None, timeout: float, stdout: Pat
             timer.cancel()
         seconds = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return {"rc": proc.returncode, "seconds": seconds, "peak_kib": usage.ru_maxrss, "timed_out": bool(killed), "timeout": timeout}
+    peak = usage.ru_maxrss
+    if gnu_time and not killed:
+        peak = int(timefile.read_text(encoding="utf-8").split()[-1])
+    return {"rc": proc.returncode, "seconds": seconds, "peak_kib": peak, "timed_out": bool(killed), "timeout": timeout, "gnu_time": gnu_time}
 
 
 def _mb(kib: int) -> float:
@@ -509,6 +526,17 @@ def main(argv=None) -> int:
 
     print()
     print("\n".join(lines))
+    print()
+    baseline = {name: _mb(phases(m["marks"])["peak_kib"].get("start", 0)) for name, m in (("RP2", rp2), ("BittyTax", bt)) if "marks" in m}
+    print(
+        "Ledgersys: each step a separate process, median of "
+        f"{args.repeat} run{'s' if args.repeat > 1 else ''}; import = parse the CSV and write SQLite; report = read the database and compute. "
+        "RP2: `compute_tax` with the FIFO plugin (lot pairing, gains, yearly sums); no report written. "
+        "BittyTax: the steps of its command line up to its yearly totals, no report printed. "
+        "Peers' peak MB: their worker process, which also holds Python, the peer's modules and the history the harness checks the peer's input against"
+        + (" (" + ", ".join(f"{k} {v:,.0f} MB" for k, v in baseline.items()) + " before reading any input)" if baseline else "")
+        + "; the peers ran once, each alone."
+    )
     print()
     for j in ("us", "uk"):
         o = ours[j]
