@@ -32,7 +32,6 @@ import math
 import os
 import platform
 import random
-import resource
 import shutil
 import signal
 import subprocess
@@ -53,7 +52,6 @@ SAT = cc.SAT
 DEFAULT_SEED = 20240406
 DEFAULT_ROWS = 100_000
 DEFAULT_TIMEOUT = 900  # seconds, per timed step
-MARKER = ".ledgersys-bench"
 
 # A price path loosely following BTC/USD by month (log-linear in between, plus
 # a mean-reverting wobble per row), clamped to crosscheck's 3,000..69,000 so
@@ -226,8 +224,8 @@ def _bench_sell(rng, rid, t, price, accumulating, balance, fifo, stats):
         piece = min(lot[1], taken)
         stats["pieces"] += 1
         stats["partial"] += piece != lot[2]
-        stats["long_term"] += t - lot[0] > hi
-        stats["by_year"].setdefault(t.year, [0, 0])[t - lot[0] > hi] += 1
+        stats["long_term"] += t - lot[0] >= hi
+        stats["by_year"].setdefault(t.year, [0, 0])[t - lot[0] >= hi] += 1
         lot[1] -= piece
         taken -= piece
         if lot[1] == 0:

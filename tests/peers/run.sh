@@ -5,7 +5,8 @@
 #   tests/peers/run.sh --bench target/release/ledgersys [bench.py options, e.g. --rows 20000]
 #
 # Creates (or reuses) a virtualenv with the two peers from PyPI, then runs
-# crosscheck.py with it (with --bench: the speed benchmark bench.py). Safe to run again: the virtualenv is only touched when
+# crosscheck.py with it (with --bench: the speed benchmark bench.py, see
+# docs/crosscheck.md). Safe to run again: the virtualenv is only touched when
 # it is missing or its pinned requirements changed. Set CROSSCHECK_VENV to put
 # the virtualenv elsewhere (default: target/peers-venv, which git ignores).
 set -euo pipefail
