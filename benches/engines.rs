@@ -186,6 +186,21 @@ fn main() {
             })
         });
 
+        let (loaded, load_s) = timed(|| {
+            runtime.block_on(async {
+                let store = Store::open_for_command(dir.path()).await.expect("store");
+                let audit = AuditEntry::new(0, None, "bench", "import.completed");
+                let ws = store
+                    .workspace_named("bench", &audit)
+                    .await
+                    .expect("workspace");
+                let rows = store.transactions(ws).await.expect("rows");
+                store.close().await;
+                rows.len()
+            })
+        });
+        assert_eq!(loaded, n);
+
         let us_run = |method, basis| {
             let s = us::Settings {
                 method,
@@ -220,10 +235,11 @@ fn main() {
             }
         };
         println!(
-            "| {n} | {} | {} ({:.0} rows/s) | {} | {} | {} | {} | {} | {:.0} MB |",
+            "| {n} | {} | {} ({:.0} rows/s) | {} | {} | {} | {} | {} | {} | {:.0} MB |",
             ms(parse_s),
             ms(import_s),
             n as f64 / import_s,
+            ms(load_s),
             ms(fifo),
             ms(lifo),
             ms(hifo),

@@ -94,7 +94,7 @@ fn actor() -> String {
 
 async fn open(config: &Config) -> Result<Store, String> {
     datadir::ensure(&config.data_dir).map_err(|e| e.to_string())?;
-    Store::open(&config.data_dir)
+    Store::open_for_command(&config.data_dir)
         .await
         .map_err(|e| e.to_string())
 }

@@ -67,6 +67,17 @@ impl Store {
     /// build understands its schema, backs it up if migrations are pending,
     /// and migrates it.
     pub async fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        Store::open_checked(data_dir, true).await
+    }
+
+    /// Opens the database for a one-off command (import, report, admin):
+    /// everything [`Store::open`] does except the integrity scan, which
+    /// reads the whole file and belongs to server start and backups.
+    pub async fn open_for_command(data_dir: &Path) -> Result<Store, StoreError> {
+        Store::open_checked(data_dir, false).await
+    }
+
+    async fn open_checked(data_dir: &Path, full_check: bool) -> Result<Store, StoreError> {
         let path = data_dir.join(DATABASE_FILE);
         let options = SqliteConnectOptions::new()
             .filename(&path)
@@ -82,7 +93,9 @@ impl Store {
             .await
             .map_err(|source| classify(&path, source))?;
         let store = Store { pool, path };
-        store.check_integrity().await?;
+        if full_check {
+            store.check_integrity().await?;
+        }
         store.check_schema_version().await?;
         store.backup_if_migrating().await?;
         MIGRATOR.run(&store.pool).await.map_err(|err| match err {
