@@ -136,6 +136,17 @@ pub fn review_items(rows: &[crate::ledger::Tx]) -> Vec<ReviewItem> {
     items
 }
 
+/// The yearly summary of the caller's workspace.
+async fn summarize(
+    state: &AppState,
+    access: &Access,
+    o: &Options,
+) -> Result<reports::Summary, ApiError> {
+    let (ws, _) = scope(access)?;
+    let rows = state.store.transactions(ws).await?;
+    reports::summary(&rows, o).map_err(|m| ApiError::BadRequest(body("invalid_request", m)))
+}
+
 pub struct BooksApi;
 
 #[OpenApi(tag = "Tag::Books")]
@@ -232,8 +243,6 @@ impl BooksApi {
         currency: Query<Option<String>>,
         year: Query<Option<String>>,
     ) -> Result<Json<serde_json::Value>, ApiError> {
-        let (ws, _) = scope(&access)?;
-        let rows = state.store.transactions(ws).await?;
         let o = options(
             jurisdiction.0,
             method.0,
@@ -242,8 +251,7 @@ impl BooksApi {
             currency.0,
             year.0,
         );
-        let summary = reports::summary(&rows, &o)
-            .map_err(|m| ApiError::BadRequest(body("invalid_request", m)))?;
+        let summary = summarize(&state, &access, &o).await?;
         let mut json = summary.json;
         json["issues"] = serde_json::to_value(&summary.issues).map_err(ApiError::internal)?;
         Ok(Json(json))
@@ -286,8 +294,6 @@ impl BooksApi {
         currency: Query<Option<String>>,
         year: Query<Option<String>>,
     ) -> Result<CsvReport, ApiError> {
-        let (ws, _) = scope(&access)?;
-        let rows = state.store.transactions(ws).await?;
         let o = options(
             jurisdiction.0,
             method.0,
@@ -296,8 +302,7 @@ impl BooksApi {
             currency.0,
             year.0,
         );
-        let summary = reports::summary(&rows, &o)
-            .map_err(|m| ApiError::BadRequest(body("invalid_request", m)))?;
+        let summary = summarize(&state, &access, &o).await?;
         Ok(CsvReport::Ok(
             PlainText(reports::summary_csv(&summary.json)),
             format!(
