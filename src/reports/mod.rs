@@ -76,6 +76,8 @@ pub enum Engine {
         basis: String,
     },
     Uk(uk::Settings),
+    /// Germany: the US lot machinery, FIFO, on German dates.
+    De(us::Settings),
 }
 
 impl Engine {
@@ -108,7 +110,11 @@ impl Engine {
                 transfer_fee: fee,
                 currency: o.currency.clone().unwrap_or_else(|| "GBP".into()),
             })),
-            "de" | "ca" | "au" => Err(format!(
+            "de" => Ok(Engine::De(crate::tax::de::settings(
+                fee,
+                o.currency.clone().unwrap_or_else(|| "EUR".into()),
+            ))),
+            "ca" | "au" => Err(format!(
                 "the {} engine is not available in this build yet; use us or uk",
                 o.jurisdiction
             )),
@@ -122,6 +128,7 @@ impl Engine {
         match self {
             Engine::Us { settings, .. } => &settings.currency,
             Engine::Uk(settings) => &settings.currency,
+            Engine::De(settings) => &settings.currency,
         }
     }
 }
@@ -142,6 +149,24 @@ pub fn summary(imported: &[Tx], o: &Options) -> Result<Summary, String> {
             let years = us_years(&outcome, rows, &settings.zone, &currency);
             (
                 head("us", &currency, &method, &basis, rows, &described, years),
+                outcome.issues,
+            )
+        }
+        Engine::De(settings) => {
+            let currency = settings.currency.clone();
+            let described = format!("de|{:?}|{currency}", settings.transfer_fee);
+            let outcome = us::compute(rows, &settings);
+            let years = crate::tax::de::years(&outcome, rows, &settings);
+            (
+                head(
+                    "de",
+                    &currency,
+                    "fifo",
+                    "universal",
+                    rows,
+                    &described,
+                    years,
+                ),
                 outcome.issues,
             )
         }
@@ -227,7 +252,7 @@ pub fn detail(imported: &[Tx], o: &Options, which: Detail) -> Result<Lines, Stri
         "pool_cost",
     ];
     let (lines, columns, issues) = match (which, &engine) {
-        (Detail::CapitalGains, Engine::Us { settings, .. }) => {
+        (Detail::CapitalGains, Engine::Us { settings, .. } | Engine::De(settings)) => {
             let outcome = us::compute(rows, settings);
             (
                 detail::us_capital_gains(&outcome, &settings.currency, year),
@@ -262,7 +287,7 @@ pub fn detail(imported: &[Tx], o: &Options, which: Detail) -> Result<Lines, Stri
                 missing,
             )
         }
-        (Detail::Holdings(date), Engine::Us { settings, .. }) => (
+        (Detail::Holdings(date), Engine::Us { settings, .. } | Engine::De(settings)) => (
             detail::us_holdings(rows, settings, date),
             vec!["account", "acquired", "btc", "cost_basis"],
             Vec::new(),

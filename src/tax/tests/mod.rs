@@ -14,7 +14,7 @@ use crate::sources::generic;
 /// Rows from a compact generic CSV with this header:
 /// `timestamp,type,account,btc,fiat_value,fee_btc,fee_fiat,to_account`
 /// (currency is added as `cur`).
-pub fn rows(cur: &str, body: &str) -> Vec<Tx> {
+pub(crate) fn rows(cur: &str, body: &str) -> Vec<Tx> {
     let mut file = String::from(
         "timestamp,type,account,btc,fiat_value,fee_btc,fee_fiat,to_account,fiat_currency\n",
     );
