@@ -205,13 +205,30 @@ fn the_uk_report_follows_tax_years_and_share_matching() {
 }
 
 #[test]
+fn the_german_report_exempts_long_holdings_and_applies_the_freigrenze() {
+    let books = Books::new(
+        "timestamp,type,account,btc,fiat_value,fiat_currency\n\
+        2021-03-01T10:00:00Z,buy,a,1,10000,EUR\n\
+        2022-03-01T10:00:00Z,sell,a,0.5,20000,EUR\n\
+        2022-03-02T10:00:00Z,sell,a,0.5,20000,EUR\n",
+    );
+    assert!(books.run(&["import", &books.file]).status.success());
+    let (code, json) = books.summary(&["--jurisdiction", "de"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(json["currency"], "EUR");
+    assert_eq!(json["years"][0]["taxable_gain"], "15000.00");
+    assert_eq!(json["years"][0]["long_term_gain"], "15000.00");
+    assert_eq!(json["years"][0]["freigrenze_applies"], false);
+}
+
+#[test]
 fn engines_not_built_yet_are_a_usage_error() {
     let books = Books::new(HISTORY);
     let out = books.run(&[
         "report",
         "summary",
         "--jurisdiction",
-        "de",
+        "ca",
         "--format",
         "json",
     ]);
