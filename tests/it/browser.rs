@@ -110,6 +110,7 @@ async fn sign_in(browser: &Browser, server: &Server) {
     browser.type_into("input[name=username]", "owner").await;
     browser.type_into("input[name=password]", PASSWORD).await;
     browser.click("button[type=submit]").await;
+    browser.wait_until("location.pathname === '/'").await;
     assert_eq!(
         browser.url().await,
         server.url,
@@ -131,6 +132,7 @@ async fn a_person_sets_up_signs_in_and_sees_the_shell_in_light_dark_and_phone_la
     light.type_into("input[name=username]", "owner").await;
     light.type_into("input[name=password]", PASSWORD).await;
     light.click("button[type=submit]").await;
+    light.wait_until("location.pathname === '/'").await;
     let body = light.script("return document.body.innerText").await;
     assert_eq!(light.url().await, server.url, "{body}");
     assert_eq!(
@@ -246,6 +248,12 @@ async fn a_person_imports_a_file_and_reads_the_report_in_a_browser() {
     browser
         .click("form[action='/imports/preview'] button[type=submit]")
         .await;
+    assert!(
+        browser
+            .wait_until("document.querySelector(\"form[action='/imports/commit']\")")
+            .await,
+        "the preview page"
+    );
     let preview = browser
         .script("return document.querySelector('main h2').textContent")
         .await;
@@ -254,6 +262,12 @@ async fn a_person_imports_a_file_and_reads_the_report_in_a_browser() {
     browser
         .click("form[action='/imports/commit'] button[type=submit]")
         .await;
+    assert!(
+        browser
+            .wait_until("document.querySelector('.notice')")
+            .await,
+        "back on the Imports page"
+    );
     let notice = browser
         .script("return document.querySelector('.notice').textContent")
         .await;

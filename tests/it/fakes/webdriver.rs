@@ -169,6 +169,33 @@ impl Browser {
         .await
     }
 
+    /// Waits (at most 10 s) until `condition`, a JavaScript expression, is
+    /// true: a click that submits a form may return before the next page
+    /// has loaded.
+    pub async fn wait_until(&self, condition: &str) -> bool {
+        let script = format!("return Boolean({condition});");
+        let url = format!("{}/session/{}/execute/sync", self.base, self.session);
+        for _ in 0..200 {
+            // While a page is loading the script may fail: just try again.
+            let answer = self
+                .http
+                .post(&url)
+                .json(&json!({"script": script, "args": []}))
+                .send()
+                .await;
+            if let Ok(resp) = answer
+                && resp
+                    .json::<Value>()
+                    .await
+                    .is_ok_and(|v| v["value"] == Value::Bool(true))
+            {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+
     pub async fn screenshot(&self) -> Vec<u8> {
         let data = self.call(reqwest::Method::GET, "/screenshot", None).await;
         base64::engine::general_purpose::STANDARD
