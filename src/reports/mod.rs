@@ -78,6 +78,8 @@ pub enum Engine {
     Uk(uk::Settings),
     /// Germany: the US lot machinery, FIFO, on German dates.
     De(us::Settings),
+    /// Australia: the US lot machinery, FIFO, on Australian dates.
+    Au(us::Settings),
 }
 
 impl Engine {
@@ -114,7 +116,11 @@ impl Engine {
                 fee,
                 o.currency.clone().unwrap_or_else(|| "EUR".into()),
             ))),
-            "ca" | "au" => Err(format!(
+            "au" => Ok(Engine::Au(crate::tax::au::settings(
+                fee,
+                o.currency.clone().unwrap_or_else(|| "AUD".into()),
+            ))),
+            "ca" => Err(format!(
                 "the {} engine is not available in this build yet; use us or uk",
                 o.jurisdiction
             )),
@@ -128,7 +134,7 @@ impl Engine {
         match self {
             Engine::Us { settings, .. } => &settings.currency,
             Engine::Uk(settings) => &settings.currency,
-            Engine::De(settings) => &settings.currency,
+            Engine::De(settings) | Engine::Au(settings) => &settings.currency,
         }
     }
 }
@@ -170,6 +176,24 @@ pub fn summary(imported: &[Tx], o: &Options) -> Result<Summary, String> {
                 outcome.issues,
             )
         }
+        Engine::Au(settings) => {
+            let currency = settings.currency.clone();
+            let described = format!("au|{:?}|{currency}", settings.transfer_fee);
+            let outcome = us::compute(rows, &settings);
+            let years = crate::tax::au::years(&outcome, &settings);
+            (
+                head(
+                    "au",
+                    &currency,
+                    "fifo",
+                    "universal",
+                    rows,
+                    &described,
+                    years,
+                ),
+                outcome.issues,
+            )
+        }
         Engine::Uk(settings) => {
             let currency = settings.currency.clone();
             let described = format!("uk|{:?}|{currency}", settings.transfer_fee);
@@ -192,9 +216,11 @@ pub fn summary(imported: &[Tx], o: &Options) -> Result<Summary, String> {
     let mut json = json;
     if let (Some(year), Some(years)) = (&o.year, json["years"].as_array_mut()) {
         years.retain(|y| {
-            y["year"]
-                .as_str()
-                .is_some_and(|v| v == year || v.starts_with(&format!("{year}/")))
+            y["year"].as_str().is_some_and(|v| {
+                v == year
+                    || v.starts_with(&format!("{year}/"))
+                    || v.starts_with(&format!("{year}-"))
+            })
         });
     }
     json["complete"] = json!(issues.is_empty());
@@ -252,7 +278,10 @@ pub fn detail(imported: &[Tx], o: &Options, which: Detail) -> Result<Lines, Stri
         "pool_cost",
     ];
     let (lines, columns, issues) = match (which, &engine) {
-        (Detail::CapitalGains, Engine::Us { settings, .. } | Engine::De(settings)) => {
+        (
+            Detail::CapitalGains,
+            Engine::Us { settings, .. } | Engine::De(settings) | Engine::Au(settings),
+        ) => {
             let outcome = us::compute(rows, settings);
             (
                 detail::us_capital_gains(&outcome, &settings.currency, year),
@@ -287,7 +316,10 @@ pub fn detail(imported: &[Tx], o: &Options, which: Detail) -> Result<Lines, Stri
                 missing,
             )
         }
-        (Detail::Holdings(date), Engine::Us { settings, .. } | Engine::De(settings)) => (
+        (
+            Detail::Holdings(date),
+            Engine::Us { settings, .. } | Engine::De(settings) | Engine::Au(settings),
+        ) => (
             detail::us_holdings(rows, settings, date),
             vec!["account", "acquired", "btc", "cost_basis"],
             Vec::new(),

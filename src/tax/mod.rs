@@ -2,6 +2,7 @@
 //! income and holdings, every figure traceable to the rows and lots it came
 //! from. No I/O, no async, no clock.
 
+pub mod au;
 pub mod de;
 pub mod lots;
 pub mod summary;

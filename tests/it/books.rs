@@ -222,6 +222,21 @@ fn the_german_report_exempts_long_holdings_and_applies_the_freigrenze() {
 }
 
 #[test]
+fn the_australian_report_uses_income_years_and_the_discount() {
+    let books = Books::new(
+        "timestamp,type,account,btc,fiat_value,fiat_currency\n\
+        2020-01-10T00:00:00Z,buy,a,1,10000,AUD\n\
+        2021-03-01T00:00:00Z,sell,a,1,30000,AUD\n",
+    );
+    assert!(books.run(&["import", &books.file]).status.success());
+    let (code, json) = books.summary(&["--jurisdiction", "au", "--year", "2020"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(json["currency"], "AUD");
+    assert_eq!(json["years"][0]["year"], "2020-21");
+    assert_eq!(json["years"][0]["discounted_gain"], "10000.00");
+}
+
+#[test]
 fn engines_not_built_yet_are_a_usage_error() {
     let books = Books::new(HISTORY);
     let out = books.run(&[
