@@ -163,6 +163,45 @@ pub fn uk_holdings(rows: &[Tx], settings: &uk::Settings, date: Date) -> Vec<Valu
     })]
 }
 
+/// Canadian disposals: proceeds, their share of the ACB, and any denied
+/// superficial loss.
+pub fn ca_capital_gains(
+    outcome: &crate::tax::ca::Outcome,
+    currency: &str,
+    year: Option<&str>,
+) -> Vec<Value> {
+    outcome
+        .disposals
+        .iter()
+        .filter(|d| year.is_none_or(|y| d.date.year().to_string() == y))
+        .map(|d| {
+            json!({
+                "date": d.date.to_string(),
+                "btc": d.sats.to_string(),
+                "proceeds": money(d.proceeds, currency),
+                "adjusted_cost_base": money(d.acb, currency),
+                "gain": money(d.proceeds - d.acb + d.denied_loss, currency),
+                "denied_superficial_loss": money(d.denied_loss, currency),
+            })
+        })
+        .collect()
+}
+
+/// What is held at the end of `date` (Toronto) and its adjusted cost base.
+pub fn ca_holdings(rows: &[Tx], settings: &crate::tax::ca::Settings, date: Date) -> Vec<Value> {
+    let toronto = TimeZone::get("America/Toronto").unwrap_or(TimeZone::UTC);
+    let upto: Vec<Tx> = rows
+        .iter()
+        .filter(|r| r.time.to_zoned(toronto.clone()).date() <= date)
+        .cloned()
+        .collect();
+    let outcome = crate::tax::ca::compute(&upto, settings);
+    vec![json!({
+        "btc": outcome.held.to_string(),
+        "adjusted_cost_base": money(outcome.acb, &settings.currency),
+    })]
+}
+
 /// Lines as CSV, with the columns of the first line in their order.
 pub fn to_csv(lines: &[Value], columns: &[&str]) -> String {
     let mut out = csv::Writer::from_writer(Vec::new());

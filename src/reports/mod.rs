@@ -80,6 +80,7 @@ pub enum Engine {
     De(us::Settings),
     /// Australia: the US lot machinery, FIFO, on Australian dates.
     Au(us::Settings),
+    Ca(crate::tax::ca::Settings),
 }
 
 impl Engine {
@@ -120,10 +121,10 @@ impl Engine {
                 fee,
                 o.currency.clone().unwrap_or_else(|| "AUD".into()),
             ))),
-            "ca" => Err(format!(
-                "the {} engine is not available in this build yet; use us or uk",
-                o.jurisdiction
-            )),
+            "ca" => Ok(Engine::Ca(crate::tax::ca::Settings {
+                transfer_fee: fee,
+                currency: o.currency.clone().unwrap_or_else(|| "CAD".into()),
+            })),
             other => Err(format!(
                 "unknown jurisdiction {other:?}; use us, uk, de, ca or au"
             )),
@@ -134,6 +135,7 @@ impl Engine {
         match self {
             Engine::Us { settings, .. } => &settings.currency,
             Engine::Uk(settings) => &settings.currency,
+            Engine::Ca(settings) => &settings.currency,
             Engine::De(settings) | Engine::Au(settings) => &settings.currency,
         }
     }
@@ -187,6 +189,24 @@ pub fn summary(imported: &[Tx], o: &Options) -> Result<Summary, String> {
                     &currency,
                     "fifo",
                     "universal",
+                    rows,
+                    &described,
+                    years,
+                ),
+                outcome.issues,
+            )
+        }
+        Engine::Ca(settings) => {
+            let currency = settings.currency.clone();
+            let described = format!("ca|{:?}|{currency}", settings.transfer_fee);
+            let outcome = crate::tax::ca::compute(rows, &settings);
+            let years = crate::tax::ca::years(&outcome, &currency);
+            (
+                head(
+                    "ca",
+                    &currency,
+                    "average-cost",
+                    "acb",
                     rows,
                     &described,
                     years,
@@ -327,6 +347,26 @@ pub fn detail(imported: &[Tx], o: &Options, which: Detail) -> Result<Lines, Stri
         (Detail::Holdings(date), Engine::Uk(settings)) => (
             detail::uk_holdings(rows, settings, date),
             vec!["pool", "btc", "cost"],
+            Vec::new(),
+        ),
+        (Detail::CapitalGains, Engine::Ca(settings)) => {
+            let outcome = crate::tax::ca::compute(rows, settings);
+            (
+                detail::ca_capital_gains(&outcome, &settings.currency, year),
+                vec![
+                    "date",
+                    "btc",
+                    "proceeds",
+                    "adjusted_cost_base",
+                    "gain",
+                    "denied_superficial_loss",
+                ],
+                outcome.issues,
+            )
+        }
+        (Detail::Holdings(date), Engine::Ca(settings)) => (
+            detail::ca_holdings(rows, settings, date),
+            vec!["btc", "adjusted_cost_base"],
             Vec::new(),
         ),
     };

@@ -3,6 +3,7 @@
 //! from. No I/O, no async, no clock.
 
 pub mod au;
+pub mod ca;
 pub mod de;
 pub mod lots;
 pub mod summary;

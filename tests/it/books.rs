@@ -237,18 +237,46 @@ fn the_australian_report_uses_income_years_and_the_discount() {
 }
 
 #[test]
-fn engines_not_built_yet_are_a_usage_error() {
+fn the_canadian_report_uses_the_average_cost_and_denies_superficial_losses() {
+    let books = Books::new(
+        "timestamp,type,account,btc,fiat_value,fiat_currency\n\
+        2022-01-01T17:00:00Z,buy,a,1,50000,CAD\n\
+        2022-06-01T17:00:00Z,sell,a,1,40000,CAD\n\
+        2022-06-15T17:00:00Z,buy,a,1,41000,CAD\n",
+    );
+    assert!(books.run(&["import", &books.file]).status.success());
+    let (code, json) = books.summary(&["--jurisdiction", "ca"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(json["currency"], "CAD");
+    assert_eq!(json["years"][0]["denied_superficial_losses"], "10000.00");
+    assert_eq!(json["years"][0]["gain"], "0.00");
+    let held = books.run(&[
+        "report",
+        "holdings",
+        "--jurisdiction",
+        "ca",
+        "--date",
+        "2022-12-31",
+        "--format",
+        "json",
+    ]);
+    let held: Value = serde_json::from_slice(&held.stdout).expect("json");
+    assert_eq!(held[0]["adjusted_cost_base"], "51000.00");
+}
+
+#[test]
+fn an_unknown_jurisdiction_is_a_usage_error() {
     let books = Books::new(HISTORY);
     let out = books.run(&[
         "report",
         "summary",
         "--jurisdiction",
-        "ca",
+        "fr",
         "--format",
         "json",
     ]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("not available in this build yet"));
+    assert!(text(&out.stderr).contains("unknown jurisdiction \"fr\""));
 }
 
 #[tokio::test]

@@ -357,7 +357,7 @@ pub async fn reports_page(
         h1 { "Reports" }
         p.lead { "Capital gains and income per tax year, exact to the cent." }
         form.card.report-form method="get" action="/reports" {
-            (select("jurisdiction", "Jurisdiction", &jurisdiction, &[("us", "United States"), ("uk", "United Kingdom"), ("de", "Germany"), ("au", "Australia")]))
+            (select("jurisdiction", "Jurisdiction", &jurisdiction, &[("us", "United States"), ("uk", "United Kingdom"), ("de", "Germany"), ("au", "Australia"), ("ca", "Canada")]))
             @if jurisdiction == "us" {
                 (select("method", "Method", options.method.as_deref().unwrap_or("fifo"), &[("fifo", "FIFO"), ("lifo", "LIFO"), ("hifo", "HIFO")]))
                 (select("basis", "Basis", options.basis.as_deref().unwrap_or("auto"), &[("auto", "universal before 2025, per wallet after"), ("universal", "universal"), ("per-wallet", "per wallet")]))
