@@ -154,7 +154,7 @@ pub fn summary(imported: &[Tx], o: &Options) -> Result<Summary, String> {
             let currency = settings.currency.clone();
             let described = format!("us|{method}|{basis}|{:?}|{currency}", settings.transfer_fee);
             let outcome = us::compute(rows, &settings);
-            let years = us_years(&outcome, rows, &settings.zone, &currency);
+            let years = us_years(&outcome, &settings.zone, &currency);
             (
                 head("us", &currency, &method, &basis, rows, &described, years),
                 outcome.issues,
@@ -164,7 +164,7 @@ pub fn summary(imported: &[Tx], o: &Options) -> Result<Summary, String> {
             let currency = settings.currency.clone();
             let described = format!("de|{:?}|{currency}", settings.transfer_fee);
             let outcome = us::compute(rows, &settings);
-            let years = crate::tax::de::years(&outcome, rows, &settings);
+            let years = crate::tax::de::years(&outcome, &settings);
             (
                 head(
                     "de",

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::lots::Method;
 use super::{FeePolicy, us};
-use crate::ledger::{Tx, money};
+use crate::ledger::money;
 
 /// The Freigrenze for private sales in a calendar year, in euros.
 pub fn freigrenze(year: i16) -> Decimal {
@@ -34,9 +34,9 @@ pub fn settings(transfer_fee: FeePolicy, currency: String) -> us::Settings {
 
 /// The yearly figures: US-style totals plus `taxable_gain` and
 /// `freigrenze_applies`.
-pub fn years(outcome: &us::Outcome, rows: &[Tx], settings: &us::Settings) -> Vec<Value> {
+pub fn years(outcome: &us::Outcome, settings: &us::Settings) -> Vec<Value> {
     let currency = settings.currency.as_str();
-    let mut years = super::summary::us_years(outcome, rows, &settings.zone, currency);
+    let mut years = super::summary::us_years(outcome, &settings.zone, currency);
     for year in &mut years {
         let number: i16 = year["year"]
             .as_str()
@@ -63,7 +63,7 @@ mod tests {
         let s = settings(FeePolicy::Disposal, "EUR".into());
         let out = us::compute(&r, &s);
         assert!(out.issues.is_empty(), "{:?}", out.issues);
-        years(&out, &r, &s)
+        years(&out, &s)
     }
 
     #[test]

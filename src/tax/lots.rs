@@ -124,13 +124,6 @@ impl Pool {
         self.lots.iter().filter(|l| l.sats.0 > 0)
     }
 
-    pub fn total(&self, account: Option<&str>) -> Sats {
-        self.lots()
-            .filter(|l| account.is_none_or(|a| &*l.account == a))
-            .map(|l| l.sats)
-            .sum()
-    }
-
     /// Adds a lot to every queue that covers it.
     fn push_entries(&mut self, lot: &Lot, idx: usize, version: u32) {
         for (method, queue) in self.all.iter_mut() {

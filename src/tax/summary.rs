@@ -36,7 +36,7 @@ struct UsYear {
     income: Decimal,
 }
 
-pub fn us_years(outcome: &us::Outcome, rows: &[Tx], zone: &TimeZone, currency: &str) -> Vec<Value> {
+pub fn us_years(outcome: &us::Outcome, zone: &TimeZone, currency: &str) -> Vec<Value> {
     let year_of = |t: jiff::Timestamp| t.to_zoned(zone.clone()).year().to_string();
     let mut years: BTreeMap<String, UsYear> = BTreeMap::new();
     for d in &outcome.disposals {
@@ -57,7 +57,6 @@ pub fn us_years(outcome: &us::Outcome, rows: &[Tx], zone: &TimeZone, currency: &
     for i in &outcome.incomes {
         years.entry(year_of(i.time)).or_default().income += i.value.unwrap_or_default();
     }
-    let _ = rows;
     years
         .into_iter()
         .map(|(year, y)| {

@@ -1,6 +1,5 @@
 //! Importing files and reading reports through the API.
 
-use poem::Request;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Binary, Json, PlainText};
@@ -171,11 +170,9 @@ impl BooksApi {
         timezone: Query<Option<String>>,
         account: Query<Option<String>>,
         dry_run: Query<Option<bool>>,
-        req: &Request,
     ) -> Result<ImportResponse, ApiError> {
         let (ws, _) = scope(&access)?;
         let caller = access.caller()?;
-        let _ = req;
         let name = file_name.0.unwrap_or_else(|| "upload.csv".into());
         let request = import::Request {
             file_name: &name,

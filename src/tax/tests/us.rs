@@ -22,7 +22,7 @@ fn settings(method: Method, basis: BasisMode, fee: FeePolicy) -> Settings {
 fn years(rows_: &[crate::ledger::Tx], s: &Settings) -> Vec<Value> {
     let out = compute(rows_, s);
     assert!(out.issues.is_empty(), "{:?}", out.issues);
-    us_years(&out, rows_, &s.zone, "USD")
+    us_years(&out, &s.zone, "USD")
 }
 
 const TWO_BUYS_ONE_SALE: &str = "
