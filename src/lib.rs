@@ -19,6 +19,7 @@ pub mod ledger;
 mod logging;
 mod probe;
 pub mod reports;
+pub mod review;
 pub mod sources;
 pub mod store;
 pub mod tax;

@@ -186,11 +186,16 @@ pub async fn report(command: ReportCommand, config: &Config) -> Result<u8, Strin
         .workspace_named(&args.workspace, &created)
         .await
         .map_err(|e| e.to_string())?;
-    let rows = store
-        .transactions(workspace)
+    let book = crate::review::load(&store, workspace)
+        .await
+        .map_err(|e| e.to_string())?
+        .book;
+    let timezone = store
+        .workspace_timezone(workspace)
         .await
         .map_err(|e| e.to_string())?;
     let options = Options {
+        timezone,
         jurisdiction: args.jurisdiction.clone(),
         method: args.method.clone(),
         basis: args.basis.clone(),
@@ -199,7 +204,7 @@ pub async fn report(command: ReportCommand, config: &Config) -> Result<u8, Strin
         year: args.year.clone(),
     };
     let (text, issues) = match which {
-        None => match reports::summary(&rows, &options) {
+        None => match reports::summary(&book, &options) {
             Ok(summary) => {
                 let text = match args.format {
                     Format::Json => format!(
@@ -216,7 +221,7 @@ pub async fn report(command: ReportCommand, config: &Config) -> Result<u8, Strin
                 return Ok(exit::USAGE);
             }
         },
-        Some(which) => match reports::detail(&rows, &options, which) {
+        Some(which) => match reports::detail(&book, &options, which) {
             Ok(lines) => {
                 let text = match args.format {
                     Format::Json => format!(

@@ -10,7 +10,20 @@ pub const SATS_PER_BTC: i64 = 100_000_000;
 
 /// An amount of bitcoin in satoshis. Signed, so that differences can be
 /// represented; a holding is never negative.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct Sats(pub i64);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

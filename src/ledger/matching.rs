@@ -121,9 +121,17 @@ pub fn find(rows: &[Tx]) -> Matching {
 /// withdrawal's account, of the amount received, the difference paid as the
 /// network fee, at the withdrawal's time.
 pub fn apply(rows: &[Tx], matching: &Matching) -> Vec<Tx> {
+    apply_traced(rows, matching).0
+}
+
+/// As [`apply`], with the index of the row each result stands for (a
+/// transfer stands for its withdrawal).
+pub fn apply_traced(rows: &[Tx], matching: &Matching) -> (Vec<Tx>, Vec<usize>) {
     let mut replaced = vec![false; rows.len()];
     let mut out = Vec::with_capacity(rows.len());
+    let mut origin = Vec::with_capacity(rows.len());
     for &(w, d, _) in &matching.pairs {
+        origin.push(w);
         replaced[w] = true;
         replaced[d] = true;
         let (wd, dp) = (&rows[w], &rows[d]);
@@ -148,13 +156,11 @@ pub fn apply(rows: &[Tx], matching: &Matching) -> Vec<Tx> {
             note: Some("matched transfer".into()),
         });
     }
-    out.extend(
-        rows.iter()
-            .enumerate()
-            .filter(|(i, _)| !replaced[*i])
-            .map(|(_, r)| r.clone()),
-    );
-    out
+    for (i, r) in rows.iter().enumerate().filter(|(i, _)| !replaced[*i]) {
+        out.push(r.clone());
+        origin.push(i);
+    }
+    (out, origin)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 mod amount;
 pub mod matching;
+pub mod review;
 mod transaction;
 
 pub use amount::{AmountError, SATS_PER_BTC, Sats, money, parse_fiat, round_fiat};

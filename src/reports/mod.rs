@@ -7,6 +7,7 @@ use jiff::tz::TimeZone;
 use serde_json::{Value, json};
 
 use crate::ledger::Tx;
+use crate::ledger::review::Book;
 use crate::tax::summary::{input_sha256, uk_years, us_years};
 use crate::tax::{FeePolicy, Issue, uk, us};
 
@@ -18,6 +19,9 @@ pub struct Options {
     pub transfer_fee: Option<String>,
     pub currency: Option<String>,
     pub year: Option<String>,
+    /// Days are judged in this zone (IANA name); UK rules always use UK
+    /// time, and without it the US uses UTC and the others their own.
+    pub timezone: Option<String>,
 }
 
 pub struct Summary {
@@ -62,12 +66,6 @@ fn problems(rows: &[Tx], issues: Vec<Issue>) -> Vec<Problem> {
         .collect()
 }
 
-/// The rows an engine sees: imported rows with matched withdrawals and
-/// deposits turned into transfers between own accounts.
-pub fn effective_rows(rows: &[Tx]) -> Vec<Tx> {
-    crate::ledger::matching::apply(rows, &crate::ledger::matching::find(rows))
-}
-
 /// An engine with its settings, resolved from the options.
 pub enum Engine {
     Us {
@@ -87,21 +85,42 @@ impl Engine {
     /// Resolves the options; an error is bad usage (an unknown option).
     pub fn from_options(o: &Options) -> Result<Engine, String> {
         let fee: FeePolicy = o.transfer_fee.as_deref().unwrap_or("disposal").parse()?;
+        let zone = o
+            .timezone
+            .as_deref()
+            .map(|name| {
+                TimeZone::get(name).map_err(|_| {
+                    format!(
+                        "unknown time zone {name:?}; use an IANA name such as Europe/Berlin or UTC"
+                    )
+                })
+            })
+            .transpose()?;
+        let national = |mut settings: us::Settings| {
+            if let Some(zone) = &zone {
+                settings.zone = zone.clone();
+            }
+            settings
+        };
         match o.jurisdiction.as_str() {
             "us" => {
                 let method = o.method.clone().unwrap_or_else(|| "fifo".into());
-                if method == "specific" {
-                    return Err(
-                        "specific identification needs lots picked in the UI or API; not available yet".into(),
-                    );
-                }
+                // Specific identification: picked lots first, FIFO for the
+                // rest (the IRS default without adequate identification).
+                let fill = if method == "specific" {
+                    "fifo"
+                } else {
+                    &method
+                };
                 let basis = o.basis.clone().unwrap_or_else(|| "auto".into());
                 let settings = us::Settings {
-                    method: method.parse()?,
+                    method: fill.parse().map_err(|_| {
+                        format!("unknown method {method:?}; use fifo, lifo, hifo or specific")
+                    })?,
                     basis: basis.parse()?,
                     transfer_fee: fee,
                     currency: o.currency.clone().unwrap_or_else(|| "USD".into()),
-                    zone: TimeZone::UTC,
+                    zone: zone.unwrap_or(TimeZone::UTC),
                 };
                 Ok(Engine::Us {
                     settings,
@@ -113,14 +132,14 @@ impl Engine {
                 transfer_fee: fee,
                 currency: o.currency.clone().unwrap_or_else(|| "GBP".into()),
             })),
-            "de" => Ok(Engine::De(crate::tax::de::settings(
+            "de" => Ok(Engine::De(national(crate::tax::de::settings(
                 fee,
                 o.currency.clone().unwrap_or_else(|| "EUR".into()),
-            ))),
-            "au" => Ok(Engine::Au(crate::tax::au::settings(
+            )))),
+            "au" => Ok(Engine::Au(national(crate::tax::au::settings(
                 fee,
                 o.currency.clone().unwrap_or_else(|| "AUD".into()),
-            ))),
+            )))),
             "ca" => Ok(Engine::Ca(crate::tax::ca::Settings {
                 transfer_fee: fee,
                 currency: o.currency.clone().unwrap_or_else(|| "CAD".into()),
@@ -142,9 +161,8 @@ impl Engine {
 }
 
 /// The yearly summary; an error is bad usage (an unknown option).
-pub fn summary(imported: &[Tx], o: &Options) -> Result<Summary, String> {
-    let effective = effective_rows(imported);
-    let rows = &effective[..];
+pub fn summary(book: &Book, o: &Options) -> Result<Summary, String> {
+    let rows = &book.rows[..];
     let (json, issues) = match Engine::from_options(o)? {
         Engine::Us {
             settings,
@@ -152,8 +170,14 @@ pub fn summary(imported: &[Tx], o: &Options) -> Result<Summary, String> {
             basis,
         } => {
             let currency = settings.currency.clone();
-            let described = format!("us|{method}|{basis}|{:?}|{currency}", settings.transfer_fee);
-            let outcome = us::compute(rows, &settings);
+            let picks = picks(book, &method);
+            let described = format!(
+                "us|{method}|{basis}|{:?}|{currency}|{}|{}",
+                settings.transfer_fee,
+                settings.zone.iana_name().unwrap_or("UTC"),
+                described_picks(&picks)
+            );
+            let outcome = us::compute_with_picks(rows, &settings, &picks);
             let years = us_years(&outcome, &settings.zone, &currency);
             (
                 head("us", &currency, &method, &basis, rows, &described, years),
@@ -264,9 +288,8 @@ pub struct Lines {
     pub issues: Vec<Problem>,
 }
 
-pub fn detail(imported: &[Tx], o: &Options, which: Detail) -> Result<Lines, String> {
-    let effective = effective_rows(imported);
-    let rows = &effective[..];
+pub fn detail(book: &Book, o: &Options, which: Detail) -> Result<Lines, String> {
+    let rows = &book.rows[..];
     let engine = Engine::from_options(o)?;
     let year = o.year.as_deref();
     let us_columns = vec![
@@ -300,8 +323,18 @@ pub fn detail(imported: &[Tx], o: &Options, which: Detail) -> Result<Lines, Stri
     let (lines, columns, issues) = match (which, &engine) {
         (
             Detail::CapitalGains,
-            Engine::Us { settings, .. } | Engine::De(settings) | Engine::Au(settings),
+            Engine::Us {
+                settings, method, ..
+            },
         ) => {
+            let outcome = us::compute_with_picks(rows, settings, &picks(book, method));
+            (
+                detail::us_capital_gains(&outcome, &settings.currency, year),
+                us_columns,
+                outcome.issues,
+            )
+        }
+        (Detail::CapitalGains, Engine::De(settings) | Engine::Au(settings)) => {
             let outcome = us::compute(rows, settings);
             (
                 detail::us_capital_gains(&outcome, &settings.currency, year),
@@ -375,6 +408,22 @@ pub fn detail(imported: &[Tx], o: &Options, which: Detail) -> Result<Lines, Stri
         columns,
         issues: problems(rows, issues),
     })
+}
+
+/// The picked lots, when the method is specific identification.
+fn picks(book: &Book, method: &str) -> us::Picks {
+    if method == "specific" {
+        book.picks.clone()
+    } else {
+        us::Picks::new()
+    }
+}
+
+/// The picks in a stable order, for the report's input hash.
+fn described_picks(picks: &us::Picks) -> String {
+    let mut sorted: Vec<_> = picks.iter().collect();
+    sorted.sort();
+    format!("{sorted:?}")
 }
 
 fn head(

@@ -16,4 +16,4 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(UserId, WorkspaceId, TokenId, AlertId);
+id_type!(UserId, WorkspaceId, TokenId, AlertId, AdjustmentId);

@@ -3,6 +3,7 @@
 //! matters for security takes an `AuditEntry` and writes it in the same
 //! transaction as the change.
 
+pub mod adjustments;
 pub mod alerts;
 pub mod audit;
 mod ids;
@@ -17,7 +18,7 @@ pub mod users;
 pub mod workspaces;
 
 pub use audit::AuditEntry;
-pub use ids::{AlertId, TokenId, UserId, WorkspaceId};
+pub use ids::{AdjustmentId, AlertId, TokenId, UserId, WorkspaceId};
 pub use open::{DATABASE_FILE, Store, StoreError};
 
 /// Migrations are compiled into the binary and applied at start.

@@ -125,6 +125,17 @@ impl Store {
     /// hundred thousand rows across one at a time costs several microseconds
     /// each, one array costs almost nothing and parses fast.
     pub async fn transactions(&self, workspace: WorkspaceId) -> Result<Vec<Tx>, StoreError> {
+        Ok(self
+            .stored_rows(workspace)
+            .await?
+            .into_iter()
+            .map(|(_, tx)| tx)
+            .collect())
+    }
+
+    /// As [`Store::transactions`], each row with its id, which is how the
+    /// user's decisions name rows.
+    pub async fn stored_rows(&self, workspace: WorkspaceId) -> Result<Vec<(i64, Tx)>, StoreError> {
         let json: String = sqlx::query_scalar(
             "SELECT COALESCE(json_group_array(json_array(source_id, account, time, kind, sats, fee_sats, \
              fiat_value, currency, fee_fiat, to_account, txid, note, id)), '[]') \
@@ -174,7 +185,7 @@ impl Store {
             )
             .collect::<Result<Vec<(i64, Tx)>, StoreError>>()?;
         txs.sort_by(|(a_id, a), (b_id, b)| (a.time, a_id).cmp(&(b.time, b_id)));
-        Ok(txs.into_iter().map(|(_, tx)| tx).collect())
+        Ok(txs)
     }
 
     /// The workspace with this name, created (and audited) if missing.

@@ -210,6 +210,38 @@ impl Pool {
         (taken, left)
     }
 
+    /// Takes up to `amount` from the lots opened by ledger row `row` (one
+    /// acquisition may have become several lots as coins moved), in the
+    /// order they were added; for specific identification.
+    pub fn take_from(&mut self, account: Option<&str>, row: usize, amount: Sats) -> Vec<Taken> {
+        let mut left = amount;
+        let mut taken = Vec::new();
+        for lot in self.lots.iter_mut() {
+            if left.0 <= 0 {
+                break;
+            }
+            if lot.row != row || lot.sats.0 <= 0 || account.is_some_and(|a| &*lot.account != a) {
+                continue;
+            }
+            let sats = left.min(lot.sats);
+            let basis = lot.basis.map(|b| super::split(b, sats.0, lot.sats.0));
+            if let (Some(total), Some(part)) = (lot.basis.as_mut(), basis) {
+                *total -= part;
+            }
+            lot.sats = lot.sats - sats;
+            left = left - sats;
+            taken.push(Taken {
+                row: lot.row,
+                account: lot.account.clone(),
+                acquired: lot.acquired,
+                acquired_on: lot.acquired_on,
+                sats,
+                basis,
+            });
+        }
+        taken
+    }
+
     /// Adds `extra` basis to the lot `method` would take next from `account`.
     pub fn add_basis(&mut self, account: Option<&str>, method: Method, extra: Decimal) -> bool {
         let Some(i) = self.next(account, method) else {

@@ -93,6 +93,7 @@ pub fn is_long_term(acquired: Date, disposed: Date) -> bool {
 
 struct Engine<'a> {
     s: &'a Settings,
+    picks: &'a Picks,
     pool: Pool,
     per_wallet: bool,
     /// What each account holds, whatever the basis mode.
@@ -101,6 +102,15 @@ struct Engine<'a> {
 }
 
 pub fn compute(rows: &[Tx], s: &Settings) -> Outcome {
+    compute_with_picks(rows, s, &Picks::new())
+}
+
+/// Specific identification: for a disposal (by row index), the lots (by the
+/// index of the row that opened them) and amounts to draw on first.
+pub type Picks = std::collections::HashMap<usize, Vec<(usize, Sats)>>;
+
+/// As [`compute`], drawing picked lots first; the method fills the rest.
+pub fn compute_with_picks(rows: &[Tx], s: &Settings, picks: &Picks) -> Outcome {
     let mut order: Vec<usize> = (0..rows.len()).collect();
     order.sort_by(|a, b| rows[*a].order_key().cmp(&rows[*b].order_key()));
     let switch = Date::new(2025, 1, 1)
@@ -109,6 +119,7 @@ pub fn compute(rows: &[Tx], s: &Settings) -> Outcome {
         .map(|z| z.timestamp());
     let mut engine = Engine {
         s,
+        picks,
         pool: Pool::default(),
         per_wallet: s.basis == BasisMode::PerWallet,
         balances: BTreeMap::new(),
@@ -226,7 +237,25 @@ impl Engine<'_> {
 
     fn take(&mut self, row: usize, account: &str, amount: Sats) -> Vec<Taken> {
         let scope = self.scope(account);
-        let (taken, short) = self.pool.take(scope, amount, self.s.method);
+        let mut taken = Vec::new();
+        let mut wanted = amount;
+        for (lot, sats) in self.picks.get(&row).into_iter().flatten() {
+            let pieces = self.pool.take_from(scope, *lot, (*sats).min(wanted));
+            let got = pieces.iter().fold(Sats::ZERO, |sum, p| sum + p.sats);
+            if got < *sats {
+                self.issue(
+                    row,
+                    format!(
+                        "the picked lot has only {got} BTC of the {sats} BTC picked left{}; the method fills the rest",
+                        if self.per_wallet { " in this account" } else { "" }
+                    ),
+                );
+            }
+            wanted = wanted - got;
+            taken.extend(pieces);
+        }
+        let (rest, short) = self.pool.take(scope, wanted, self.s.method);
+        taken.extend(rest);
         if short.0 > 0 {
             self.issue(
                 row,

@@ -97,6 +97,36 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
         "/workspaces/{workspace_id}/review",
         Rule::Member(Role::Viewer),
     ),
+    (
+        "GET",
+        "/workspaces/{workspace_id}/transfers",
+        Rule::Member(Role::Viewer),
+    ),
+    (
+        "GET",
+        "/workspaces/{workspace_id}/decisions",
+        Rule::Member(Role::Viewer),
+    ),
+    (
+        "POST",
+        "/workspaces/{workspace_id}/decisions",
+        Rule::Member(Role::Accountant),
+    ),
+    (
+        "POST",
+        "/workspaces/{workspace_id}/decisions/{decision_id}/undo",
+        Rule::Member(Role::Accountant),
+    ),
+    (
+        "GET",
+        "/workspaces/{workspace_id}/settings",
+        Rule::Member(Role::Viewer),
+    ),
+    (
+        "PUT",
+        "/workspaces/{workspace_id}/settings",
+        Rule::Member(Role::Admin),
+    ),
     ("GET", "/instance/audit", Rule::InstanceAdmin),
     ("GET", "/instance/smtp", Rule::InstanceAdmin),
     ("PUT", "/instance/smtp", Rule::InstanceAdmin),

@@ -19,6 +19,11 @@ const FROZEN: &[(i64, &str, &str)] = &[
         "transactions",
         "202368ad676cd81849cbcdcc4a0864fba664814d951b68d13808f6b633c9d747ccabd93fd20b9f6aca5f8d6f65d7add6",
     ),
+    (
+        4,
+        "review",
+        "494a322f2124016a70a1c4f7c259ced3abd24b0d0689bdc6a8390dcfc5a7cf534704eb1a9a2ebdd3eed216ce2fcd70c4",
+    ),
 ];
 
 #[test]

@@ -103,36 +103,8 @@ fn options(
         transfer_fee,
         currency,
         year,
+        timezone: None,
     }
-}
-
-#[derive(Debug, Object)]
-pub struct ReviewItem {
-    /// `unmatched` (no counterpart found) or `ambiguous` (more than one).
-    pub reason: String,
-    pub row: RowView,
-    /// For an ambiguous withdrawal: the deposits that would fit.
-    pub candidates: Vec<RowView>,
-}
-
-/// Withdrawals and deposits that transfer matching could not explain.
-pub fn review_items(rows: &[crate::ledger::Tx]) -> Vec<ReviewItem> {
-    let matching = crate::ledger::matching::find(rows);
-    let mut items: Vec<ReviewItem> = matching
-        .ambiguous
-        .iter()
-        .map(|(w, ds)| ReviewItem {
-            reason: "ambiguous".into(),
-            row: row_view(&rows[*w]),
-            candidates: ds.iter().map(|d| row_view(&rows[*d])).collect(),
-        })
-        .collect();
-    items.extend(matching.unmatched.iter().map(|i| ReviewItem {
-        reason: "unmatched".into(),
-        row: row_view(&rows[*i]),
-        candidates: Vec::new(),
-    }));
-    items
 }
 
 /// The yearly summary of the caller's workspace.
@@ -142,8 +114,10 @@ async fn summarize(
     o: &Options,
 ) -> Result<reports::Summary, ApiError> {
     let (ws, _) = scope(access)?;
-    let rows = state.store.transactions(ws).await?;
-    reports::summary(&rows, o).map_err(|m| ApiError::BadRequest(body("invalid_request", m)))
+    let book = crate::review::load(&state.store, ws).await?.book;
+    let mut o = o.clone();
+    o.timezone = state.store.workspace_timezone(ws).await?;
+    reports::summary(&book, &o).map_err(|m| ApiError::BadRequest(body("invalid_request", m)))
 }
 
 pub struct BooksApi;
@@ -252,24 +226,6 @@ impl BooksApi {
         let mut json = summary.json;
         json["issues"] = serde_json::to_value(&summary.issues).map_err(ApiError::internal)?;
         Ok(Json(json))
-    }
-
-    /// Withdrawals and deposits that need a decision: no counterpart among
-    /// the user's own accounts, or more than one that fits.
-    #[oai(
-        path = "/workspaces/:workspace_id/review",
-        method = "get",
-        operation_id = "review_queue"
-    )]
-    async fn review(
-        &self,
-        state: Data<&AppState>,
-        access: Data<&Access>,
-        #[oai(name = "workspace_id")] _workspace: Path<i64>,
-    ) -> Result<Json<Vec<ReviewItem>>, ApiError> {
-        let (ws, _) = scope(&access)?;
-        let rows = state.store.transactions(ws).await?;
-        Ok(Json(review_items(&rows)))
     }
 
     /// The yearly summary as CSV.

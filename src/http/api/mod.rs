@@ -6,6 +6,7 @@ mod instance;
 mod me;
 mod members;
 pub mod policy;
+mod review;
 mod session;
 mod system;
 mod tokens;
@@ -54,6 +55,7 @@ type Apis = (
     audit::AuditApi,
     instance::InstanceApi,
     books::BooksApi,
+    review::ReviewApi,
 );
 
 pub type ApiService = OpenApiService<Apis, ()>;
@@ -68,6 +70,7 @@ pub fn service() -> ApiService {
         audit::AuditApi,
         instance::InstanceApi,
         books::BooksApi,
+        review::ReviewApi,
     );
     OpenApiService::new(apis, "Ledgersys", env!("CARGO_PKG_VERSION"))
         .description(

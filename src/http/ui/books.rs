@@ -335,9 +335,21 @@ pub async fn reports_page(
         ))
         .into_response();
     };
-    let rows = state.store.transactions(ws).await.unwrap_or_default();
+    let book = match crate::review::load(&state.store, ws).await {
+        Ok(loaded) => loaded.book,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot load the book");
+            return super::error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The transactions could not be read.",
+            )
+            .into_response();
+        }
+    };
+    let rows = &book.rows;
     let jurisdiction = form.jurisdiction.clone().unwrap_or_else(|| "us".into());
     let options = Options {
+        timezone: state.store.workspace_timezone(ws).await.ok().flatten(),
         jurisdiction: jurisdiction.clone(),
         method: form.method.clone().filter(|m| !m.is_empty()),
         basis: form.basis.clone().filter(|b| !b.is_empty()),
@@ -345,7 +357,7 @@ pub async fn reports_page(
         currency: None,
         year: None,
     };
-    let summary = reports::summary(&rows, &options);
+    let summary = reports::summary(&book, &options);
     let query = format!(
         "jurisdiction={}&method={}&basis={}&transfer_fee={}",
         jurisdiction,
@@ -359,7 +371,7 @@ pub async fn reports_page(
         form.card.report-form method="get" action="/reports" {
             (select("jurisdiction", "Jurisdiction", &jurisdiction, &[("us", "United States"), ("uk", "United Kingdom"), ("de", "Germany"), ("au", "Australia"), ("ca", "Canada")]))
             @if jurisdiction == "us" {
-                (select("method", "Method", options.method.as_deref().unwrap_or("fifo"), &[("fifo", "FIFO"), ("lifo", "LIFO"), ("hifo", "HIFO")]))
+                (select("method", "Method", options.method.as_deref().unwrap_or("fifo"), &[("fifo", "FIFO"), ("lifo", "LIFO"), ("hifo", "HIFO"), ("specific", "specific identification")]))
                 (select("basis", "Basis", options.basis.as_deref().unwrap_or("auto"), &[("auto", "universal before 2025, per wallet after"), ("universal", "universal"), ("per-wallet", "per wallet")]))
             }
             (select("transfer_fee", "Network fees on transfers", options.transfer_fee.as_deref().unwrap_or("disposal"), &[("disposal", "a disposal"), ("non-taxable", "not taxable"), ("add-to-basis", "added to basis")]))
@@ -414,7 +426,13 @@ pub async fn transactions_page(state: Data<&AppState>, req: &Request) -> Respons
         Some((ws, _, _)) => state.store.transactions(*ws).await.unwrap_or_default(),
         None => Vec::new(),
     };
-    let review = crate::http::api::books::review_items(&rows);
+    let review = match &ui.workspace {
+        Some((ws, _, _)) => crate::review::load(&state.store, *ws)
+            .await
+            .map(|l| l.book.queue.len())
+            .unwrap_or_default(),
+        None => 0,
+    };
     let mut newest: Vec<Tx> = rows.iter().rev().take(LISTED_ROWS).cloned().collect();
     newest.reverse();
     let content = html! {
@@ -423,18 +441,10 @@ pub async fn transactions_page(state: Data<&AppState>, req: &Request) -> Respons
         @if rows.is_empty() {
             section.empty { h2 { "No transactions" } p { "Import a file on the Imports page." } }
         } @else {
-            @if !review.is_empty() {
-                section.card {
-                    h2 { "Needs review: " (review.len()) }
-                    p.muted { "Withdrawals and deposits with no counterpart among your own accounts, or more than one. Until they are explained, reports are incomplete." }
-                    ul.problems {
-                        @for item in review.iter().take(50) {
-                            li {
-                                (item.row.timestamp) " " (item.row.kind) " " (item.row.btc) " BTC on " (item.row.account)
-                                @if item.reason == "ambiguous" { " — " (item.candidates.len()) " deposits could match" } @else { " — no counterpart found" }
-                            }
-                        }
-                    }
+            @if review > 0 {
+                p.notice.warning role="status" {
+                    (review) " withdrawal(s) and deposit(s) need review; until they are explained, reports are incomplete. "
+                    a href="/review" { "Review them" }
                 }
             }
             @if rows.len() > LISTED_ROWS { p.muted { "The newest " (LISTED_ROWS) " rows:" } }

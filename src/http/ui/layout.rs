@@ -7,9 +7,10 @@ use crate::auth::Role;
 use crate::http::assets;
 
 /// The sections of the appliance, in navigation order: (path, label).
-pub const SECTIONS: [(&str, &str); 6] = [
+pub const SECTIONS: [(&str, &str); 7] = [
     ("/", "Dashboard"),
     ("/transactions", "Transactions"),
+    ("/review", "Review"),
     ("/wallets", "Wallets & Accounts"),
     ("/imports", "Imports"),
     ("/reports", "Reports"),

@@ -10,6 +10,7 @@ mod context;
 mod layout;
 mod login;
 mod pages;
+mod review;
 
 use maud::{Markup, html};
 use poem::http::StatusCode;
@@ -25,6 +26,10 @@ pub fn routes() -> Route {
         .at("/imports/preview", post(books::preview))
         .at("/imports/commit", post(books::commit))
         .at("/reports", get(books::reports_page))
+        .at("/review", get(review::page))
+        .at("/review/decide", post(review::decide))
+        .at("/review/undo", post(review::undo))
+        .at("/review/lots", get(review::pick_lots))
         .at("/settings", get(admin::settings_view))
         .at("/settings/members", post(admin::add_member))
         .at("/settings/members/:user_id", post(admin::change_member))

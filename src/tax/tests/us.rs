@@ -233,3 +233,43 @@ fn missing_values_and_shortfalls_make_the_report_incomplete() {
         d("10000")
     );
 }
+
+#[test]
+fn specific_identification_draws_the_picked_lot_and_the_method_fills_the_rest() {
+    use crate::ledger::Sats;
+    use crate::tax::us::{Picks, compute_with_picks};
+    // Rows 0 and 1 are lots of 1 BTC at 10,010 (fee included) and 20,000.
+    // The sale of 1.5 BTC (row 2) picks 1 BTC of lot 1 (row 1); FIFO fills
+    // the remaining 0.5 BTC from row 0: basis 10,010 / 2 = 5,005.
+    // Proceeds 44,985 shared by satoshis: 2/3 = 29,990 to the picked lot
+    // (short: 29,990 - 20,000 = 9,990), 1/3 = 14,995 to row 0 (long:
+    // 14,995 - 5,005 = 9,990).
+    let rows_ = rows("USD", TWO_BUYS_ONE_SALE);
+    let s = settings(Method::Fifo, BasisMode::Universal, FeePolicy::Disposal);
+    let picks: Picks = [(2, vec![(1, Sats(100_000_000))])].into_iter().collect();
+    let out = compute_with_picks(&rows_, &s, &picks);
+    assert!(out.issues.is_empty(), "{:?}", out.issues);
+    let parts: Vec<(usize, i64)> = out.disposals[0]
+        .parts
+        .iter()
+        .map(|p| (p.lot.row, p.lot.sats.0))
+        .collect();
+    assert_eq!(parts, vec![(1, 100_000_000), (0, 50_000_000)]);
+    let y = us_years(&out, &s.zone, "USD");
+    assert_eq!(y[0]["cost_basis"], "25005.00");
+    assert_eq!(y[0]["short_term_gain"], "9990.00");
+    assert_eq!(y[0]["long_term_gain"], "9990.00");
+
+    // Picking more than the lot still holds is reported, and FIFO covers it.
+    let greedy: Picks = [(2, vec![(1, Sats(100_000_000)), (1, Sats(10_000_000))])]
+        .into_iter()
+        .collect();
+    let out = compute_with_picks(&rows_, &s, &greedy);
+    assert_eq!(out.issues.len(), 1);
+    assert!(
+        out.issues[0].message.contains("only 0.00000000 BTC"),
+        "{:?}",
+        out.issues
+    );
+    assert_eq!(us_years(&out, &s.zone, "USD")[0]["cost_basis"], "25005.00");
+}

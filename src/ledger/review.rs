@@ -1,0 +1,406 @@
+//! The user's decisions laid over the imported rows: reclassifications,
+//! hand-made pairs, pairs taken apart, and lots picked for a disposal. The
+//! result is the book the engines read, and the queue of rows still needing
+//! a decision. Pure; imported rows are never changed.
+
+use std::collections::{HashMap, HashSet};
+
+use rust_decimal::Decimal;
+
+use super::matching::{self, Matching};
+use super::{Kind, Sats, Tx};
+
+/// A stored row's id (`transactions.id`): how decisions name rows.
+pub type RowRef = i64;
+
+/// One decision of the user's.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Adjustment {
+    /// This withdrawal and this deposit are one transfer.
+    Pair { withdrawal: RowRef, deposit: RowRef },
+    /// These two are not a transfer: neither is matched automatically again.
+    Unpair { withdrawal: RowRef, deposit: RowRef },
+    /// The row is of another type (an unexplained deposit that was income,
+    /// say), optionally with the fiat value it lacked.
+    Reclassify {
+        row: RowRef,
+        kind: Kind,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fiat_value: Option<Decimal>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        currency: Option<String>,
+    },
+    /// Specific identification: the disposal draws on these lots first,
+    /// named by the rows that opened them.
+    PickLots {
+        disposal: RowRef,
+        lots: Vec<(RowRef, Sats)>,
+    },
+}
+
+impl Adjustment {
+    pub fn action(&self) -> &'static str {
+        match self {
+            Adjustment::Pair { .. } => "pair",
+            Adjustment::Unpair { .. } => "unpair",
+            Adjustment::Reclassify { .. } => "reclassify",
+            Adjustment::PickLots { .. } => "pick_lots",
+        }
+    }
+
+    /// The rows the decision names.
+    pub fn rows(&self) -> Vec<RowRef> {
+        match self {
+            Adjustment::Pair {
+                withdrawal,
+                deposit,
+            }
+            | Adjustment::Unpair {
+                withdrawal,
+                deposit,
+            } => vec![*withdrawal, *deposit],
+            Adjustment::Reclassify { row, .. } => vec![*row],
+            Adjustment::PickLots { disposal, lots } => std::iter::once(*disposal)
+                .chain(lots.iter().map(|(r, _)| *r))
+                .collect(),
+        }
+    }
+}
+
+/// Why a row is in the review queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// No counterpart among the user's own accounts.
+    Unmatched,
+    /// More than one counterpart fits.
+    Ambiguous,
+    /// The user took its pair apart; it needs a pair or a type.
+    Unpaired,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Unmatched => "unmatched",
+            Reason::Ambiguous => "ambiguous",
+            Reason::Unpaired => "unpaired",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    pub row: RowRef,
+    pub reason: Reason,
+    /// Rows that would fit as its counterpart.
+    pub candidates: Vec<RowRef>,
+}
+
+/// What the engines read.
+#[derive(Debug, Clone, Default)]
+pub struct Book {
+    /// Rows after the user's decisions, with matched pairs as transfers.
+    pub rows: Vec<Tx>,
+    /// For each of `rows`, the stored row it stands for (a transfer stands
+    /// for its withdrawal).
+    pub origin: Vec<RowRef>,
+    /// Specific identification: by index into `rows`, the lots (by the index
+    /// of the row that opened them) to draw on first.
+    pub picks: HashMap<usize, Vec<(usize, Sats)>>,
+    pub queue: Vec<Item>,
+    /// Pairs made by matching or by hand: (withdrawal, deposit, how).
+    pub pairs: Vec<(RowRef, RowRef, PairedBy)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PairedBy {
+    Txid,
+    Amounts,
+    User,
+}
+
+impl Book {
+    /// The index in `rows` of a stored row, if it is one of them.
+    pub fn index_of(&self, row: RowRef) -> Option<usize> {
+        self.origin.iter().position(|o| *o == row)
+    }
+}
+
+/// Something wrong with a decision, said so that the user can fix it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("row {0} is not in this workspace")]
+    UnknownRow(RowRef),
+    #[error("row {0} is a {1}, not a withdrawal")]
+    NotWithdrawal(RowRef, Kind),
+    #[error("row {0} is a {1}, not a deposit")]
+    NotDeposit(RowRef, Kind),
+    #[error("a transfer must go between two different accounts")]
+    SameAccount,
+    #[error("the deposit receives more than the withdrawal sent")]
+    ReceivesMore,
+    #[error("row {0} is already paired; unpair it first")]
+    AlreadyPaired(RowRef),
+    #[error("rows {0} and {1} are not paired")]
+    NotPaired(RowRef, RowRef),
+    #[error(
+        "a {from} cannot become a {to}: bitcoin must still move the same way (use pair for transfers)"
+    )]
+    Direction { from: Kind, to: Kind },
+    #[error("row {0} is a {1}, not a disposal (sell, spend, gift or fee)")]
+    NotDisposal(RowRef, Kind),
+    #[error("row {0} is a {1}, not an acquisition")]
+    NotAcquisition(RowRef, Kind),
+    #[error("a lot must be acquired before the disposal that draws on it")]
+    LotAfterDisposal,
+    #[error("the picked lots add up to more than the disposal")]
+    PickedTooMuch,
+    #[error("a picked amount must be more than zero")]
+    EmptyPick,
+}
+
+/// Builds the book from stored rows (id, row) and the decisions in force,
+/// oldest first.
+pub fn resolve(stored: &[(RowRef, Tx)], decisions: &[Adjustment]) -> Book {
+    let mut rows: Vec<Tx> = stored.iter().map(|(_, tx)| tx.clone()).collect();
+    let ids: Vec<RowRef> = stored.iter().map(|(id, _)| *id).collect();
+    let at: HashMap<RowRef, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let mut forced = Vec::new();
+    let mut held_back = HashSet::new();
+    let mut picks_by_ref = Vec::new();
+    for decision in decisions {
+        match decision {
+            Adjustment::Reclassify {
+                row,
+                kind,
+                fiat_value,
+                currency,
+            } => {
+                if let Some(&i) = at.get(row) {
+                    let tx = &mut rows[i];
+                    tx.kind = *kind;
+                    if fiat_value.is_some() {
+                        tx.fiat_value = *fiat_value;
+                        tx.currency.clone_from(currency);
+                    }
+                }
+            }
+            Adjustment::Pair {
+                withdrawal,
+                deposit,
+            } => {
+                if let (Some(&w), Some(&d)) = (at.get(withdrawal), at.get(deposit)) {
+                    forced.push((w, d));
+                }
+            }
+            Adjustment::Unpair {
+                withdrawal,
+                deposit,
+            } => {
+                held_back.extend([*withdrawal, *deposit].iter().filter_map(|r| at.get(r)));
+            }
+            Adjustment::PickLots { disposal, lots } => picks_by_ref.push((*disposal, lots)),
+        }
+    }
+    // A hand-made pair outlives a later reclassification of either row only
+    // while both are still a withdrawal and a deposit.
+    forced.retain(|(w, d)| rows[*w].kind == Kind::Withdrawal && rows[*d].kind == Kind::Deposit);
+    let in_forced: HashSet<usize> = forced.iter().flat_map(|(w, d)| [*w, *d]).collect();
+
+    // Automatic matching over the rows no decision has claimed.
+    let free: Vec<usize> = (0..rows.len())
+        .filter(|i| !in_forced.contains(i) && !held_back.contains(i))
+        .collect();
+    let subset: Vec<Tx> = free.iter().map(|i| rows[*i].clone()).collect();
+    let auto = matching::find(&subset);
+    let back = |k: usize| free[k];
+
+    let mut pairs: Vec<(usize, usize, bool)> =
+        forced.iter().map(|(w, d)| (*w, *d, false)).collect();
+    let mut paired_by = Vec::new();
+    for (w, d) in &forced {
+        paired_by.push((ids[*w], ids[*d], PairedBy::User));
+    }
+    for (w, d, by_txid) in &auto.pairs {
+        pairs.push((back(*w), back(*d), *by_txid));
+        let how = if *by_txid {
+            PairedBy::Txid
+        } else {
+            PairedBy::Amounts
+        };
+        paired_by.push((ids[back(*w)], ids[back(*d)], how));
+    }
+    let mut queue: Vec<Item> = auto
+        .ambiguous
+        .iter()
+        .map(|(w, ds)| Item {
+            row: ids[back(*w)],
+            reason: Reason::Ambiguous,
+            candidates: ds.iter().map(|d| ids[back(*d)]).collect(),
+        })
+        .collect();
+    queue.extend(auto.unmatched.iter().map(|k| Item {
+        row: ids[back(*k)],
+        reason: Reason::Unmatched,
+        candidates: Vec::new(),
+    }));
+    let mut held: Vec<usize> = held_back
+        .iter()
+        .copied()
+        .filter(|i: &usize| {
+            !in_forced.contains(i) && matches!(rows[*i].kind, Kind::Withdrawal | Kind::Deposit)
+        })
+        .collect();
+    held.sort_unstable();
+    queue.extend(held.into_iter().map(|i| Item {
+        row: ids[i],
+        reason: Reason::Unpaired,
+        candidates: Vec::new(),
+    }));
+
+    let all = Matching {
+        pairs,
+        ambiguous: Vec::new(),
+        unmatched: Vec::new(),
+    };
+    let (effective, from) = matching::apply_traced(&rows, &all);
+    let origin: Vec<RowRef> = from.iter().map(|i| ids[*i]).collect();
+    let index: HashMap<RowRef, usize> = origin.iter().enumerate().map(|(i, r)| (*r, i)).collect();
+    let mut picks = HashMap::new();
+    for (disposal, lots) in picks_by_ref {
+        let Some(&d) = index.get(&disposal) else {
+            continue;
+        };
+        let chosen: Vec<(usize, Sats)> = lots
+            .iter()
+            .filter_map(|(lot, sats)| index.get(lot).map(|i| (*i, *sats)))
+            .collect();
+        picks.insert(d, chosen);
+    }
+    Book {
+        rows: effective,
+        origin,
+        picks,
+        queue,
+        pairs: paired_by,
+    }
+}
+
+/// The book of rows with no decisions and no stored ids (numbered from 0).
+pub fn plain(rows: &[Tx]) -> Book {
+    let stored: Vec<(RowRef, Tx)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, tx)| (i as RowRef, tx.clone()))
+        .collect();
+    resolve(&stored, &[])
+}
+
+/// Checks a new decision against the book as it stands, before it is kept.
+pub fn check(stored: &[(RowRef, Tx)], book: &Book, decision: &Adjustment) -> Result<(), Refusal> {
+    let find = |r: RowRef| {
+        stored
+            .iter()
+            .find(|(id, _)| *id == r)
+            .map(|(_, tx)| tx)
+            .ok_or(Refusal::UnknownRow(r))
+    };
+    // The row as the user sees it now: reclassifications applied.
+    let current = |r: RowRef| -> Result<Tx, Refusal> {
+        let tx = find(r)?;
+        Ok(book
+            .index_of(r)
+            .map(|i| book.rows[i].clone())
+            .filter(|t| t.kind != Kind::Transfer)
+            .unwrap_or_else(|| tx.clone()))
+    };
+    let paired = |r: RowRef| book.pairs.iter().any(|(w, d, _)| *w == r || *d == r);
+    match decision {
+        Adjustment::Pair {
+            withdrawal,
+            deposit,
+        } => {
+            let (w, d) = (current(*withdrawal)?, current(*deposit)?);
+            if paired(*withdrawal) {
+                return Err(Refusal::AlreadyPaired(*withdrawal));
+            }
+            if paired(*deposit) {
+                return Err(Refusal::AlreadyPaired(*deposit));
+            }
+            if w.kind != Kind::Withdrawal {
+                return Err(Refusal::NotWithdrawal(*withdrawal, w.kind));
+            }
+            if d.kind != Kind::Deposit {
+                return Err(Refusal::NotDeposit(*deposit, d.kind));
+            }
+            if w.account == d.account {
+                return Err(Refusal::SameAccount);
+            }
+            if d.btc > w.btc + w.fee_btc {
+                return Err(Refusal::ReceivesMore);
+            }
+            Ok(())
+        }
+        Adjustment::Unpair {
+            withdrawal,
+            deposit,
+        } => {
+            find(*withdrawal)?;
+            find(*deposit)?;
+            if book
+                .pairs
+                .iter()
+                .any(|(w, d, _)| w == withdrawal && d == deposit)
+            {
+                Ok(())
+            } else {
+                Err(Refusal::NotPaired(*withdrawal, *deposit))
+            }
+        }
+        Adjustment::Reclassify { row, kind, .. } => {
+            let original = find(*row)?;
+            if paired(*row) {
+                return Err(Refusal::AlreadyPaired(*row));
+            }
+            let movable = |k: Kind| !matches!(k, Kind::Transfer | Kind::Fee);
+            if !movable(*kind) || original.kind.is_inflow() != kind.is_inflow() {
+                return Err(Refusal::Direction {
+                    from: original.kind,
+                    to: *kind,
+                });
+            }
+            Ok(())
+        }
+        Adjustment::PickLots { disposal, lots } => {
+            let d = current(*disposal)?;
+            if !matches!(
+                d.kind,
+                Kind::Sell | Kind::Spend | Kind::GiftOut | Kind::GiftSpouse
+            ) {
+                return Err(Refusal::NotDisposal(*disposal, d.kind));
+            }
+            let mut total = Sats::ZERO;
+            for (lot, sats) in lots {
+                let l = current(*lot)?;
+                if !l.kind.is_inflow() {
+                    return Err(Refusal::NotAcquisition(*lot, l.kind));
+                }
+                if l.time > d.time {
+                    return Err(Refusal::LotAfterDisposal);
+                }
+                if sats.0 <= 0 {
+                    return Err(Refusal::EmptyPick);
+                }
+                total = total + *sats;
+            }
+            if total > d.btc + d.fee_btc {
+                return Err(Refusal::PickedTooMuch);
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
