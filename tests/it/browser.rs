@@ -286,3 +286,70 @@ async fn a_person_imports_a_file_and_reads_the_report_in_a_browser() {
     assert_clean_console(&browser.console().await);
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn a_person_explains_an_unknown_deposit_and_undoes_it_in_a_browser() {
+    let server = Server::start();
+    let owner = server.owner().await;
+    let file = "timestamp,type,account,btc,fiat_value,fiat_currency\n\
+        2020-01-01T12:00:00Z,buy,exchange,1,10000,USD\n\
+        2020-04-01T12:00:00Z,deposit,cold,0.1,,\n";
+    let resp = owner
+        .http
+        .post(owner.url("/api/v1/workspaces/1/imports"))
+        .header("x-csrf-token", &owner.csrf)
+        .header("content-type", "application/octet-stream")
+        .body(file)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 200);
+    let browser = Browser::start(1280, 900, false).await;
+    sign_in(&browser, &server).await;
+    browser.goto(&server.at("/review")).await;
+    let heading = "return document.querySelector('#queue h2').textContent";
+    assert_eq!(browser.script(heading).await, "Needs review: 1");
+    browser
+        .script("document.querySelector(\"li[data-row='2'] select[name=kind]\").value = 'income'")
+        .await;
+    browser
+        .type_into("li[data-row='2'] input[name=fiat_value]", "900")
+        .await;
+    browser
+        .type_into("li[data-row='2'] input[name=currency]", "usd")
+        .await;
+    Shot::keep("review.png", &browser.screenshot().await);
+    browser
+        .click("li[data-row='2'] form:last-of-type button[type=submit]")
+        .await;
+    assert!(
+        browser.wait_until("location.search === '?done=1'").await,
+        "back on the review page"
+    );
+    assert_eq!(browser.script(heading).await, "Needs review: 0");
+    browser.goto(&server.at("/reports?jurisdiction=us")).await;
+    let table = browser
+        .script("return document.querySelector('table').innerText")
+        .await;
+    assert!(table.as_str().expect("text").contains("900.00"), "{table}");
+
+    // Undo: the deposit is back in review, and the history says who undid it.
+    browser.goto(&server.at("/review")).await;
+    browser
+        .click("#history li.decision form button[type=submit]")
+        .await;
+    assert!(
+        browser.wait_until("location.search === '?undone=1'").await,
+        "undone"
+    );
+    assert_eq!(browser.script(heading).await, "Needs review: 1");
+    let history = browser
+        .script("return document.querySelector('#history li.decision').textContent")
+        .await;
+    assert!(
+        history.as_str().expect("text").contains("undone by owner"),
+        "{history}"
+    );
+    assert_clean_console(&browser.console().await);
+    browser.quit().await;
+}
