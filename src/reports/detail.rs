@@ -12,17 +12,35 @@ use crate::ledger::{Kind, Sats, Tx, money};
 use crate::tax::lots::Lot;
 use crate::tax::{uk, us};
 
-fn us_date(t: &jiff::Timestamp) -> String {
-    t.to_zoned(TimeZone::UTC).strftime("%m/%d/%Y").to_string()
+fn us_date(t: &jiff::Timestamp, zone: &TimeZone) -> String {
+    t.to_zoned(zone.clone()).strftime("%m/%d/%Y").to_string()
+}
+
+/// The Form 8949 box for bitcoin sold without a broker's statement: C or F
+/// (not reported on Form 1099-B) until 2024; from tax year 2025 the form has
+/// boxes for digital assets, and I or L are those not reported on Form
+/// 1099-DA.
+pub fn form_8949_box(sold_year: i16, long_term: bool) -> &'static str {
+    match (sold_year >= 2025, long_term) {
+        (false, false) => "C",
+        (false, true) => "F",
+        (true, false) => "I",
+        (true, true) => "L",
+    }
 }
 
 /// Form 8949 lines: one per lot piece, since each piece has its own
-/// acquisition date and term. Box C (short term) or F (long term): not
-/// reported on a Form 1099-B.
-pub fn us_capital_gains(outcome: &us::Outcome, currency: &str, year: Option<&str>) -> Vec<Value> {
+/// acquisition date and term. Dates are in the engine's time zone.
+pub fn us_capital_gains(
+    outcome: &us::Outcome,
+    currency: &str,
+    zone: &TimeZone,
+    year: Option<&str>,
+) -> Vec<Value> {
     let mut lines = Vec::new();
     for d in &outcome.disposals {
-        let sold_year = d.time.to_zoned(TimeZone::UTC).year().to_string();
+        let sold = d.time.to_zoned(zone.clone()).year();
+        let sold_year = sold.to_string();
         if year.is_some_and(|y| y != sold_year) {
             continue;
         }
@@ -31,14 +49,14 @@ pub fn us_capital_gains(outcome: &us::Outcome, currency: &str, year: Option<&str
             let proceeds = part.proceeds.unwrap_or_default();
             lines.push(json!({
                 "description": format!("{} BTC", part.lot.sats),
-                "date_acquired": us_date(&part.lot.acquired),
-                "date_sold": us_date(&d.time),
+                "date_acquired": us_date(&part.lot.acquired, zone),
+                "date_sold": us_date(&d.time, zone),
                 "proceeds": money(proceeds, currency),
                 "cost_basis": money(basis, currency),
                 "gain": money(proceeds - basis, currency),
                 "term": if part.long_term { "long" } else { "short" },
                 "form_8949_part": if part.long_term { "II" } else { "I" },
-                "box": if part.long_term { "F" } else { "C" },
+                "box": form_8949_box(sold, part.long_term),
                 "account": d.account,
                 "type": d.kind.as_str(),
                 "basis_known": part.lot.basis.is_some(),
@@ -221,4 +239,22 @@ pub fn to_csv(lines: &[Value], columns: &[&str]) -> String {
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .unwrap_or_default()
+}
+
+/// The capital-gains lines in the layout TurboTax imports for gains and
+/// losses of digital assets (`Currency Name, Purchase Date, Cost Basis,
+/// Date Sold, Proceeds`), one line per lot piece, amounts to the cent.
+pub fn turbotax_csv(lines: &[Value]) -> String {
+    let mut out = String::from("Currency Name,Purchase Date,Cost Basis,Date Sold,Proceeds\n");
+    for l in lines {
+        let s = |k: &str| l[k].as_str().unwrap_or("").to_string();
+        out.push_str(&format!(
+            "BTC,{},{},{},{}\n",
+            s("date_acquired"),
+            s("cost_basis"),
+            s("date_sold"),
+            s("proceeds")
+        ));
+    }
+    out
 }

@@ -2,6 +2,7 @@
 //! result (`ledgersys report ...`, the API and the pages).
 
 pub mod detail;
+pub mod trail;
 
 use jiff::tz::TimeZone;
 use serde_json::{Value, json};
@@ -329,7 +330,7 @@ pub fn detail(book: &Book, o: &Options, which: Detail) -> Result<Lines, String> 
         ) => {
             let outcome = us::compute_with_picks(rows, settings, &picks(book, method));
             (
-                detail::us_capital_gains(&outcome, &settings.currency, year),
+                detail::us_capital_gains(&outcome, &settings.currency, &settings.zone, year),
                 us_columns,
                 outcome.issues,
             )
@@ -337,7 +338,7 @@ pub fn detail(book: &Book, o: &Options, which: Detail) -> Result<Lines, String> 
         (Detail::CapitalGains, Engine::De(settings) | Engine::Au(settings)) => {
             let outcome = us::compute(rows, settings);
             (
-                detail::us_capital_gains(&outcome, &settings.currency, year),
+                detail::us_capital_gains(&outcome, &settings.currency, &settings.zone, year),
                 us_columns,
                 outcome.issues,
             )

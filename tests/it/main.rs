@@ -7,6 +7,7 @@ mod books;
 mod browser;
 mod cli;
 mod fakes;
+mod reports;
 mod review;
 mod roles;
 mod secrets;

@@ -104,6 +104,21 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ),
     (
         "GET",
+        "/workspaces/{workspace_id}/reports/detail/{report}",
+        Rule::Member(Role::Viewer),
+    ),
+    (
+        "GET",
+        "/workspaces/{workspace_id}/reports/csv/{report}",
+        Rule::Member(Role::Viewer),
+    ),
+    (
+        "GET",
+        "/workspaces/{workspace_id}/reports/trail",
+        Rule::Member(Role::Viewer),
+    ),
+    (
+        "GET",
         "/workspaces/{workspace_id}/decisions",
         Rule::Member(Role::Viewer),
     ),

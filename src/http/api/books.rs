@@ -88,7 +88,7 @@ pub fn row_view(tx: &crate::ledger::Tx) -> RowView {
     }
 }
 
-fn options(
+pub(super) fn options(
     jurisdiction: String,
     method: Option<String>,
     basis: Option<String>,

@@ -6,6 +6,7 @@ mod instance;
 mod me;
 mod members;
 pub mod policy;
+mod reports;
 mod review;
 mod session;
 mod system;
@@ -56,6 +57,7 @@ type Apis = (
     instance::InstanceApi,
     books::BooksApi,
     review::ReviewApi,
+    reports::ReportsApi,
 );
 
 pub type ApiService = OpenApiService<Apis, ()>;
@@ -71,6 +73,7 @@ pub fn service() -> ApiService {
         instance::InstanceApi,
         books::BooksApi,
         review::ReviewApi,
+        reports::ReportsApi,
     );
     OpenApiService::new(apis, "Ledgersys", env!("CARGO_PKG_VERSION"))
         .description(

@@ -302,6 +302,22 @@ pub struct ReportForm {
     method: Option<String>,
     basis: Option<String>,
     transfer_fee: Option<String>,
+    year: Option<String>,
+}
+
+impl ReportForm {
+    pub fn options(&self) -> Options {
+        let given = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+        Options {
+            jurisdiction: given(&self.jurisdiction).unwrap_or_else(|| "us".into()),
+            method: given(&self.method),
+            basis: given(&self.basis),
+            transfer_fee: given(&self.transfer_fee),
+            currency: None,
+            year: given(&self.year),
+            timezone: None,
+        }
+    }
 }
 
 fn select(name: &str, label: &str, current: &str, choices: &[(&str, &str)]) -> Markup {
@@ -347,16 +363,10 @@ pub async fn reports_page(
         }
     };
     let rows = &book.rows;
-    let jurisdiction = form.jurisdiction.clone().unwrap_or_else(|| "us".into());
-    let options = Options {
-        timezone: state.store.workspace_timezone(ws).await.ok().flatten(),
-        jurisdiction: jurisdiction.clone(),
-        method: form.method.clone().filter(|m| !m.is_empty()),
-        basis: form.basis.clone().filter(|b| !b.is_empty()),
-        transfer_fee: form.transfer_fee.clone().filter(|f| !f.is_empty()),
-        currency: None,
-        year: None,
-    };
+    let mut options = form.options();
+    options.year = None;
+    options.timezone = state.store.workspace_timezone(ws).await.ok().flatten();
+    let jurisdiction = options.jurisdiction.clone();
     let summary = reports::summary(&book, &options);
     let query = format!(
         "jurisdiction={}&method={}&basis={}&transfer_fee={}",
@@ -405,6 +415,15 @@ pub async fn reports_page(
                             }
                         }
                     }
+                }
+                p.downloads {
+                    a href=(format!("/reports/print?{query}")) { "Print-ready report" } " · "
+                    a href=(format!("/reports/trail?{query}")) { "How each disposal was matched" } " · "
+                    a href=(format!("/api/v1/workspaces/{ws}/reports/csv/capital-gains?{query}")) download { "Capital gains CSV" } " · "
+                    @if jurisdiction == "us" {
+                        a href=(format!("/api/v1/workspaces/{ws}/reports/csv/capital-gains?{query}&layout=turbotax")) download { "TurboTax CSV" } " · "
+                    }
+                    a href=(format!("/api/v1/workspaces/{ws}/reports/csv/income?{query}")) download { "Income CSV" }
                 }
                 p { a href=(format!("/api/v1/workspaces/{ws}/reports/summary.csv?{query}")) download { "Download as CSV" }
                     " · currency " (s.json["currency"].as_str().unwrap_or("")) " · inputs SHA-256 " code { (s.json["input_sha256"].as_str().unwrap_or("").get(..16).unwrap_or("")) "…" } }

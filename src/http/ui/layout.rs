@@ -121,6 +121,20 @@ pub fn bare(title: &str, content: Markup) -> Markup {
     }
 }
 
+/// A document meant for paper: no navigation, no theme, the app's
+/// stylesheet with its print rules.
+pub fn printable(title: &str, content: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" class="no-js" {
+            (head(title))
+            body.printable {
+                main #main .print-page { (content) }
+            }
+        }
+    }
+}
+
 fn nav(current: Option<&str>, ui: &Ui) -> Markup {
     let mut items: Vec<(&str, &str)> = SECTIONS.to_vec();
     items.push(("/account", "Account"));

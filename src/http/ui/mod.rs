@@ -10,6 +10,7 @@ mod context;
 mod layout;
 mod login;
 mod pages;
+mod printable;
 mod review;
 
 use maud::{Markup, html};
@@ -26,6 +27,8 @@ pub fn routes() -> Route {
         .at("/imports/preview", post(books::preview))
         .at("/imports/commit", post(books::commit))
         .at("/reports", get(books::reports_page))
+        .at("/reports/print", get(printable::print))
+        .at("/reports/trail", get(printable::trail))
         .at("/review", get(review::page))
         .at("/review/decide", post(review::decide))
         .at("/review/undo", post(review::undo))
