@@ -69,5 +69,6 @@ fn action(decision: &Adjustment) -> &'static str {
         Adjustment::Unpair { .. } => "review.unpaired",
         Adjustment::Reclassify { .. } => "review.reclassified",
         Adjustment::PickLots { .. } => "review.lots_picked",
+        Adjustment::Allocate { .. } => "review.basis_allocated",
     }
 }

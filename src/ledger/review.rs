@@ -37,6 +37,10 @@ pub enum Adjustment {
         disposal: RowRef,
         lots: Vec<(RowRef, Sats)>,
     },
+    /// US per-wallet basis from 2025: the user's own allocation of the
+    /// remaining lots to wallets, as (wallet, lot's row, amount). Replaces
+    /// any earlier allocation; lots it leaves out follow the default rule.
+    Allocate { lots: Vec<(String, RowRef, Sats)> },
 }
 
 impl Adjustment {
@@ -46,6 +50,7 @@ impl Adjustment {
             Adjustment::Unpair { .. } => "unpair",
             Adjustment::Reclassify { .. } => "reclassify",
             Adjustment::PickLots { .. } => "pick_lots",
+            Adjustment::Allocate { .. } => "allocate",
         }
     }
 
@@ -64,6 +69,7 @@ impl Adjustment {
             Adjustment::PickLots { disposal, lots } => std::iter::once(*disposal)
                 .chain(lots.iter().map(|(r, _)| *r))
                 .collect(),
+            Adjustment::Allocate { lots } => lots.iter().map(|(_, r, _)| *r).collect(),
         }
     }
 }
@@ -108,6 +114,9 @@ pub struct Book {
     /// Specific identification: by index into `rows`, the lots (by the index
     /// of the row that opened them) to draw on first.
     pub picks: HashMap<usize, Vec<(usize, Sats)>>,
+    /// The user's 2025 allocation of basis to wallets: (wallet, index of
+    /// the lot's row in `rows`, amount).
+    pub allocation: Vec<(String, usize, Sats)>,
     pub queue: Vec<Item>,
     /// Pairs made by matching or by hand: (withdrawal, deposit, how).
     pub pairs: Vec<(RowRef, RowRef, PairedBy)>,
@@ -158,6 +167,8 @@ pub enum Refusal {
     PickedTooMuch,
     #[error("a picked amount must be more than zero")]
     EmptyPick,
+    #[error("each allocated lot needs the wallet it goes to")]
+    NoWallet,
 }
 
 /// Builds the book from stored rows (id, row) and the decisions in force,
@@ -169,6 +180,7 @@ pub fn resolve(stored: &[(RowRef, Tx)], decisions: &[Adjustment]) -> Book {
     let mut forced = Vec::new();
     let mut held_back = HashSet::new();
     let mut picks_by_ref = Vec::new();
+    let mut allocation_by_ref: &[(String, RowRef, Sats)] = &[];
     for decision in decisions {
         match decision {
             Adjustment::Reclassify {
@@ -201,6 +213,7 @@ pub fn resolve(stored: &[(RowRef, Tx)], decisions: &[Adjustment]) -> Book {
                 held_back.extend([*withdrawal, *deposit].iter().filter_map(|r| at.get(r)));
             }
             Adjustment::PickLots { disposal, lots } => picks_by_ref.push((*disposal, lots)),
+            Adjustment::Allocate { lots } => allocation_by_ref = lots,
         }
     }
     // A hand-made pair outlives a later reclassification of either row only
@@ -278,10 +291,15 @@ pub fn resolve(stored: &[(RowRef, Tx)], decisions: &[Adjustment]) -> Book {
             .collect();
         picks.insert(d, chosen);
     }
+    let allocation = allocation_by_ref
+        .iter()
+        .filter_map(|(wallet, lot, sats)| index.get(lot).map(|i| (wallet.clone(), *i, *sats)))
+        .collect();
     Book {
         rows: effective,
         origin,
         picks,
+        allocation,
         queue,
         pairs: paired_by,
     }
@@ -396,6 +414,21 @@ pub fn check(stored: &[(RowRef, Tx)], book: &Book, decision: &Adjustment) -> Res
             }
             if total > d.btc + d.fee_btc {
                 return Err(Refusal::PickedTooMuch);
+            }
+            Ok(())
+        }
+        Adjustment::Allocate { lots } => {
+            for (wallet, lot, sats) in lots {
+                let l = current(*lot)?;
+                if !l.kind.is_inflow() {
+                    return Err(Refusal::NotAcquisition(*lot, l.kind));
+                }
+                if wallet.trim().is_empty() {
+                    return Err(Refusal::NoWallet);
+                }
+                if sats.0 <= 0 {
+                    return Err(Refusal::EmptyPick);
+                }
             }
             Ok(())
         }

@@ -139,18 +139,44 @@ pub fn income(rows: &[Tx], jurisdiction: &str, currency: &str, year: Option<&str
 }
 
 /// US lots held at the end of `date` (UTC).
-pub fn us_holdings(rows: &[Tx], settings: &us::Settings, date: Date) -> Vec<Value> {
+/// Lots held at the end of `date` (in the engine's time zone), with the
+/// user's picks and allocation as the report uses them.
+pub fn us_holdings(
+    rows: &[Tx],
+    settings: &us::Settings,
+    picks: &us::Picks,
+    allocation: &us::Allocation,
+    date: Date,
+) -> Vec<Value> {
     let end = date
         .tomorrow()
         .ok()
-        .and_then(|d| d.to_zoned(TimeZone::UTC).ok())
+        .and_then(|d| d.to_zoned(settings.zone.clone()).ok())
         .map(|z| z.timestamp());
-    let upto: Vec<Tx> = rows
+    // Rows up to the date, and where each kept row now sits.
+    let mut moved = vec![None; rows.len()];
+    let mut upto: Vec<Tx> = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        if end.is_none_or(|e| r.time < e) {
+            moved[i] = Some(upto.len());
+            upto.push(r.clone());
+        }
+    }
+    let picks: us::Picks = picks
         .iter()
-        .filter(|r| end.is_none_or(|e| r.time < e))
-        .cloned()
+        .filter_map(|(d, lots)| {
+            let lots = lots
+                .iter()
+                .filter_map(|(l, s)| moved[*l].map(|l| (l, *s)))
+                .collect();
+            moved[*d].map(|d| (d, lots))
+        })
         .collect();
-    let outcome = us::compute(&upto, settings);
+    let allocation: Vec<(String, usize, Sats)> = allocation
+        .iter()
+        .filter_map(|(w, l, s)| moved[*l].map(|l| (w.clone(), l, *s)))
+        .collect();
+    let outcome = us::compute_with(&upto, settings, &picks, &allocation);
     let mut lots: Vec<&Lot> = outcome.pool.lots().collect();
     lots.sort_by(|a, b| (&a.account, a.acquired, a.row).cmp(&(&b.account, b.acquired, b.row)));
     lots.iter()

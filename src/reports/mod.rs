@@ -173,12 +173,13 @@ pub fn summary(book: &Book, o: &Options) -> Result<Summary, String> {
             let currency = settings.currency.clone();
             let picks = picks(book, &method);
             let described = format!(
-                "us|{method}|{basis}|{:?}|{currency}|{}|{}",
+                "us|{method}|{basis}|{:?}|{currency}|{}|{}|{:?}",
                 settings.transfer_fee,
                 settings.zone.iana_name().unwrap_or("UTC"),
-                described_picks(&picks)
+                described_picks(&picks),
+                book.allocation
             );
-            let outcome = us::compute_with_picks(rows, &settings, &picks);
+            let outcome = us::compute_with(rows, &settings, &picks, &book.allocation);
             let years = us_years(&outcome, &settings.zone, &currency);
             (
                 head("us", &currency, &method, &basis, rows, &described, years),
@@ -328,7 +329,7 @@ pub fn detail(book: &Book, o: &Options, which: Detail) -> Result<Lines, String> 
                 settings, method, ..
             },
         ) => {
-            let outcome = us::compute_with_picks(rows, settings, &picks(book, method));
+            let outcome = us::compute_with(rows, settings, &picks(book, method), &book.allocation);
             (
                 detail::us_capital_gains(&outcome, &settings.currency, &settings.zone, year),
                 us_columns,
@@ -372,9 +373,16 @@ pub fn detail(book: &Book, o: &Options, which: Detail) -> Result<Lines, String> 
         }
         (
             Detail::Holdings(date),
-            Engine::Us { settings, .. } | Engine::De(settings) | Engine::Au(settings),
+            Engine::Us {
+                settings, method, ..
+            },
         ) => (
-            detail::us_holdings(rows, settings, date),
+            detail::us_holdings(rows, settings, &picks(book, method), &book.allocation, date),
+            vec!["account", "acquired", "btc", "cost_basis"],
+            Vec::new(),
+        ),
+        (Detail::Holdings(date), Engine::De(settings) | Engine::Au(settings)) => (
+            detail::us_holdings(rows, settings, &us::Picks::new(), &[], date),
             vec!["account", "acquired", "btc", "cost_basis"],
             Vec::new(),
         ),

@@ -18,7 +18,7 @@ pub fn trail(book: &Book, o: &Options) -> Result<Vec<Value>, String> {
             settings, method, ..
         } => us_trail(
             book,
-            &us::compute_with_picks(rows, &settings, &picks(book, &method)),
+            &us::compute_with(rows, &settings, &picks(book, &method), &book.allocation),
             &settings,
             &method,
         ),

@@ -111,6 +111,17 @@ pub type Picks = std::collections::HashMap<usize, Vec<(usize, Sats)>>;
 
 /// As [`compute`], drawing picked lots first; the method fills the rest.
 pub fn compute_with_picks(rows: &[Tx], s: &Settings, picks: &Picks) -> Outcome {
+    compute_with(rows, s, picks, &[])
+}
+
+/// The user's own allocation of remaining basis to wallets on 1 January
+/// 2025: (wallet, index of the row that opened the lot, amount). Lots it
+/// leaves out are allocated by the default rule.
+pub type Allocation = [(String, usize, Sats)];
+
+/// As [`compute_with_picks`], with the user's allocation of basis to
+/// wallets when per-wallet basis starts (`auto` basis only).
+pub fn compute_with(rows: &[Tx], s: &Settings, picks: &Picks, allocation: &Allocation) -> Outcome {
     let mut order: Vec<usize> = (0..rows.len()).collect();
     order.sort_by(|a, b| rows[*a].order_key().cmp(&rows[*b].order_key()));
     let switch = Date::new(2025, 1, 1)
@@ -129,7 +140,7 @@ pub fn compute_with_picks(rows: &[Tx], s: &Settings, picks: &Picks) -> Outcome {
     for i in order {
         let tx = &rows[i];
         if !switched && switch.is_some_and(|at| tx.time >= at) {
-            engine.allocate_to_wallets();
+            engine.allocate_to_wallets(allocation);
             switched = true;
         }
         engine.row(i, tx);
@@ -380,13 +391,47 @@ impl Engine<'_> {
     /// assigned to the wallets holding coins then, wallet by wallet in name
     /// order, oldest lots first (a documented allocation under the 2025
     /// safe harbor).
-    fn allocate_to_wallets(&mut self) {
+    fn allocate_to_wallets(&mut self, chosen: &Allocation) {
         let mut universal = std::mem::take(&mut self.pool);
-        let held: Vec<(Arc<str>, Sats)> = self
+        let mut held: BTreeMap<String, Sats> = self
             .balances
             .iter()
             .filter(|(_, s)| s.0 > 0)
-            .map(|(a, s)| (Arc::from(a.as_str()), *s))
+            .map(|(a, s)| (a.clone(), *s))
+            .collect();
+        // The user's allocation first, within what each wallet holds.
+        for (account, lot, sats) in chosen {
+            let room = held.get(account).copied().unwrap_or_default();
+            let wanted = (*sats).min(room);
+            let pieces = universal.take_from(None, *lot, wanted);
+            let got = pieces.iter().fold(Sats::ZERO, |sum, p| sum + p.sats);
+            if got < *sats {
+                self.issue(
+                    *lot,
+                    format!(
+                        "the 2025 allocation gives {sats} BTC of this lot to {account}, but only {got} BTC could go there (what the lot has left, or what the wallet holds)"
+                    ),
+                );
+            }
+            if let Some(room) = held.get_mut(account) {
+                *room = *room - got;
+            }
+            let wallet: Arc<str> = Arc::from(account.as_str());
+            for piece in pieces {
+                self.pool.add(Lot {
+                    row: piece.row,
+                    account: Arc::clone(&wallet),
+                    acquired: piece.acquired,
+                    acquired_on: piece.acquired_on,
+                    sats: piece.sats,
+                    basis: piece.basis,
+                });
+            }
+        }
+        let held: Vec<(Arc<str>, Sats)> = held
+            .into_iter()
+            .filter(|(_, s)| s.0 > 0)
+            .map(|(a, s)| (Arc::from(a.as_str()), s))
             .collect();
         for (account, amount) in held {
             let (pieces, _) = universal.take(None, amount, Method::Fifo);

@@ -331,3 +331,50 @@ async fn days_are_judged_in_the_workspace_time_zone() {
     let cli: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(cli["years"][0]["year"], "2020");
 }
+
+#[tokio::test]
+async fn the_2025_basis_allocation_can_be_overridden() {
+    let server = Server::start();
+    let owner = server.owner().await;
+    // The same history as the engine's unit test: by default wallet b's
+    // 2025 sale has a basis of 30,000; allocating lot 1 (row 1) to b makes
+    // it 10,000.
+    let file = "timestamp,type,account,btc,fiat_value,fiat_currency,to_account\n\
+        2024-01-01T12:00:00Z,buy,a,1,10000,USD,\n\
+        2024-02-01T12:00:00Z,buy,a,1,30000,USD,\n\
+        2024-06-01T12:00:00Z,transfer,a,1,,,b\n\
+        2025-03-01T12:00:00Z,sell,b,1,50000,USD,\n";
+    let resp = owner
+        .http
+        .post(owner.url("/api/v1/workspaces/1/imports"))
+        .header("x-csrf-token", &owner.csrf)
+        .header("content-type", "application/octet-stream")
+        .body(file)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 200);
+    let basis = |s: Value| s["years"][0]["cost_basis"].clone();
+    assert_eq!(
+        basis(summary(&owner, "transfer_fee=non-taxable").await),
+        "30000.00"
+    );
+    let allocate = owner
+        .post(
+            "/api/v1/workspaces/1/decisions",
+            json!({"action": "allocate", "lots": [["b", 1, 100_000_000]]}),
+        )
+        .await;
+    assert_eq!(allocate.status(), 201);
+    assert_eq!(
+        basis(summary(&owner, "transfer_fee=non-taxable").await),
+        "10000.00"
+    );
+    let refused = owner
+        .post(
+            "/api/v1/workspaces/1/decisions",
+            json!({"action": "allocate", "lots": [["b", 4, 1]]}),
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+}

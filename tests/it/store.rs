@@ -22,7 +22,7 @@ const FROZEN: &[(i64, &str, &str)] = &[
     (
         4,
         "review",
-        "494a322f2124016a70a1c4f7c259ced3abd24b0d0689bdc6a8390dcfc5a7cf534704eb1a9a2ebdd3eed216ce2fcd70c4",
+        "00ffec5509f0ff0904a18615dafde31e217ba06393018ff3e6489771722185ad69a61e2361aa523235adc527dcfbcbdf",
     ),
 ];
 

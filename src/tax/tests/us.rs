@@ -273,3 +273,58 @@ fn specific_identification_draws_the_picked_lot_and_the_method_fills_the_rest() 
     );
     assert_eq!(us_years(&out, &s.zone, "USD")[0]["cost_basis"], "25005.00");
 }
+
+#[test]
+fn the_2025_allocation_to_wallets_follows_the_default_rule_or_the_users_own() {
+    use crate::ledger::Sats;
+    use crate::tax::us::{Picks, compute_with};
+    // Universal basis in 2024: lots 0 (10,000) and 1 (30,000); a transfer
+    // of 1 BTC to wallet b moves coins, not lots. On 1 January 2025 a and
+    // b each hold 1 BTC. By default wallets take the oldest lots in name
+    // order: a gets lot 0, b gets lot 1; b's 2025 sale for 50,000 then has
+    // a basis of 30,000 (gain 20,000, long term: held since 2024-02-01).
+    let rows_ = rows(
+        "USD",
+        "
+        2024-01-01T12:00:00Z,buy,a,1,10000,,,
+        2024-02-01T12:00:00Z,buy,a,1,30000,,,
+        2024-06-01T12:00:00Z,transfer,a,1,,,,b
+        2025-03-01T12:00:00Z,sell,b,1,50000,,,
+    ",
+    );
+    let s = settings(Method::Fifo, BasisMode::Auto, FeePolicy::NonTaxable);
+    let by_default = compute_with(&rows_, &s, &Picks::new(), &[]);
+    assert!(by_default.issues.is_empty(), "{:?}", by_default.issues);
+    let y = us_years(&by_default, &s.zone, "USD");
+    assert_eq!(y[0]["cost_basis"], "30000.00");
+    assert_eq!(y[0]["long_term_gain"], "20000.00");
+
+    // The user's allocation gives lot 0 to b instead: basis 10,000, gain
+    // 40,000; a gets what is left (lot 1) by the default rule.
+    let own = [("b".to_string(), 0, Sats(100_000_000))];
+    let chosen = compute_with(&rows_, &s, &Picks::new(), &own);
+    assert!(chosen.issues.is_empty(), "{:?}", chosen.issues);
+    let y = us_years(&chosen, &s.zone, "USD");
+    assert_eq!(y[0]["cost_basis"], "10000.00");
+    assert_eq!(y[0]["long_term_gain"], "40000.00");
+    let a_lots: Vec<i64> = chosen
+        .pool
+        .lots()
+        .filter(|l| &*l.account == "a")
+        .map(|l| l.row as i64)
+        .collect();
+    assert_eq!(a_lots, vec![1]);
+
+    // Giving b more than it holds is reported; b gets only what it holds.
+    let greedy = [
+        ("b".to_string(), 0, Sats(100_000_000)),
+        ("b".to_string(), 1, Sats(1)),
+    ];
+    let out = compute_with(&rows_, &s, &Picks::new(), &greedy);
+    assert_eq!(out.issues.len(), 1, "{:?}", out.issues);
+    assert!(
+        out.issues[0]
+            .message
+            .contains("only 0.00000000 BTC could go there")
+    );
+}
