@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use jiff::{Timestamp, ToSpan};
+use jiff::Timestamp;
 use rust_decimal::Decimal;
 
 use super::lots::{Lot, Method, Pool, Taken};
@@ -60,7 +60,7 @@ pub struct Disposal {
     pub row: usize,
     pub time: Timestamp,
     pub kind: Kind,
-    pub account: String,
+    pub account: Arc<str>,
     pub sats: Sats,
     /// Net of selling fees (Form 8949 practice); `None` when unknown.
     pub proceeds: Option<Decimal>,
@@ -86,13 +86,22 @@ pub struct Outcome {
 /// (held more than one year; the holding period starts the day after).
 /// A 29 February acquisition's anniversary is 28 February.
 pub fn is_long_term(acquired: Date, disposed: Date) -> bool {
-    acquired
-        .checked_add(1.year())
-        .is_ok_and(|anniversary| disposed > anniversary)
+    // Compared field by field: this runs for every lot piece of every
+    // disposal, and calendar arithmetic would cost far more.
+    let leap_day = acquired.month() == 2 && acquired.day() == 29;
+    let anniversary = (
+        acquired.year() + 1,
+        acquired.month(),
+        if leap_day { 28 } else { acquired.day() },
+    );
+    acquired.year() < 9999 && (disposed.year(), disposed.month(), disposed.day()) > anniversary
 }
 
 struct Engine<'a> {
     s: &'a Settings,
+    /// One shared name per account, so lots and disposals do not each
+    /// allocate their own.
+    names: std::collections::HashMap<String, Arc<str>>,
     picks: &'a Picks,
     pool: Pool,
     per_wallet: bool,
@@ -130,6 +139,7 @@ pub fn compute_with(rows: &[Tx], s: &Settings, picks: &Picks, allocation: &Alloc
         .map(|z| z.timestamp());
     let mut engine = Engine {
         s,
+        names: std::collections::HashMap::new(),
         picks,
         pool: Pool::default(),
         per_wallet: s.basis == BasisMode::PerWallet,
@@ -150,6 +160,15 @@ pub fn compute_with(rows: &[Tx], s: &Settings, picks: &Picks, allocation: &Alloc
 }
 
 impl Engine<'_> {
+    fn name(&mut self, account: &str) -> Arc<str> {
+        if let Some(name) = self.names.get(account) {
+            return Arc::clone(name);
+        }
+        let name: Arc<str> = Arc::from(account);
+        self.names.insert(account.to_string(), Arc::clone(&name));
+        name
+    }
+
     fn issue(&mut self, row: usize, message: impl Into<String>) {
         self.out.issues.push(Issue {
             row,
@@ -236,9 +255,10 @@ impl Engine<'_> {
     }
 
     fn open(&mut self, row: usize, tx: &Tx, account: &str, basis: Option<Decimal>) {
+        let account = self.name(account);
         self.pool.add(Lot {
             row,
-            account: Arc::from(account),
+            account,
             acquired: tx.time,
             acquired_on: tx.time.to_zoned(self.s.zone.clone()).date(),
             sats: tx.btc,
@@ -321,11 +341,12 @@ impl Engine<'_> {
                 }
             })
             .collect();
+        let account = self.name(&tx.account);
         self.out.disposals.push(Disposal {
             row,
             time: tx.time,
             kind,
-            account: tx.account.clone(),
+            account,
             sats: amount,
             proceeds,
             parts,

@@ -144,3 +144,42 @@ proptest! {
         prop_assert_eq!(a, b);
     }
 }
+
+proptest! {
+    /// The integer split agrees with decimal arithmetic wherever that is
+    /// exact (a quotient of at most 28 digits needs no rounding before the
+    /// final one), and its pieces always add back to the whole.
+    #[test]
+    fn the_fast_split_is_the_decimal_split(
+        mantissa in 0i64..10_000_000_000_000,
+        scale in 0u32..=12,
+        whole in 1i64..2_100_000_000_000_000,
+        share in 0u32..=1000,
+    ) {
+        let total = Decimal::new(mantissa, scale);
+        let part = ((whole as i128) * i128::from(share) / 1000) as i64;
+        let fast = crate::tax::split(total, part, whole);
+        let slow = (total * Decimal::from(part) / Decimal::from(whole)).round_dp_with_strategy(
+            crate::tax::SPLIT_PLACES,
+            rust_decimal::RoundingStrategy::MidpointNearestEven,
+        );
+        prop_assert!((fast - slow).abs() <= Decimal::new(1, crate::tax::SPLIT_PLACES), "{fast} vs {slow}");
+        let rest = crate::tax::split(total, whole - part, whole);
+        prop_assert!((fast + rest - total).abs() <= Decimal::new(1, crate::tax::SPLIT_PLACES));
+    }
+
+    /// The holding-period test agrees with calendar arithmetic.
+    #[test]
+    fn the_fast_holding_period_is_the_calendar_one(a in 0i32..30_000, b in 0i32..30_000) {
+        use jiff::ToSpan;
+        let base = jiff::civil::date(2000, 1, 1);
+        let (acquired, disposed) = (
+            base.checked_add(a.days()).expect("date"),
+            base.checked_add(b.days()).expect("date"),
+        );
+        let by_calendar = acquired
+            .checked_add(1.year())
+            .is_ok_and(|anniversary| disposed > anniversary);
+        prop_assert_eq!(crate::tax::us::is_long_term(acquired, disposed), by_calendar);
+    }
+}
