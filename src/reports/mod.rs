@@ -164,7 +164,9 @@ impl Engine {
 /// The yearly summary; an error is bad usage (an unknown option).
 pub fn summary(book: &Book, o: &Options) -> Result<Summary, String> {
     let rows = &book.rows[..];
-    let (json, issues) = match Engine::from_options(o)? {
+    let engine = Engine::from_options(o)?;
+    let described = describe(&engine, book);
+    let (json, issues) = match engine {
         Engine::Us {
             settings,
             method,
@@ -172,13 +174,6 @@ pub fn summary(book: &Book, o: &Options) -> Result<Summary, String> {
         } => {
             let currency = settings.currency.clone();
             let picks = picks(book, &method);
-            let described = format!(
-                "us|{method}|{basis}|{:?}|{currency}|{}|{}|{:?}",
-                settings.transfer_fee,
-                settings.zone.iana_name().unwrap_or("UTC"),
-                described_picks(&picks),
-                book.allocation
-            );
             let outcome = us::compute_with(rows, &settings, &picks, &book.allocation);
             let years = us_years(&outcome, &settings.zone, &currency);
             (
@@ -188,7 +183,6 @@ pub fn summary(book: &Book, o: &Options) -> Result<Summary, String> {
         }
         Engine::De(settings) => {
             let currency = settings.currency.clone();
-            let described = format!("de|{:?}|{currency}", settings.transfer_fee);
             let outcome = us::compute(rows, &settings);
             let years = crate::tax::de::years(&outcome, &settings);
             (
@@ -206,7 +200,6 @@ pub fn summary(book: &Book, o: &Options) -> Result<Summary, String> {
         }
         Engine::Au(settings) => {
             let currency = settings.currency.clone();
-            let described = format!("au|{:?}|{currency}", settings.transfer_fee);
             let outcome = us::compute(rows, &settings);
             let years = crate::tax::au::years(&outcome, &settings);
             (
@@ -224,7 +217,6 @@ pub fn summary(book: &Book, o: &Options) -> Result<Summary, String> {
         }
         Engine::Ca(settings) => {
             let currency = settings.currency.clone();
-            let described = format!("ca|{:?}|{currency}", settings.transfer_fee);
             let outcome = crate::tax::ca::compute(rows, &settings);
             let years = crate::tax::ca::years(&outcome, &currency);
             (
@@ -242,7 +234,6 @@ pub fn summary(book: &Book, o: &Options) -> Result<Summary, String> {
         }
         Engine::Uk(settings) => {
             let currency = settings.currency.clone();
-            let described = format!("uk|{:?}|{currency}", settings.transfer_fee);
             let outcome = uk::compute(rows, &settings);
             let years = uk_years(&outcome, &currency);
             (
@@ -288,11 +279,14 @@ pub struct Lines {
     pub lines: Vec<Value>,
     pub columns: Vec<&'static str>,
     pub issues: Vec<Problem>,
+    /// SHA-256 of the rows and settings, as in the summary.
+    pub input_sha256: String,
 }
 
 pub fn detail(book: &Book, o: &Options, which: Detail) -> Result<Lines, String> {
     let rows = &book.rows[..];
     let engine = Engine::from_options(o)?;
+    let fingerprint = input_sha256(rows, &describe(&engine, book));
     let year = o.year.as_deref();
     let us_columns = vec![
         "description",
@@ -416,6 +410,7 @@ pub fn detail(book: &Book, o: &Options, which: Detail) -> Result<Lines, String> 
         lines,
         columns,
         issues: problems(rows, issues),
+        input_sha256: fingerprint,
     })
 }
 
@@ -425,6 +420,38 @@ fn picks(book: &Book, method: &str) -> us::Picks {
         book.picks.clone()
     } else {
         us::Picks::new()
+    }
+}
+
+/// Everything besides the rows that the figures depend on, for the
+/// report's input hash.
+fn describe(engine: &Engine, book: &Book) -> String {
+    match engine {
+        Engine::Us {
+            settings,
+            method,
+            basis,
+        } => format!(
+            "us|{method}|{basis}|{:?}|{}|{}|{}|{:?}",
+            settings.transfer_fee,
+            settings.currency,
+            settings.zone.iana_name().unwrap_or("UTC"),
+            described_picks(&picks(book, method)),
+            book.allocation
+        ),
+        Engine::De(s) | Engine::Au(s) => format!(
+            "{}|{:?}|{}|{}",
+            if matches!(engine, Engine::De(_)) {
+                "de"
+            } else {
+                "au"
+            },
+            s.transfer_fee,
+            s.currency,
+            s.zone.iana_name().unwrap_or("UTC")
+        ),
+        Engine::Ca(s) => format!("ca|{:?}|{}", s.transfer_fee, s.currency),
+        Engine::Uk(s) => format!("uk|{:?}|{}", s.transfer_fee, s.currency),
     }
 }
 

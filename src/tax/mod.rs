@@ -63,7 +63,11 @@ pub fn split(total: rust_decimal::Decimal, part: i64, whole: i64) -> rust_decima
 /// engines' hottest arithmetic, and several times faster than decimal
 /// division. `None` when the numbers would not fit (then the decimal path,
 /// which is exact for the amounts bitcoin histories have, takes over).
-fn split_exact(total: rust_decimal::Decimal, part: i64, whole: i64) -> Option<rust_decimal::Decimal> {
+fn split_exact(
+    total: rust_decimal::Decimal,
+    part: i64,
+    whole: i64,
+) -> Option<rust_decimal::Decimal> {
     let scale = total.scale();
     if scale > SPLIT_PLACES || whole <= 0 {
         return None;

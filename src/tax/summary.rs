@@ -11,16 +11,47 @@ use sha2::{Digest, Sha256};
 
 use super::{uk, us};
 use crate::ledger::{Tx, money};
-use crate::sources::generic;
 
 /// SHA-256 of the rows (in their canonical order) and the settings: the
 /// same inputs always give the same report.
+///
+/// Each row's fields are written straight into the hash, each ended by a
+/// unit separator (which no field can hold unescaped in any meaningful way)
+/// and each row by a record separator: no copy of the rows, no text file.
 pub fn input_sha256(rows: &[Tx], settings: &str) -> String {
+    use std::fmt::Write;
+    struct Feed(Sha256);
+    impl Write for Feed {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0.update(s.as_bytes());
+            Ok(())
+        }
+    }
     let mut sorted: Vec<&Tx> = rows.iter().collect();
     sorted.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
-    let owned: Vec<Tx> = sorted.into_iter().cloned().collect();
-    let mut hasher = Sha256::new();
-    hasher.update(generic::write(&owned).unwrap_or_default().as_bytes());
+    let mut hasher = Feed(Sha256::new());
+    for tx in sorted {
+        // Writing into a hasher cannot fail.
+        let _ = write!(
+            hasher,
+            "{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f\x1e",
+            tx.id.as_deref().unwrap_or(""),
+            tx.time,
+            tx.kind,
+            tx.account,
+            tx.btc,
+            tx.fiat_value
+                .map(|v| v.normalize().to_string())
+                .unwrap_or_default(),
+            tx.currency.as_deref().unwrap_or(""),
+            tx.fee_btc,
+            tx.fee_fiat.normalize(),
+            tx.to_account.as_deref().unwrap_or(""),
+            tx.txid.as_deref().unwrap_or(""),
+            tx.note.as_deref().unwrap_or(""),
+        );
+    }
+    let mut hasher = hasher.0;
     hasher.update(b"\n--settings--\n");
     hasher.update(settings.as_bytes());
     hex::encode(hasher.finalize())

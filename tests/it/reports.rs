@@ -40,6 +40,7 @@ async fn capital_gains_come_as_form_8949_lines_and_in_turbotax_layout() {
     assert_eq!(resp.status(), 200);
     let report: Value = resp.json().await.expect("json");
     assert_eq!(report["complete"], true);
+    assert_eq!(report["input_sha256"].as_str().map(str::len), Some(64));
     let lines = report["lines"].as_array().expect("lines");
     // Proceeds net of the fee: 149,985, shared by satoshis: 2/3 = 99,990 to
     // lot 1 (basis 10,010: long gain 89,980), 1/3 = 49,995 to half of lot 2

@@ -22,6 +22,9 @@ pub struct DetailReport {
     /// False when data is missing; `issues` says what.
     pub complete: bool,
     pub issues: Vec<serde_json::Value>,
+    /// SHA-256 of the rows and settings: the same inputs always give the
+    /// identical report.
+    pub input_sha256: String,
 }
 
 #[derive(Debug, Object)]
@@ -123,6 +126,7 @@ impl ReportsApi {
             complete: issues.is_empty(),
             lines: lines.lines,
             issues,
+            input_sha256: lines.input_sha256,
         }))
     }
 
