@@ -82,10 +82,10 @@ impl FromStr for Kind {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let lower = s.trim().to_ascii_lowercase();
+        let name = s.trim();
         Kind::ALL
             .into_iter()
-            .find(|k| k.as_str() == lower)
+            .find(|k| k.as_str().eq_ignore_ascii_case(name))
             .ok_or_else(|| {
                 let names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
                 format!("unknown type {s:?}; use one of {}", names.join(", "))

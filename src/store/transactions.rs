@@ -1,5 +1,7 @@
 //! The `transactions` and `imports` tables.
 
+use std::borrow::Cow;
+
 use rust_decimal::Decimal;
 
 use super::audit::AuditEntry;
@@ -29,19 +31,33 @@ pub struct Imported {
     pub present: u64,
 }
 
-type Row = (
-    String,
-    String,
-    String,
-    String,
+/// Text borrowed from SQLite's JSON where it can be (a plain `Cow` would
+/// always be copied when deserialised), so fields that are only parsed
+/// cost no allocation.
+#[derive(serde::Deserialize)]
+#[serde(transparent)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+impl Text<'_> {
+    fn owned(self) -> String {
+        self.0.into_owned()
+    }
+}
+
+/// A stored row as SQLite's JSON gives it back.
+type Row<'a> = (
+    Text<'a>,
+    Text<'a>,
+    Text<'a>,
+    Text<'a>,
     i64,
     i64,
-    Option<String>,
-    Option<String>,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
+    Option<Text<'a>>,
+    Option<Text<'a>>,
+    Text<'a>,
+    Option<Text<'a>>,
+    Option<Text<'a>>,
+    Option<Text<'a>>,
     i64,
 );
 
@@ -167,18 +183,18 @@ impl Store {
                     let invalid =
                         |what: &str| StoreError::Invalid(format!("a stored {what} is malformed"));
                     let tx = Tx {
-                        id: (!source_id.starts_with("sha256:")).then_some(source_id),
-                        time: time.parse().map_err(|_| invalid("time"))?,
-                        kind: kind.parse::<Kind>().map_err(|_| invalid("type"))?,
-                        account,
+                        id: (!source_id.0.starts_with("sha256:")).then(|| source_id.owned()),
+                        time: time.0.parse().map_err(|_| invalid("time"))?,
+                        kind: kind.0.parse::<Kind>().map_err(|_| invalid("type"))?,
+                        account: account.owned(),
                         btc: Sats(sats),
                         fee_btc: Sats(fee),
-                        fiat_value: value.as_deref().map(decimal).transpose()?,
-                        currency,
-                        fee_fiat: decimal(&fee_fiat)?,
-                        to_account: to,
-                        txid,
-                        note,
+                        fiat_value: value.map(|v| decimal(&v.0)).transpose()?,
+                        currency: currency.map(Text::owned),
+                        fee_fiat: decimal(&fee_fiat.0)?,
+                        to_account: to.map(Text::owned),
+                        txid: txid.map(Text::owned),
+                        note: note.map(Text::owned),
                     };
                     Ok((id, tx))
                 },
