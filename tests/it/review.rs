@@ -69,6 +69,12 @@ async fn summary(session: &Session, query: &str) -> Value {
 async fn decisions_explain_the_queue_change_the_report_and_can_be_undone() {
     let server = Server::start();
     let owner = imported(&server).await;
+    let page = json(&owner, "/api/v1/workspaces/1/transactions?offset=2&limit=2").await;
+    assert_eq!(page["total"], 6);
+    assert_eq!(page["rows"][0]["id"], 3);
+    assert_eq!(page["rows"][0]["row"]["type"], "withdrawal");
+    assert_eq!(page["rows"][1]["id"], 4);
+    assert_eq!(page["rows"].as_array().map(Vec::len), Some(2));
     let queue = json(&owner, "/api/v1/workspaces/1/review").await;
     assert_eq!(
         queue_rows(&queue),

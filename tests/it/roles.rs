@@ -104,6 +104,11 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ),
     (
         "GET",
+        "/workspaces/{workspace_id}/transactions",
+        Rule::Member(Role::Viewer),
+    ),
+    (
+        "GET",
         "/workspaces/{workspace_id}/reports/detail/{report}",
         Rule::Member(Role::Viewer),
     ),

@@ -3,7 +3,7 @@
 //! that change how rows are read.
 
 use poem::web::Data;
-use poem_openapi::param::Path;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
@@ -30,6 +30,23 @@ pub struct QueueItem {
     pub candidate_ids: Vec<i64>,
     pub candidates: Vec<RowView>,
 }
+
+#[derive(Debug, Object)]
+pub struct StoredRow {
+    /// The id decisions name the row by.
+    pub id: i64,
+    pub row: RowView,
+}
+
+#[derive(Debug, Object)]
+pub struct RowPage {
+    pub total: u64,
+    pub offset: u64,
+    pub rows: Vec<StoredRow>,
+}
+
+/// The most rows one page gives.
+const PAGE_MAX: u64 = 5_000;
 
 #[derive(Debug, Object)]
 pub struct TransferPair {
@@ -120,6 +137,41 @@ impl ReviewApi {
             })
             .collect();
         Ok(Json(items))
+    }
+
+    /// The imported rows, as imported, in time order, with the ids that
+    /// decisions name them by; `limit` rows (default 500, at most 5,000)
+    /// from `offset`.
+    #[oai(
+        path = "/workspaces/:workspace_id/transactions",
+        method = "get",
+        operation_id = "transactions"
+    )]
+    async fn transactions(
+        &self,
+        state: Data<&AppState>,
+        access: Data<&Access>,
+        #[oai(name = "workspace_id")] _workspace: Path<i64>,
+        offset: Query<Option<u64>>,
+        limit: Query<Option<u64>>,
+    ) -> Result<Json<RowPage>, ApiError> {
+        let (ws, _) = scope(&access)?;
+        let stored = state.store.stored_rows(ws).await?;
+        let offset = offset.0.unwrap_or(0);
+        let limit = limit.0.unwrap_or(500).min(PAGE_MAX);
+        Ok(Json(RowPage {
+            total: stored.len() as u64,
+            offset,
+            rows: stored
+                .iter()
+                .skip(offset as usize)
+                .take(limit as usize)
+                .map(|(id, tx)| StoredRow {
+                    id: *id,
+                    row: row_view(tx),
+                })
+                .collect(),
+        }))
     }
 
     /// Withdrawals and deposits paired as transfers, and how.
