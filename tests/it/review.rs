@@ -384,3 +384,82 @@ async fn the_2025_basis_allocation_can_be_overridden() {
         .await;
     assert_eq!(refused.status(), 422);
 }
+
+#[tokio::test]
+async fn the_review_page_offers_the_fitting_deposits_and_pairs_by_form() {
+    let server = Server::start();
+    let owner = server.owner().await;
+    // One withdrawal, two deposits that both fit it: ambiguous.
+    let file = "timestamp,type,account,btc\n\
+        2020-03-01T00:00:00Z,withdrawal,exchange,0.5\n\
+        2020-03-01T01:00:00Z,deposit,cold,0.5\n\
+        2020-03-01T02:00:00Z,deposit,phone,0.5\n";
+    let resp = owner
+        .http
+        .post(owner.url("/api/v1/workspaces/1/imports"))
+        .header("x-csrf-token", &owner.csrf)
+        .header("content-type", "application/octet-stream")
+        .body(file)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 200);
+    let page = owner.get("/review").await.text().await.expect("html");
+    assert!(page.contains("more than one counterpart fits"), "{page}");
+    assert!(page.contains("<option value=\"2\">"), "{page}");
+    assert!(page.contains("<option value=\"3\">"), "{page}");
+    let no_csrf = owner
+        .http
+        .post(owner.url("/review/decide"))
+        .form(&[("action", "pair"), ("withdrawal", "1"), ("deposit", "3")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(
+        no_csrf.status(),
+        403,
+        "a form without its CSRF token is refused"
+    );
+    let paired = owner
+        .http
+        .post(owner.url("/review/decide"))
+        .form(&[
+            ("csrf_token", owner.csrf.as_str()),
+            ("action", "pair"),
+            ("withdrawal", "1"),
+            ("deposit", "3"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert!(paired.status().is_success(), "{}", paired.status());
+    assert_eq!(
+        json(&owner, "/api/v1/workspaces/1/transfers").await,
+        json!([{"withdrawal_id": 1, "deposit_id": 3, "paired_by": "user"}])
+    );
+    // The other deposit is now unexplained on its own.
+    assert_eq!(
+        queue_rows(&json(&owner, "/api/v1/workspaces/1/review").await),
+        vec![(2, "unmatched".into())]
+    );
+    let wrong = owner
+        .http
+        .post(owner.url("/review/decide"))
+        .form(&[
+            ("csrf_token", owner.csrf.as_str()),
+            ("action", "pair"),
+            ("withdrawal", "2"),
+            ("deposit", "1"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(wrong.status(), 422);
+    assert!(
+        wrong
+            .text()
+            .await
+            .expect("html")
+            .contains("Not done: row 1 is already paired")
+    );
+}

@@ -87,6 +87,21 @@ fn queue_section(ui: &Ui, loaded: &Loaded) -> Markup {
         .filter_map(|i| row(i.row).map(|t| (i.row, t)))
         .collect();
     let editable = ui.can(Role::Accountant);
+    // What a row may pair with: the rows that fit it, then everything else
+    // waiting in the queue.
+    let counterparts = |candidates: &[i64]| -> Vec<(i64, &Tx)> {
+        let mut out: Vec<(i64, &Tx)> = candidates
+            .iter()
+            .filter_map(|c| row(*c).map(|t| (*c, t)))
+            .collect();
+        out.extend(
+            queued
+                .iter()
+                .filter(|(id, _)| !candidates.contains(id))
+                .copied(),
+        );
+        out
+    };
     html! {
         section.card #queue {
             h2 { "Needs review: " (loaded.book.queue.len()) }
@@ -105,7 +120,7 @@ fn queue_section(ui: &Ui, loaded: &Loaded) -> Markup {
                                     _ => "no counterpart found",
                                 })
                                 @if editable {
-                                    (pair_form(ui, item.row, tx, &queued))
+                                    (pair_form(ui, item.row, tx, &counterparts(&item.candidates)))
                                     (reclassify_form(ui, item.row, tx))
                                 }
                             }
