@@ -106,7 +106,13 @@ pub fn uk_capital_gains(outcome: &uk::Outcome, currency: &str, year: Option<&str
 }
 
 /// Income receipts, labelled with the jurisdiction's year.
-pub fn income(rows: &[Tx], jurisdiction: &str, currency: &str, year: Option<&str>) -> Vec<Value> {
+pub fn income(
+    rows: &[Tx],
+    jurisdiction: &str,
+    currency: &str,
+    zone: &TimeZone,
+    year: Option<&str>,
+) -> Vec<Value> {
     let london = TimeZone::get("Europe/London").unwrap_or(TimeZone::UTC);
     let mut lines: Vec<(jiff::Timestamp, Value)> = rows
         .iter()
@@ -116,10 +122,20 @@ pub fn income(rows: &[Tx], jurisdiction: &str, currency: &str, year: Option<&str
                 let date = r.time.to_zoned(london.clone()).date();
                 (uk::tax_year(date), date)
             } else {
-                let date = r.time.to_zoned(TimeZone::UTC).date();
-                (date.year().to_string(), date)
+                let date = r.time.to_zoned(zone.clone()).date();
+                let label = if jurisdiction == "au" {
+                    crate::tax::au::income_year(date)
+                } else {
+                    date.year().to_string()
+                };
+                (label, date)
             };
-            if year.is_some_and(|y| label != y && !label.starts_with(&format!("{y}/"))) {
+            let matches = |y: &str| {
+                label == y
+                    || label.starts_with(&format!("{y}/"))
+                    || label.starts_with(&format!("{y}-"))
+            };
+            if year.is_some_and(|y| !matches(y)) {
                 return None;
             }
             let line = json!({

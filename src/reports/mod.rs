@@ -151,6 +151,18 @@ impl Engine {
         }
     }
 
+    /// The zone the engine judges days in.
+    pub fn zone(&self) -> TimeZone {
+        let named = |name: &str| TimeZone::get(name).unwrap_or(TimeZone::UTC);
+        match self {
+            Engine::Us { settings, .. } | Engine::De(settings) | Engine::Au(settings) => {
+                settings.zone.clone()
+            }
+            Engine::Uk(_) => named("Europe/London"),
+            Engine::Ca(_) => named("America/Toronto"),
+        }
+    }
+
     pub fn currency(&self) -> &str {
         match self {
             Engine::Us { settings, .. } => &settings.currency,
@@ -347,7 +359,13 @@ pub fn detail(book: &Book, o: &Options, which: Detail) -> Result<Lines, String> 
             )
         }
         (Detail::Income, _) => {
-            let lines = detail::income(rows, &o.jurisdiction, engine.currency(), year);
+            let lines = detail::income(
+                rows,
+                &o.jurisdiction,
+                engine.currency(),
+                &engine.zone(),
+                year,
+            );
             let missing = rows
                 .iter()
                 .enumerate()

@@ -85,6 +85,14 @@ async fn capital_gains_come_as_form_8949_lines_and_in_turbotax_layout() {
         income,
         "date,year,account,btc,value,currency,note\n2025-03-01,2025,exchange,0.01000000,500.00,USD,\n"
     );
+    // Australian income years start on 1 July (Sydney dates).
+    let au: Value = owner
+        .get("/api/v1/workspaces/1/reports/detail/income?jurisdiction=au&currency=USD&year=2024")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(au["lines"][0]["year"], "2024-25");
     let no_date = owner
         .get("/api/v1/workspaces/1/reports/detail/holdings?jurisdiction=us")
         .await;
