@@ -16,6 +16,7 @@ pub mod crypto;
 pub mod datadir;
 pub mod http;
 pub mod ledger;
+pub mod prices;
 mod logging;
 mod probe;
 pub mod reports;

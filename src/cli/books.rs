@@ -85,14 +85,14 @@ pub struct SummaryArgs {
     format: Format,
 }
 
-fn actor() -> String {
+pub(super) fn actor() -> String {
     format!(
         "cli:{}",
         std::env::var("USER").unwrap_or_else(|_| "unknown".into())
     )
 }
 
-async fn open(config: &Config) -> Result<Store, String> {
+pub(super) async fn open(config: &Config) -> Result<Store, String> {
     datadir::ensure(&config.data_dir).map_err(|e| e.to_string())?;
     Store::open_for_command(&config.data_dir)
         .await
@@ -186,10 +186,6 @@ pub async fn report(command: ReportCommand, config: &Config) -> Result<u8, Strin
         .workspace_named(&args.workspace, &created)
         .await
         .map_err(|e| e.to_string())?;
-    let rows = store
-        .transactions(workspace)
-        .await
-        .map_err(|e| e.to_string())?;
     let options = Options {
         jurisdiction: args.jurisdiction.clone(),
         method: args.method.clone(),
@@ -198,6 +194,9 @@ pub async fn report(command: ReportCommand, config: &Config) -> Result<u8, Strin
         currency: args.currency.clone(),
         year: args.year.clone(),
     };
+    let rows = reports::priced::rows(&store, workspace, &options)
+        .await
+        .map_err(|e| e.to_string())?;
     let (text, issues) = match which {
         None => match reports::summary(&rows, &options) {
             Ok(summary) => {

@@ -2,6 +2,7 @@
 //! result (`ledgersys report ...`, the API and the pages).
 
 pub mod detail;
+pub mod priced;
 
 use jiff::tz::TimeZone;
 use serde_json::{Value, json};

@@ -142,7 +142,7 @@ async fn summarize(
     o: &Options,
 ) -> Result<reports::Summary, ApiError> {
     let (ws, _) = scope(access)?;
-    let rows = state.store.transactions(ws).await?;
+    let rows = reports::priced::rows(&state.store, ws, o).await?;
     reports::summary(&rows, o).map_err(|m| ApiError::BadRequest(body("invalid_request", m)))
 }
 

@@ -335,7 +335,6 @@ pub async fn reports_page(
         ))
         .into_response();
     };
-    let rows = state.store.transactions(ws).await.unwrap_or_default();
     let jurisdiction = form.jurisdiction.clone().unwrap_or_else(|| "us".into());
     let options = Options {
         jurisdiction: jurisdiction.clone(),
@@ -345,6 +344,9 @@ pub async fn reports_page(
         currency: None,
         year: None,
     };
+    let rows = reports::priced::rows(&state.store, ws, &options)
+        .await
+        .unwrap_or_default();
     let summary = reports::summary(&rows, &options);
     let query = format!(
         "jurisdiction={}&method={}&basis={}&transfer_fee={}",

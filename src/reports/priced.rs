@@ -1,0 +1,28 @@
+//! Loading a workspace's rows for a report, with rows that came without a
+//! fiat value valued from the price table. Rows the table cannot value keep
+//! no value, and the engines report them as "missing price": the report is
+//! then incomplete, never valued at zero.
+
+use crate::ledger::Tx;
+use crate::prices::{book::PriceBook, settings, valuation};
+use crate::store::{Store, StoreError, WorkspaceId};
+
+use super::{Engine, Options};
+
+/// The workspace's rows, valued in the report's currency where needed.
+pub async fn rows(store: &Store, ws: WorkspaceId, o: &Options) -> Result<Vec<Tx>, StoreError> {
+    let mut rows = store.transactions(ws).await?;
+    // Bad options are reported by the report itself.
+    let Ok(engine) = Engine::from_options(o) else {
+        return Ok(rows);
+    };
+    if !rows.iter().any(valuation::needs_value) {
+        return Ok(rows);
+    }
+    let currency = engine.currency().to_string();
+    let book = PriceBook::new(store.prices_of(&currency).await?);
+    let rule = settings::load(store).await?.rule();
+    let valued = valuation::value_rows(&rows, &currency, &rule, &book);
+    valuation::apply(&mut rows, &currency, &valued);
+    Ok(rows)
+}
