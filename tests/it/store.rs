@@ -19,6 +19,11 @@ const FROZEN: &[(i64, &str, &str)] = &[
         "transactions",
         "202368ad676cd81849cbcdcc4a0864fba664814d951b68d13808f6b633c9d747ccabd93fd20b9f6aca5f8d6f65d7add6",
     ),
+    (
+        6,
+        "prices",
+        "150bcb61f0143cb1d9a9ef01b925cf3bc9b1d5f97aa3ccd25ed4c5d95a40b91ff223ff77169bbdaba5e634497767e844",
+    ),
 ];
 
 #[test]
