@@ -29,7 +29,7 @@ pub enum PricesCommand {
     },
     /// Fill the table's gaps from the sources set in Settings, in their
     /// order, in bulk ranges. Progress goes to standard error, one line per
-    /// source and range to standard output.
+    /// source and range to standard output; exit 3 when days stay missing.
     Sync(SyncArgs),
 }
 
@@ -194,7 +194,7 @@ async fn sync(store: &Store, config: &Config, args: SyncArgs) -> Result<u8, Stri
     for r in &reports {
         say(&r.to_string())?;
     }
-    Ok(if reports.iter().any(sync::RangeReport::is_failure) {
+    Ok(if reports.iter().any(sync::RangeReport::leaves_gap) {
         exit::DATA
     } else {
         exit::SUCCESS

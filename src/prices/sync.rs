@@ -63,8 +63,10 @@ impl std::fmt::Display for RangeReport {
 }
 
 impl RangeReport {
-    pub fn is_failure(&self) -> bool {
-        matches!(self.outcome, Outcome::Failed { .. } | Outcome::Missing)
+    /// Days no source could fill: a later valuation of them is a missing
+    /// price. (A failed range another source filled is not one.)
+    pub fn leaves_gap(&self) -> bool {
+        self.outcome == Outcome::Missing
     }
 }
 

@@ -245,3 +245,65 @@ async fn a_malformed_or_cut_off_answer_fails_its_range_and_the_next_source_fills
     );
     assert_eq!(table.days("GBP").await, 517);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prices_sync_on_the_command_line_reports_each_source_and_range() {
+    use ledgersys::prices::settings::{self, PriceSettings, SourceSetting};
+    let today = ledgersys::prices::utc_day(ledgersys::clock::now());
+    let fake = FakePrices::start(day_start(today)).await;
+    fake.state
+        .lock()
+        .expect("lock")
+        .cut_off
+        .push("historical-price".into());
+    let temp = tempfile::tempdir().expect("temp");
+    let data = temp.path().join("data");
+    std::fs::create_dir_all(&data).expect("dir");
+    {
+        let store = Store::open(&data).await.expect("store");
+        let source = |name: &str| SourceSetting {
+            name: name.into(),
+            enabled: true,
+            base_url: Some(fake.base(name)),
+        };
+        let prices = PriceSettings {
+            sources: vec![source("mempool"), source("coinbase")],
+            ..PriceSettings::default()
+        };
+        settings::save(&store, &prices).await.expect("save");
+        store.close().await;
+    }
+    let from = today.checked_sub(jiff::Span::new().days(400)).expect("date");
+    let dir = data.display().to_string();
+    let from_text = from.to_string();
+    let run = move |args: Vec<String>| {
+        let mut all = vec!["--data-dir".to_string(), dir.clone()];
+        all.extend(args);
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        crate::support::run(&all)
+    };
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let sync_args = args(&["prices", "sync", "--currency", "eur", "--from", &from_text]);
+    let r = run.clone();
+    let out = tokio::task::spawn_blocking(move || r(sync_args)).await.expect("run");
+    let stdout = crate::support::text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", crate::support::text(&out.stderr));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(lines[0].starts_with(&format!("mempool EUR {from}..")), "{stdout}");
+    assert!(lines[0].contains("failed: the answer was cut off"), "{stdout}");
+    assert!(lines[1].ends_with("complete, 300 prices stored"), "{stdout}");
+    assert!(lines[2].ends_with("complete, 100 prices stored"), "{stdout}");
+    assert!(crate::support::text(&out.stderr).contains("[3/3] coinbase EUR"));
+
+    let get_args = args(&["prices", "get", "--date", &from_text, "--currency", "EUR"]);
+    let r = run.clone();
+    let out = tokio::task::spawn_blocking(move || r(get_args)).await.expect("run");
+    assert_eq!(
+        crate::support::text(&out.stdout).trim(),
+        dec(&price("EUR", day_start(from))).to_string()
+    );
+    let bad = args(&["prices", "sync", "--source", "bitcoincharts"]);
+    let out = tokio::task::spawn_blocking(move || run(bad)).await.expect("run");
+    assert_eq!(out.status.code(), Some(2));
+}
