@@ -8,6 +8,7 @@
 
 pub mod book;
 pub mod file;
+pub mod service;
 pub mod settings;
 pub mod sources;
 pub mod sync;

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::valuation::{Method, Rule};
-use crate::store::{Store, StoreError};
+use crate::store::{AuditEntry, Store, StoreError};
 
 pub const SETTING: &str = "prices";
 /// The name the CoinGecko key is sealed under.
@@ -105,9 +105,14 @@ pub async fn load(store: &Store) -> Result<PriceSettings, StoreError> {
         .unwrap_or_default())
 }
 
-pub async fn save(store: &Store, settings: &PriceSettings) -> Result<(), StoreError> {
+/// Stores the settings with their audit entry, in one transaction.
+pub async fn save(
+    store: &Store,
+    settings: &PriceSettings,
+    audit: &AuditEntry,
+) -> Result<(), StoreError> {
     let json = serde_json::to_string(settings).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    store.set_setting(SETTING, &json).await
+    store.set_setting_audited(SETTING, &json, audit).await
 }
 
 #[cfg(test)]

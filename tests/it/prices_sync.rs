@@ -270,7 +270,8 @@ async fn prices_sync_on_the_command_line_reports_each_source_and_range() {
             sources: vec![source("mempool"), source("coinbase")],
             ..PriceSettings::default()
         };
-        settings::save(&store, &prices).await.expect("save");
+        let audit = ledgersys::store::AuditEntry::new(1, None, "test", "settings.prices_changed");
+        settings::save(&store, &prices, &audit).await.expect("save");
         store.close().await;
     }
     let from = today.checked_sub(jiff::Span::new().days(400)).expect("date");

@@ -6,6 +6,7 @@ mod instance;
 mod me;
 mod members;
 pub mod policy;
+pub mod prices;
 mod session;
 mod system;
 mod tokens;
@@ -53,6 +54,7 @@ type Apis = (
     tokens::TokensApi,
     audit::AuditApi,
     instance::InstanceApi,
+    prices::PricesApi,
     books::BooksApi,
 );
 
@@ -67,6 +69,7 @@ pub fn service() -> ApiService {
         tokens::TokensApi,
         audit::AuditApi,
         instance::InstanceApi,
+        prices::PricesApi,
         books::BooksApi,
     );
     OpenApiService::new(apis, "Ledgersys", env!("CARGO_PKG_VERSION"))
