@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod fakes;
 mod prices;
+mod prices_api;
 mod prices_sync;
 mod roles;
 mod secrets;

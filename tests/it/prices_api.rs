@@ -1,0 +1,107 @@
+//! Prices through the running server: settings, the sealed CoinGecko key,
+//! and a fill-gaps run against the fakes, followed to its end.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::fakes::prices::{DAY, FakePrices, price};
+use crate::support::Server;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_key_and_a_fill_run_through_the_api_and_the_settings_page() {
+    let today = ledgersys::prices::day_start(ledgersys::prices::utc_day(ledgersys::clock::now()));
+    let fake = FakePrices::start(today).await;
+    let key = fake.state.lock().expect("lock").coingecko_key.clone();
+    fake.state
+        .lock()
+        .expect("lock")
+        .cut_off
+        .push("historical-price".into());
+    let server = Server::start();
+    let owner = server.owner().await;
+
+    let view: Value = owner.get("/api/v1/instance/prices").await.json().await.expect("json");
+    assert_eq!(view["settings"]["rule"], "day_close");
+    assert_eq!(view["settings"]["sources"][0]["name"], "mempool", "a local mempool comes first");
+    assert_eq!(view["coverage"], json!([]));
+    assert_eq!(view["coingecko_key_last4"], Value::Null);
+
+    let bad = owner
+        .put(
+            "/api/v1/instance/prices",
+            json!({"rule": "day_close", "timezone": "UTC", "coingecko_pro": false,
+                   "sources": [{"name": "bitcoinaverage", "enabled": true}]}),
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.json::<Value>().await.expect("json")["code"], "invalid");
+
+    let put = owner
+        .put("/api/v1/instance/prices/coingecko-key", json!({"key": key}))
+        .await;
+    assert_eq!(put.status(), StatusCode::NO_CONTENT);
+    let source = |name: &str, enabled: bool| json!({"name": name, "enabled": enabled, "base_url": fake.base(name)});
+    let put = owner
+        .put(
+            "/api/v1/instance/prices",
+            json!({"rule": "day_close", "timezone": "Europe/London", "coingecko_pro": false,
+                   "sources": [source("mempool", true), source("coingecko", true), source("coinbase", false)]}),
+        )
+        .await;
+    assert_eq!(put.status(), StatusCode::NO_CONTENT);
+    let view = owner.get("/api/v1/instance/prices").await.text().await.expect("text");
+    assert!(!view.contains(&key), "the key is never shown");
+    let view: Value = serde_json::from_str(&view).expect("json");
+    assert_eq!(view["coingecko_key_last4"], "7a3f");
+    assert_eq!(view["settings"]["timezone"], "Europe/London");
+
+    let refused = owner.post("/api/v1/instance/prices/fill", json!({})).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let from = ledgersys::prices::utc_day(today - 30 * DAY).to_string();
+    let started = owner
+        .post("/api/v1/instance/prices/fill", json!({"currencies": ["gbp"], "from": from}))
+        .await;
+    assert_eq!(started.status(), StatusCode::ACCEPTED);
+    let mut status = Value::Null;
+    for _ in 0..600 {
+        status = owner.get("/api/v1/instance/prices/fill").await.json().await.expect("json");
+        if status["running"] == false {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(status["running"], false, "{status}");
+    let ranges = status["ranges"].as_array().expect("ranges");
+    assert_eq!(ranges.len(), 2, "{status}");
+    assert_eq!(ranges[0]["source"], "mempool");
+    assert_eq!(ranges[0]["outcome"], "failed");
+    assert!(ranges[0]["reason"].as_str().unwrap_or("").contains("cut off"), "{status}");
+    assert_eq!(ranges[1]["source"], "coingecko");
+    assert_eq!(ranges[1]["outcome"], "complete");
+    // Under 90 days CoinGecko answers hourly: 30 day closes and the hours.
+    let stored = ranges[1]["stored"].as_i64().expect("stored");
+    assert_eq!(stored, 30 + 29 * 23, "{status}");
+    assert_eq!(status["done"], 2);
+    assert!(fake.state.lock().expect("lock").keys_seen.iter().all(|k| *k == key));
+
+    let view: Value = owner.get("/api/v1/instance/prices").await.json().await.expect("json");
+    assert_eq!(
+        view["coverage"][0],
+        json!({"currency": "GBP", "resolution": "day", "count": 30, "first": from,
+                "last": ledgersys::prices::utc_day(today - DAY).to_string(), "sources": "coingecko"})
+    );
+    assert_eq!(view["coverage"][1]["resolution"], "hour");
+    assert_eq!(view["coverage"][1]["count"], stored - 30);
+    let out = server.cli(&["prices", "get", "--date", &from, "--currency", "GBP"]);
+    assert_eq!(
+        crate::support::text(&out.stdout).trim(),
+        price("GBP", today - 30 * DAY).trim_end_matches('0')
+    );
+
+    let page = owner.get("/settings").await.text().await.expect("page");
+    assert!(page.contains("id=\"prices\""), "the section is on the Settings page");
+    assert!(page.contains("ends in <code>7a3f</code>"));
+    assert!(!page.contains(&key));
+    assert!(page.contains("outcome-failed") && page.contains("cut off"));
+    assert!(page.contains("<progress max=\"2\" value=\"2\">"), "{page}");
+}
