@@ -94,8 +94,7 @@ async fn main() {
     let rows: Vec<Tx> = (0..lookups as i64)
         .map(|i| Tx {
             id: None,
-            time: jiff::Timestamp::from_second(start + (i * 7_919 * 60) % span)
-                .expect("time"),
+            time: jiff::Timestamp::from_second(start + (i * 7_919 * 60) % span).expect("time"),
             kind: Kind::Income,
             account: "mining".into(),
             btc: Sats(1_000 + i % 5_000_000),

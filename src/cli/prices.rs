@@ -16,9 +16,7 @@ pub enum PricesCommand {
     /// Store a price file: long `date,currency,price` or wide
     /// `Date,BTC_USD,BTC_EUR,...`. All of it or nothing; its prices replace
     /// stored ones for the same days.
-    Import {
-        file: PathBuf,
-    },
+    Import { file: PathBuf },
     /// Print the stored daily price (exit 3 when there is none).
     Get {
         /// YYYY-MM-DD
@@ -62,8 +60,7 @@ pub async fn run(command: PricesCommand, config: &Config) -> Result<u8, String> 
 }
 
 async fn import(store: &Store, file: &std::path::Path) -> Result<u8, String> {
-    let bytes =
-        std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let points = match p::file::parse(&bytes) {
         Ok(points) => points,
         Err(errors) => {

@@ -110,9 +110,19 @@ mod tests {
         assert_eq!(book.day("USD", d), Some(Decimal::from(8800)));
         assert_eq!(book.day("USD", d.tomorrow().expect("date")), None);
         assert_eq!(book.day("EUR", d), None);
-        assert_eq!(book.hour_near("USD", 5000, 3600), Some((3600, Decimal::ONE)));
-        assert_eq!(book.hour_near("USD", 5400, 3600), Some((3600, Decimal::ONE)), "tie: earlier");
-        assert_eq!(book.hour_near("USD", 5401, 3600), Some((7200, Decimal::TWO)));
+        assert_eq!(
+            book.hour_near("USD", 5000, 3600),
+            Some((3600, Decimal::ONE))
+        );
+        assert_eq!(
+            book.hour_near("USD", 5400, 3600),
+            Some((3600, Decimal::ONE)),
+            "tie: earlier"
+        );
+        assert_eq!(
+            book.hour_near("USD", 5401, 3600),
+            Some((7200, Decimal::TWO))
+        );
         assert_eq!(book.hour_near("USD", 20_000, 3600), None, "too far");
         assert_eq!(book.len(), 3);
     }

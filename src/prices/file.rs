@@ -12,9 +12,16 @@ use crate::sources::generic::LineError;
 /// Which layout a header names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Layout {
-    Long { date: usize, currency: usize, price: usize },
+    Long {
+        date: usize,
+        currency: usize,
+        price: usize,
+    },
     /// The date column and, per other column, its currency.
-    Wide { date: usize, currencies: Vec<(usize, String)> },
+    Wide {
+        date: usize,
+        currencies: Vec<(usize, String)>,
+    },
 }
 
 fn layout(headers: &[String]) -> Result<Layout, String> {
@@ -103,7 +110,10 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Point>, Vec<LineError>> {
                     let code = currency_code(cell(*currency))?;
                     Ok(vec![Point::day(&code, day, price(cell(*p), &code)?)])
                 }
-                Layout::Wide { date: d, currencies } => {
+                Layout::Wide {
+                    date: d,
+                    currencies,
+                } => {
                     let day = date(cell(*d))?;
                     currencies
                         .iter()
@@ -151,7 +161,11 @@ mod tests {
         assert_eq!(
             points,
             vec![
-                Point::day("GBP", jiff::civil::date(2024, 1, 2), Decimal::new(350005, 1)),
+                Point::day(
+                    "GBP",
+                    jiff::civil::date(2024, 1, 2),
+                    Decimal::new(350005, 1)
+                ),
                 Point::day("USD", jiff::civil::date(2024, 1, 2), Decimal::new(45000, 0)),
             ]
         );
@@ -159,8 +173,8 @@ mod tests {
 
     #[test]
     fn the_wide_layout_reads_a_column_per_currency_and_skips_empty_cells() {
-        let points =
-            parse(b"Date,BTC_USD,BTC_EUR\n2012-01-02,5.0,\n2012-01-01,4.58,3.53\n").expect("parses");
+        let points = parse(b"Date,BTC_USD,BTC_EUR\n2012-01-02,5.0,\n2012-01-01,4.58,3.53\n")
+            .expect("parses");
         assert_eq!(points.len(), 3);
         assert_eq!(points[2].currency, "EUR");
         assert_eq!(points[2].price, Decimal::new(353, 2));
@@ -174,8 +188,15 @@ mod tests {
         .expect_err("refused");
         let lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, vec![2, 3, 4, 6]);
-        assert!(errors[0].message.contains("not a positive decimal"), "{errors:?}");
-        assert!(errors[3].message.contains("a second USD price for 2024-01-04"));
+        assert!(
+            errors[0].message.contains("not a positive decimal"),
+            "{errors:?}"
+        );
+        assert!(
+            errors[3]
+                .message
+                .contains("a second USD price for 2024-01-04")
+        );
     }
 
     #[test]

@@ -119,10 +119,7 @@ mod tests {
         assert_eq!(positive_price("0"), None);
         assert_eq!(positive_price("-1"), None);
         assert_eq!(positive_price("abc"), None);
-        assert_eq!(
-            positive_price("64686.10"),
-            Some(Decimal::new(6_468_61, 1))
-        );
+        assert_eq!(positive_price("64686.10"), Some(Decimal::new(646_861, 1)));
         assert_eq!(currency_code(" gbp").as_deref(), Ok("GBP"));
         assert!(currency_code("BTC_USD").is_err());
     }

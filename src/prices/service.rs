@@ -128,7 +128,9 @@ impl Service {
         from: jiff::civil::Date,
         now: i64,
     ) -> Result<Vec<RangeReport>, String> {
-        let stored = settings::load(&self.store).await.map_err(|e| e.to_string())?;
+        let stored = settings::load(&self.store)
+            .await
+            .map_err(|e| e.to_string())?;
         let key = sync::coingecko_key(&self.store, &self.secrets).await?;
         let (sources, notes) = sync::build(&stored, key, None);
         if let Ok(mut job) = self.job.lock() {

@@ -77,7 +77,10 @@ impl PriceSettings {
             if let Some(url) = &s.base_url
                 && !(url.starts_with("http://") || url.starts_with("https://"))
             {
-                return Err(format!("the address of {} must start with http:// or https://", s.name));
+                return Err(format!(
+                    "the address of {} must start with http:// or https://",
+                    s.name
+                ));
             }
         }
         Ok(())

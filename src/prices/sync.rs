@@ -209,7 +209,12 @@ pub async fn coingecko_key(store: &Store, secrets: &SecretBox) -> Result<Option<
 }
 
 /// The days in `[from, to]` without a daily price, as ranges.
-async fn gaps(store: &Store, currency: &str, from: i64, to: i64) -> Result<Vec<Window>, StoreError> {
+async fn gaps(
+    store: &Store,
+    currency: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<Window>, StoreError> {
     if from > to {
         return Ok(Vec::new());
     }
@@ -274,8 +279,8 @@ pub async fn fill_gaps(
                 };
                 state.current = format!("{} {currency}", source.name());
                 progress(&state);
-                let outcome = fetch_window(store, fetcher, source.as_ref(), currency, &w, today, now)
-                    .await?;
+                let outcome =
+                    fetch_window(store, fetcher, source.as_ref(), currency, &w, today, now).await?;
                 state.done += 1;
                 progress(&state);
                 reports.push(report(source.name(), currency, &w, outcome));

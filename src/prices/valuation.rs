@@ -198,10 +198,20 @@ mod tests {
             zone: TimeZone::get("America/New_York").expect("zone"),
         };
         // 2024-03-01 in New York ends at 05:00 UTC on 2024-03-02.
-        let price = price_at("2024-03-01T15:10:00Z".parse().expect("t"), "USD", &rule, &book());
+        let price = price_at(
+            "2024-03-01T15:10:00Z".parse().expect("t"),
+            "USD",
+            &rule,
+            &book(),
+        );
         assert_eq!(price, Ok(Decimal::from(61_000)));
         // Late evening in New York is already the next UTC day.
-        let price = price_at("2024-03-02T03:00:00Z".parse().expect("t"), "USD", &rule, &book());
+        let price = price_at(
+            "2024-03-02T03:00:00Z".parse().expect("t"),
+            "USD",
+            &rule,
+            &book(),
+        );
         assert_eq!(price, Ok(Decimal::from(61_000)));
     }
 
@@ -211,19 +221,37 @@ mod tests {
             method: Method::NearestHour,
             zone: TimeZone::UTC,
         };
-        let near = price_at("2024-03-01T14:40:00Z".parse().expect("t"), "USD", &rule, &book());
+        let near = price_at(
+            "2024-03-01T14:40:00Z".parse().expect("t"),
+            "USD",
+            &rule,
+            &book(),
+        );
         assert_eq!(near, Ok(Decimal::from(59_000)));
-        let far = price_at("2024-03-01T20:00:00Z".parse().expect("t"), "USD", &rule, &book());
+        let far = price_at(
+            "2024-03-01T20:00:00Z".parse().expect("t"),
+            "USD",
+            &rule,
+            &book(),
+        );
         assert_eq!(far, Ok(Decimal::from(60_000)));
     }
 
     #[test]
     fn a_day_without_a_price_is_missing_never_zero() {
-        let mut rows = vec![income("2024-03-05T10:00:00Z", 5), income("2024-03-02T10:00:00Z", 5)];
+        let mut rows = vec![
+            income("2024-03-05T10:00:00Z", 5),
+            income("2024-03-02T10:00:00Z", 5),
+        ];
         rows[1].fiat_value = Some(Decimal::ONE);
         let out = value_rows(&rows, "USD", &Rule::default(), &book());
         assert_eq!(out.len(), 1, "a row with a value is left alone");
-        assert!(out[0].1.as_ref().is_err_and(|m| m.message.contains("2024-03-05")));
+        assert!(
+            out[0]
+                .1
+                .as_ref()
+                .is_err_and(|m| m.message.contains("2024-03-05"))
+        );
         apply(&mut rows, "USD", &out);
         assert_eq!(rows[0].fiat_value, None);
     }

@@ -161,18 +161,45 @@ mod tests {
         let store = Store::open(dir.path()).await.expect("open");
         let d = jiff::civil::date(2021, 1, 1);
         let first = [Point::day("USD", d, Decimal::new(2900012, 2))];
-        assert_eq!(store.put_prices(&first, "kraken", false, 1, None).await.expect("put"), 1);
+        assert_eq!(
+            store
+                .put_prices(&first, "kraken", false, 1, None)
+                .await
+                .expect("put"),
+            1
+        );
         let other = [Point::day("USD", d, Decimal::from(1))];
-        assert_eq!(store.put_prices(&other, "coinbase", false, 2, None).await.expect("put"), 0);
+        assert_eq!(
+            store
+                .put_prices(&other, "coinbase", false, 2, None)
+                .await
+                .expect("put"),
+            0
+        );
         let at = crate::prices::day_start(d);
         assert_eq!(
             store.price("USD", Resolution::Day, at).await.expect("get"),
             Some((Decimal::new(2900012, 2), "kraken".into()))
         );
-        assert_eq!(store.put_prices(&other, "file", true, 3, None).await.expect("put"), 1);
-        assert_eq!(store.put_prices(&other, "file", true, 4, None).await.expect("put"), 0);
+        assert_eq!(
+            store
+                .put_prices(&other, "file", true, 3, None)
+                .await
+                .expect("put"),
+            1
+        );
+        assert_eq!(
+            store
+                .put_prices(&other, "file", true, 4, None)
+                .await
+                .expect("put"),
+            0
+        );
         assert_eq!(store.prices_of("USD").await.expect("all"), other.to_vec());
-        assert_eq!(store.price_days("USD", at, at).await.expect("days"), vec![at]);
+        assert_eq!(
+            store.price_days("USD", at, at).await.expect("days"),
+            vec![at]
+        );
         let coverage = store.price_coverage().await.expect("coverage");
         assert_eq!(coverage[0].count, 1);
         assert_eq!(coverage[0].sources, "file");

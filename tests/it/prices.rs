@@ -54,7 +54,10 @@ fn income_is_valued_exactly_from_the_shared_price_file() {
         income("2026-09-01T12:00:00Z", "0.1"),
     ];
     let usd = valuation::value_rows(&rows, "USD", &Rule::default(), &book);
-    let values: Vec<Option<Decimal>> = usd.iter().map(|(_, v)| v.as_ref().ok().map(|v| v.value)).collect();
+    let values: Vec<Option<Decimal>> = usd
+        .iter()
+        .map(|(_, v)| v.as_ref().ok().map(|v| v.value))
+        .collect();
     assert_eq!(
         values,
         vec![
@@ -67,12 +70,18 @@ fn income_is_valued_exactly_from_the_shared_price_file() {
         ]
     );
     let missing = usd[5].1.as_ref().expect_err("missing");
-    assert!(missing.message.contains("no USD price for 2026-09-01"), "{missing:?}");
+    assert!(
+        missing.message.contains("no USD price for 2026-09-01"),
+        "{missing:?}"
+    );
 
     // The same instants in GBP, and on a Tokyo calendar: 23:59:59 UTC on
     // 2020-03-12 is already the 13th there.
     let gbp = valuation::value_rows(&rows[1..5], "GBP", &Rule::default(), &book);
-    assert_eq!(gbp[0].1.as_ref().map(|v| v.value), Ok(dec("176.0993776202")));
+    assert_eq!(
+        gbp[0].1.as_ref().map(|v| v.value),
+        Ok(dec("176.0993776202"))
+    );
     assert_eq!(gbp[3].1.as_ref().map(|v| v.value), Ok(dec("8680.5125")));
     let tokyo = Rule {
         method: Method::DayClose,
@@ -80,7 +89,10 @@ fn income_is_valued_exactly_from_the_shared_price_file() {
     };
     let in_tokyo = valuation::value_rows(&rows[2..3], "USD", &tokyo, &book);
     let price_13th = valuation::price_at(rows[2].time, "USD", &tokyo, &book).expect("price");
-    assert_eq!(in_tokyo[0].1.as_ref().map(|v| v.value), Ok(price_13th * dec("0.1")));
+    assert_eq!(
+        in_tokyo[0].1.as_ref().map(|v| v.value),
+        Ok(price_13th * dec("0.1"))
+    );
     assert_ne!(price_13th, dec("7963.84"));
 }
 
@@ -131,7 +143,11 @@ fn prices_import_and_get_follow_the_cli_contract() {
     );
     let get = |date: &str, currency: &str| {
         let out = books.run(&["prices", "get", "--date", date, "--currency", currency]);
-        (out.status.code(), text(&out.stdout).trim().to_string(), text(&out.stderr))
+        (
+            out.status.code(),
+            text(&out.stdout).trim().to_string(),
+            text(&out.stderr),
+        )
     };
     assert_eq!(get("2022-06-18", "GBP").1, "16534.58");
     assert_eq!(get("2024-01-02", "usd").1, "44197");
@@ -145,15 +161,25 @@ fn prices_import_and_get_follow_the_cli_contract() {
     // A long-layout file replaces the days it names, and only those.
     let long = books.file("mine.csv", "date,currency,price\n2024-01-02,USD,44200.5\n");
     let out = books.run(&["prices", "import", &long]);
-    assert_eq!(text(&out.stdout).trim(), "stored 1 prices from mine.csv; 0 were already present");
+    assert_eq!(
+        text(&out.stdout).trim(),
+        "stored 1 prices from mine.csv; 0 were already present"
+    );
     assert_eq!(get("2024-01-02", "USD").1, "44200.5");
     assert_eq!(get("2024-01-02", "EUR").1, "40038.06");
 
-    let bad = books.file("bad.csv", "date,currency,price\n2024-01-03,USD,1\n2024-01-04,USD,0\n");
+    let bad = books.file(
+        "bad.csv",
+        "date,currency,price\n2024-01-03,USD,1\n2024-01-04,USD,0\n",
+    );
     let out = books.run(&["prices", "import", &bad]);
     assert_eq!(out.status.code(), Some(3));
     assert!(text(&out.stderr).contains("line 3: USD price \"0\" is not a positive decimal"));
-    assert_eq!(get("2024-01-03", "USD").1, "45025", "nothing of a refused file is stored");
+    assert_eq!(
+        get("2024-01-03", "USD").1,
+        "45025",
+        "nothing of a refused file is stored"
+    );
 }
 
 #[test]
@@ -163,14 +189,38 @@ fn reports_value_income_from_the_table_and_flag_missing_prices() {
     assert!(books.run(&["import", &history]).status.success());
 
     // Before any prices: every unvalued row is a missing price.
-    let out = books.run(&["report", "summary", "--jurisdiction", "us", "--format", "json"]);
+    let out = books.run(&[
+        "report",
+        "summary",
+        "--jurisdiction",
+        "us",
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(3));
     let json: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(json["complete"], false);
-    assert_eq!(text(&out.stderr).matches("missing price").count(), 5, "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr).matches("missing price").count(),
+        5,
+        "{}",
+        text(&out.stderr)
+    );
 
-    assert!(books.run(&["prices", "import", PRICE_FILE]).status.success());
-    let out = books.run(&["report", "summary", "--jurisdiction", "us", "--format", "json"]);
+    assert!(
+        books
+            .run(&["prices", "import", PRICE_FILE])
+            .status
+            .success()
+    );
+    let out = books.run(&[
+        "report",
+        "summary",
+        "--jurisdiction",
+        "us",
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let json: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(json["complete"], true);
@@ -178,10 +228,18 @@ fn reports_value_income_from_the_table_and_flag_missing_prices() {
         .as_array()
         .expect("years")
         .iter()
-        .map(|y| (y["year"].as_str().unwrap_or("").into(), y["income"].as_str().unwrap_or("").into()))
+        .map(|y| {
+            (
+                y["year"].as_str().unwrap_or("").into(),
+                y["income"].as_str().unwrap_or("").into(),
+            )
+        })
         .collect();
     let expect = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
-        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     };
     // 113.805 rounds half-even to 113.80; 5000 + 66.97206 in 2021.
     assert_eq!(
@@ -197,7 +255,12 @@ fn reports_value_income_from_the_table_and_flag_missing_prices() {
 
     // The income lines in GBP, valued from the GBP column.
     let out = books.run(&[
-        "report", "income", "--jurisdiction", "uk", "--format", "json",
+        "report",
+        "income",
+        "--jurisdiction",
+        "uk",
+        "--format",
+        "json",
     ]);
     let lines: Value = serde_json::from_slice(&out.stdout).expect("json");
     let values: Vec<Value> = lines

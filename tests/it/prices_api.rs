@@ -20,9 +20,17 @@ async fn settings_key_and_a_fill_run_through_the_api_and_the_settings_page() {
     let server = Server::start();
     let owner = server.owner().await;
 
-    let view: Value = owner.get("/api/v1/instance/prices").await.json().await.expect("json");
+    let view: Value = owner
+        .get("/api/v1/instance/prices")
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(view["settings"]["rule"], "day_close");
-    assert_eq!(view["settings"]["sources"][0]["name"], "mempool", "a local mempool comes first");
+    assert_eq!(
+        view["settings"]["sources"][0]["name"], "mempool",
+        "a local mempool comes first"
+    );
     assert_eq!(view["coverage"], json!([]));
     assert_eq!(view["coingecko_key_last4"], Value::Null);
 
@@ -49,7 +57,12 @@ async fn settings_key_and_a_fill_run_through_the_api_and_the_settings_page() {
         )
         .await;
     assert_eq!(put.status(), StatusCode::NO_CONTENT);
-    let view = owner.get("/api/v1/instance/prices").await.text().await.expect("text");
+    let view = owner
+        .get("/api/v1/instance/prices")
+        .await
+        .text()
+        .await
+        .expect("text");
     assert!(!view.contains(&key), "the key is never shown");
     let view: Value = serde_json::from_str(&view).expect("json");
     assert_eq!(view["coingecko_key_last4"], "7a3f");
@@ -59,12 +72,20 @@ async fn settings_key_and_a_fill_run_through_the_api_and_the_settings_page() {
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     let from = ledgersys::prices::utc_day(today - 30 * DAY).to_string();
     let started = owner
-        .post("/api/v1/instance/prices/fill", json!({"currencies": ["gbp"], "from": from}))
+        .post(
+            "/api/v1/instance/prices/fill",
+            json!({"currencies": ["gbp"], "from": from}),
+        )
         .await;
     assert_eq!(started.status(), StatusCode::ACCEPTED);
     let mut status = Value::Null;
     for _ in 0..600 {
-        status = owner.get("/api/v1/instance/prices/fill").await.json().await.expect("json");
+        status = owner
+            .get("/api/v1/instance/prices/fill")
+            .await
+            .json()
+            .await
+            .expect("json");
         if status["running"] == false {
             break;
         }
@@ -75,16 +96,34 @@ async fn settings_key_and_a_fill_run_through_the_api_and_the_settings_page() {
     assert_eq!(ranges.len(), 2, "{status}");
     assert_eq!(ranges[0]["source"], "mempool");
     assert_eq!(ranges[0]["outcome"], "failed");
-    assert!(ranges[0]["reason"].as_str().unwrap_or("").contains("cut off"), "{status}");
+    assert!(
+        ranges[0]["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("cut off"),
+        "{status}"
+    );
     assert_eq!(ranges[1]["source"], "coingecko");
     assert_eq!(ranges[1]["outcome"], "complete");
     // Under 90 days CoinGecko answers hourly: 30 day closes and the hours.
     let stored = ranges[1]["stored"].as_i64().expect("stored");
     assert_eq!(stored, 30 + 29 * 23, "{status}");
     assert_eq!(status["done"], 2);
-    assert!(fake.state.lock().expect("lock").keys_seen.iter().all(|k| *k == key));
+    assert!(
+        fake.state
+            .lock()
+            .expect("lock")
+            .keys_seen
+            .iter()
+            .all(|k| *k == key)
+    );
 
-    let view: Value = owner.get("/api/v1/instance/prices").await.json().await.expect("json");
+    let view: Value = owner
+        .get("/api/v1/instance/prices")
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(
         view["coverage"][0],
         json!({"currency": "GBP", "resolution": "day", "count": 30, "first": from,
@@ -99,7 +138,10 @@ async fn settings_key_and_a_fill_run_through_the_api_and_the_settings_page() {
     );
 
     let page = owner.get("/settings").await.text().await.expect("page");
-    assert!(page.contains("id=\"prices\""), "the section is on the Settings page");
+    assert!(
+        page.contains("id=\"prices\""),
+        "the section is on the Settings page"
+    );
     assert!(page.contains("ends in <code>7a3f</code>"));
     assert!(!page.contains(&key));
     assert!(page.contains("outcome-failed") && page.contains("cut off"));

@@ -84,7 +84,9 @@ async fn coinbase_pages_by_300_candles_and_a_day_without_trades_stays_a_gap() {
     let coinbase = Box::new(Coinbase {
         base: fake.base("coinbase"),
     });
-    let reports = table.fill(vec![coinbase], "EUR", day(2023, 1, 1), today).await;
+    let reports = table
+        .fill(vec![coinbase], "EUR", day(2023, 1, 1), today)
+        .await;
     // 2023-01-01..2024-05-31 is 517 days: 300 + 217 candles.
     let requests = fake.requests();
     assert_eq!(requests.len(), 2, "{requests:?}");
@@ -107,7 +109,11 @@ async fn coinbase_pages_by_300_candles_and_a_day_without_trades_stays_a_gap() {
         Some((dec(&price("EUR", day_start(d))), "coinbase".into()))
     );
     assert_eq!(table.price("EUR", day(2023, 3, 5)).await, None);
-    assert_eq!(table.price("EUR", today).await, None, "today's close is not known yet");
+    assert_eq!(
+        table.price("EUR", today).await,
+        None,
+        "today's close is not known yet"
+    );
 }
 
 #[tokio::test]
@@ -118,10 +124,14 @@ async fn kraken_serves_only_its_720_most_recent_candles_and_never_the_open_one()
     let kraken = Box::new(Kraken {
         base: fake.base("kraken"),
     });
-    let reports = table.fill(vec![kraken], "CHF", day(2020, 1, 1), today).await;
+    let reports = table
+        .fill(vec![kraken], "CHF", day(2020, 1, 1), today)
+        .await;
     assert_eq!(fake.requests().len(), 1);
     assert_eq!(reports.len(), 3, "{reports:?}");
-    assert!(matches!(&reports[0].outcome, Outcome::Unservable { reason } if reason.contains("720")));
+    assert!(
+        matches!(&reports[0].outcome, Outcome::Unservable { reason } if reason.contains("720"))
+    );
     assert_eq!(reports[0].to, "2022-06-12");
     assert_eq!(
         reports[1].to_string(),
@@ -130,7 +140,10 @@ async fn kraken_serves_only_its_720_most_recent_candles_and_never_the_open_one()
     assert_eq!(reports[2].outcome, Outcome::Missing);
     assert_eq!(table.days("CHF").await, 719);
     let d = day(2022, 6, 13);
-    assert_eq!(table.price("CHF", d).await.map(|p| p.0), Some(dec(&price("CHF", day_start(d)))));
+    assert_eq!(
+        table.price("CHF", d).await.map(|p| p.0),
+        Some(dec(&price("CHF", day_start(d))))
+    );
 }
 
 #[tokio::test]
@@ -142,13 +155,20 @@ async fn bitstamp_pages_by_1000_and_waits_out_a_429() {
     let bitstamp = Box::new(Bitstamp {
         base: fake.base("bitstamp"),
     });
-    let reports = table.fill(vec![bitstamp], "USD", day(2017, 7, 1), today).await;
+    let reports = table
+        .fill(vec![bitstamp], "USD", day(2017, 7, 1), today)
+        .await;
     let requests = fake.requests();
     // 2017-07-01..2024-05-31 is 2527 days: 3 windows, the first asked twice.
     assert_eq!(requests.len(), 4, "{requests:?}");
     assert_eq!(requests[0], requests[1], "the throttled request is retried");
     assert!(requests.iter().all(|r| r.contains("step=86400")));
-    assert!(reports.iter().all(|r| matches!(r.outcome, Outcome::Complete { .. })), "{reports:?}");
+    assert!(
+        reports
+            .iter()
+            .all(|r| matches!(r.outcome, Outcome::Complete { .. })),
+        "{reports:?}"
+    );
     assert_eq!(table.days("USD").await, 2527);
     let d = day(2019, 2, 3);
     assert_eq!(
@@ -165,15 +185,24 @@ async fn mempool_answers_the_whole_history_at_once_and_zero_is_no_price() {
     let mempool = Box::new(Mempool {
         base: fake.base("mempool"),
     });
-    let reports = table.fill(vec![mempool], "JPY", day(2010, 7, 18), today).await;
+    let reports = table
+        .fill(vec![mempool], "JPY", day(2010, 7, 18), today)
+        .await;
     let requests = fake.requests();
-    assert_eq!(requests, vec!["/mempool/api/v1/historical-price?currency=JPY"]);
+    assert_eq!(
+        requests,
+        vec!["/mempool/api/v1/historical-price?currency=JPY"]
+    );
     assert!(!requests[0].contains("timestamp"), "no date is revealed");
     assert!(
         matches!(reports[0].outcome, Outcome::Partial { .. }),
         "weekly history leaves gaps: {reports:?}"
     );
-    assert_eq!(table.price("JPY", day(2010, 7, 18)).await, None, "the 0 placeholder is not a price");
+    assert_eq!(
+        table.price("JPY", day(2010, 7, 18)).await,
+        None,
+        "the 0 placeholder is not a price"
+    );
     let d = day(2015, 8, 9);
     assert_eq!(
         table.price("JPY", d).await,
@@ -197,23 +226,36 @@ async fn coingecko_sends_the_key_and_a_demo_key_reaches_back_365_days() {
             pro: false,
         })
     };
-    let wrong = table.fill(vec![gecko("CG-wrong")], "CAD", day(2024, 1, 1), today).await;
+    let wrong = table
+        .fill(vec![gecko("CG-wrong")], "CAD", day(2024, 1, 1), today)
+        .await;
     assert!(
         matches!(&wrong[0].outcome, Outcome::Failed { reason } if reason.contains("HTTP 401")),
         "{wrong:?}"
     );
-    assert_eq!(table.days("CAD").await, 0, "a failure stores nothing, never a zero");
+    assert_eq!(
+        table.days("CAD").await,
+        0,
+        "a failure stores nothing, never a zero"
+    );
 
-    let reports = table.fill(vec![gecko(&key)], "CAD", day(2022, 1, 1), today).await;
-    assert!(matches!(&reports[0].outcome, Outcome::Unservable { reason } if reason.contains("365")));
+    let reports = table
+        .fill(vec![gecko(&key)], "CAD", day(2022, 1, 1), today)
+        .await;
+    assert!(
+        matches!(&reports[0].outcome, Outcome::Unservable { reason } if reason.contains("365"))
+    );
     assert_eq!(reports[0].to, "2023-06-02");
     assert_eq!(
         reports[1].to_string(),
         "coingecko CAD 2023-06-03..2024-05-27: complete, 360 prices stored"
     );
-    assert!(fake.state.lock().expect("lock").keys_seen.iter().any(|k| *k == key));
+    assert!(fake.state.lock().expect("lock").keys_seen.contains(&key));
     let d = day(2024, 5, 31);
-    assert_eq!(table.price("CAD", d).await.map(|p| p.0), Some(dec(&price("CAD", day_start(d)))));
+    assert_eq!(
+        table.price("CAD", d).await.map(|p| p.0),
+        Some(dec(&price("CAD", day_start(d))))
+    );
 }
 
 #[tokio::test]
@@ -223,8 +265,12 @@ async fn a_malformed_or_cut_off_answer_fails_its_range_and_the_next_source_fills
     let first = day_start(day(2023, 1, 1));
     {
         let mut s = fake.state.lock().expect("lock");
-        s.malformed.push(format!("candles?granularity=86400&start={first}"));
-        s.cut_off.push(format!("/candles?granularity=86400&start={}", first + 300 * DAY));
+        s.malformed
+            .push(format!("candles?granularity=86400&start={first}"));
+        s.cut_off.push(format!(
+            "/candles?granularity=86400&start={}",
+            first + 300 * DAY
+        ));
     }
     let table = Table::new().await;
     let sources: Vec<Box<dyn Source>> = vec![
@@ -237,8 +283,14 @@ async fn a_malformed_or_cut_off_answer_fails_its_range_and_the_next_source_fills
     ];
     let reports = table.fill(sources, "GBP", day(2023, 1, 1), today).await;
     let lines = summary(&reports);
-    assert!(lines[0].starts_with("coinbase GBP 2023-01-01..2023-10-27: failed: malformed answer"), "{lines:?}");
-    assert!(lines[1].starts_with("coinbase GBP 2023-10-28..2024-05-31: failed: the answer was cut off"), "{lines:?}");
+    assert!(
+        lines[0].starts_with("coinbase GBP 2023-01-01..2023-10-27: failed: malformed answer"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].starts_with("coinbase GBP 2023-10-28..2024-05-31: failed: the answer was cut off"),
+        "{lines:?}"
+    );
     assert_eq!(
         lines[2..],
         ["bitstamp GBP 2023-01-01..2024-05-31: complete, 517 prices stored"]
@@ -274,7 +326,9 @@ async fn prices_sync_on_the_command_line_reports_each_source_and_range() {
         settings::save(&store, &prices, &audit).await.expect("save");
         store.close().await;
     }
-    let from = today.checked_sub(jiff::Span::new().days(400)).expect("date");
+    let from = today
+        .checked_sub(jiff::Span::new().days(400))
+        .expect("date");
     let dir = data.display().to_string();
     let from_text = from.to_string();
     let run = move |args: Vec<String>| {
@@ -286,25 +340,48 @@ async fn prices_sync_on_the_command_line_reports_each_source_and_range() {
     let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let sync_args = args(&["prices", "sync", "--currency", "eur", "--from", &from_text]);
     let r = run.clone();
-    let out = tokio::task::spawn_blocking(move || r(sync_args)).await.expect("run");
+    let out = tokio::task::spawn_blocking(move || r(sync_args))
+        .await
+        .expect("run");
     let stdout = crate::support::text(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{}", crate::support::text(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        crate::support::text(&out.stderr)
+    );
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 3, "{stdout}");
-    assert!(lines[0].starts_with(&format!("mempool EUR {from}..")), "{stdout}");
-    assert!(lines[0].contains("failed: the answer was cut off"), "{stdout}");
-    assert!(lines[1].ends_with("complete, 300 prices stored"), "{stdout}");
-    assert!(lines[2].ends_with("complete, 100 prices stored"), "{stdout}");
+    assert!(
+        lines[0].starts_with(&format!("mempool EUR {from}..")),
+        "{stdout}"
+    );
+    assert!(
+        lines[0].contains("failed: the answer was cut off"),
+        "{stdout}"
+    );
+    assert!(
+        lines[1].ends_with("complete, 300 prices stored"),
+        "{stdout}"
+    );
+    assert!(
+        lines[2].ends_with("complete, 100 prices stored"),
+        "{stdout}"
+    );
     assert!(crate::support::text(&out.stderr).contains("[3/3] coinbase EUR"));
 
     let get_args = args(&["prices", "get", "--date", &from_text, "--currency", "EUR"]);
     let r = run.clone();
-    let out = tokio::task::spawn_blocking(move || r(get_args)).await.expect("run");
+    let out = tokio::task::spawn_blocking(move || r(get_args))
+        .await
+        .expect("run");
     assert_eq!(
         crate::support::text(&out.stdout).trim(),
         dec(&price("EUR", day_start(from))).to_string()
     );
     let bad = args(&["prices", "sync", "--source", "bitcoincharts"]);
-    let out = tokio::task::spawn_blocking(move || run(bad)).await.expect("run");
+    let out = tokio::task::spawn_blocking(move || run(bad))
+        .await
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
 }

@@ -105,7 +105,11 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("GET", "/instance/prices", Rule::InstanceAdmin),
     ("PUT", "/instance/prices", Rule::InstanceAdmin),
     ("PUT", "/instance/prices/coingecko-key", Rule::InstanceAdmin),
-    ("DELETE", "/instance/prices/coingecko-key", Rule::InstanceAdmin),
+    (
+        "DELETE",
+        "/instance/prices/coingecko-key",
+        Rule::InstanceAdmin,
+    ),
     ("POST", "/instance/prices/fill", Rule::InstanceAdmin),
     ("GET", "/instance/prices/fill", Rule::InstanceAdmin),
 ];

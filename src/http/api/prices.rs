@@ -152,7 +152,10 @@ fn to_settings(b: PriceSettingsBody) -> Result<PriceSettings, ApiError> {
             .map(|s| SourceSetting {
                 name: s.name.trim().to_string(),
                 enabled: s.enabled,
-                base_url: s.base_url.map(|u| u.trim().to_string()).filter(|u| !u.is_empty()),
+                base_url: s
+                    .base_url
+                    .map(|u| u.trim().to_string())
+                    .filter(|u| !u.is_empty()),
             })
             .collect(),
         coingecko_pro: b.coingecko_pro,
@@ -209,7 +212,10 @@ pub fn fill_scope(
     from: &str,
 ) -> Result<(Vec<String>, jiff::civil::Date), String> {
     let currencies = if currencies.is_empty() {
-        crate::prices::CURRENCIES.iter().map(|c| c.to_string()).collect()
+        crate::prices::CURRENCIES
+            .iter()
+            .map(|c| c.to_string())
+            .collect()
     } else {
         currencies
             .iter()
@@ -268,8 +274,12 @@ impl PricesApi {
             .filter(|s| s.enabled)
             .map(|s| s.name.as_str())
             .collect();
-        let entry = audit(&access, req, "settings.prices_changed")?
-            .detail(format!("{:?} in {}; sources {}", settings.rule, settings.timezone, order.join(", ")));
+        let entry = audit(&access, req, "settings.prices_changed")?.detail(format!(
+            "{:?} in {}; sources {}",
+            settings.rule,
+            settings.timezone,
+            order.join(", ")
+        ));
         settings::save(&state.store, &settings, &entry).await?;
         Ok(Done::NoContent)
     }

@@ -213,12 +213,17 @@ pub struct KeyForm {
 }
 
 #[handler]
-pub async fn save_key(state: Data<&AppState>, req: &Request, Form(form): Form<KeyForm>) -> Response {
+pub async fn save_key(
+    state: Data<&AppState>,
+    req: &Request,
+    Form(form): Form<KeyForm>,
+) -> Response {
     let ui = match admin(&state, req).await {
         Ok(ui) => ui,
         Err(r) => return r,
     };
-    let audit = entry(&ui, req, "settings.coingecko_key_set").target(settings::COINGECKO_KEY_SECRET);
+    let audit =
+        entry(&ui, req, "settings.coingecko_key_set").target(settings::COINGECKO_KEY_SECRET);
     match state.prices.set_coingecko_key(&form.key, &audit).await {
         Ok(_) => back(),
         Err(err) => failed(&err.to_string()),
@@ -241,7 +246,9 @@ pub async fn fill(state: Data<&AppState>, req: &Request, Form(form): Form<FillFo
         .into_iter()
         .filter(|c| !c.trim().is_empty())
         .collect();
-    let from = form.from.unwrap_or_else(|| crate::prices::FIRST_DAY.to_string());
+    let from = form
+        .from
+        .unwrap_or_else(|| crate::prices::FIRST_DAY.to_string());
     let (currencies, from) = match fill_scope(&currencies, &from) {
         Ok(scope) => scope,
         Err(message) => return failed(&message),
@@ -271,7 +278,11 @@ mod tests {
         assert_eq!(settings.rule, Method::NearestHour);
         assert_eq!(settings.sources[0].name, "kraken");
         assert!(settings.sources[0].enabled);
-        let mempool = settings.sources.iter().find(|s| s.name == "mempool").expect("mempool");
+        let mempool = settings
+            .sources
+            .iter()
+            .find(|s| s.name == "mempool")
+            .expect("mempool");
         assert!(!mempool.enabled);
         assert_eq!(mempool.base_url.as_deref(), Some("http://mempool.local"));
         assert!(from_form(&[f("timezone", "Nowhere/City")]).is_err());

@@ -90,7 +90,13 @@ mod tests {
         let body = br#"{"data": {"pair": "BTC/EUR", "ohlc": [{"timestamp": "1325376000", "open": "4.58", "high": "4.84", "low": "4.58", "close": "3.53", "volume": "10.1"}]}}"#;
         let points = b.parse("EUR", body).expect("parses");
         assert_eq!(points[0].price, Decimal::new(353, 2));
-        assert!(b.parse("EUR", br#"{"data": {"ohlc": [{"timestamp": "1325376000", "close": "x"}]}}"#).is_err());
+        assert!(
+            b.parse(
+                "EUR",
+                br#"{"data": {"ohlc": [{"timestamp": "1325376000", "close": "x"}]}}"#
+            )
+            .is_err()
+        );
         assert!(b.parse("EUR", br#"{"code": "API0005"}"#).is_err());
     }
 }

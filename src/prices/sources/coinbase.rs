@@ -38,8 +38,8 @@ impl Source for Coinbase {
     }
 
     fn parse(&self, currency: &str, body: &[u8]) -> Result<Vec<Point>, String> {
-        let candles: Vec<Vec<Box<RawValue>>> = serde_json::from_slice(body)
-            .map_err(|e| format!("not a list of candles: {e}"))?;
+        let candles: Vec<Vec<Box<RawValue>>> =
+            serde_json::from_slice(body).map_err(|e| format!("not a list of candles: {e}"))?;
         let mut points = Vec::new();
         for c in &candles {
             if c.len() != 6 {
@@ -85,7 +85,10 @@ mod tests {
         };
         assert_eq!(
             c.request("EUR", &w).url,
-            format!("{PUBLIC}/products/BTC-EUR/candles?granularity=86400&start=1704067200&end={}", w.to)
+            format!(
+                "{PUBLIC}/products/BTC-EUR/candles?granularity=86400&start=1704067200&end={}",
+                w.to
+            )
         );
     }
 }

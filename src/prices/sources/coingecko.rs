@@ -64,8 +64,8 @@ impl Source for CoinGecko {
     }
 
     fn parse(&self, currency: &str, body: &[u8]) -> Result<Vec<Point>, String> {
-        let answer: Answer = serde_json::from_slice(body)
-            .map_err(|e| format!("not a market chart answer: {e}"))?;
+        let answer: Answer =
+            serde_json::from_slice(body).map_err(|e| format!("not a market chart answer: {e}"))?;
         let mut points = Vec::new();
         for (ms, price) in &answer.prices {
             let ms = raw_int(ms)?;
@@ -96,10 +96,21 @@ mod tests {
             to: 1_704_067_200 + 9 * DAY,
         };
         let r = g.request("GBP", &w);
-        assert!(r.url.contains("vs_currency=gbp&from=1704153600&to=1704931200"), "{}", r.url);
-        assert_eq!(r.headers, vec![("x-cg-demo-api-key", "CG-secret-key-1234".to_string())]);
+        assert!(
+            r.url
+                .contains("vs_currency=gbp&from=1704153600&to=1704931200"),
+            "{}",
+            r.url
+        );
+        assert_eq!(
+            r.headers,
+            vec![("x-cg-demo-api-key", "CG-secret-key-1234".to_string())]
+        );
         let points = g
-            .parse("GBP", br#"{"prices":[[1704153600000,34567.891234]],"market_caps":[],"total_volumes":[]}"#)
+            .parse(
+                "GBP",
+                br#"{"prices":[[1704153600000,34567.891234]],"market_caps":[],"total_volumes":[]}"#,
+            )
             .expect("parses");
         assert_eq!(points[0].at, 1_704_067_200);
         assert_eq!(points[0].price, Decimal::new(34_567_891_234, 6));

@@ -31,7 +31,10 @@ impl Source for Kraken {
     }
 
     fn supports(&self, currency: &str) -> bool {
-        matches!(currency, "USD" | "EUR" | "GBP" | "CAD" | "JPY" | "CHF" | "AUD")
+        matches!(
+            currency,
+            "USD" | "EUR" | "GBP" | "CAD" | "JPY" | "CHF" | "AUD"
+        )
     }
 
     fn windows(&self, gaps: &[Window], today: i64) -> Vec<Result<Window, Unservable>> {
@@ -40,7 +43,10 @@ impl Source for Kraken {
         chunked(
             gaps,
             MAX_CANDLES,
-            Some((earliest, "Kraken serves only the 720 most recent daily candles")),
+            Some((
+                earliest,
+                "Kraken serves only the 720 most recent daily candles",
+            )),
         )
     }
 
@@ -101,7 +107,9 @@ mod tests {
         let body = br#"{"error":[],"result":{"XBTCHF":[[1704067200,"38000.0","39000.0","37000.0","38500.5","38200.1","12.5",300]],"last":1704067200}}"#;
         let points = k.parse("CHF", body).expect("parses");
         assert_eq!(points[0].price, Decimal::new(385_005, 1));
-        let err = k.parse("CHF", br#"{"error":["EGeneral:Too many requests"]}"#).expect_err("error");
+        let err = k
+            .parse("CHF", br#"{"error":["EGeneral:Too many requests"]}"#)
+            .expect_err("error");
         assert!(err.contains("Too many requests"));
     }
 
@@ -117,7 +125,10 @@ mod tests {
         };
         let w = k.windows(&[gap], today);
         assert_eq!(w.len(), 2);
-        assert!(w[0].as_ref().is_err_and(|u| u.window.to == today - 720 * DAY));
+        assert!(
+            w[0].as_ref()
+                .is_err_and(|u| u.window.to == today - 720 * DAY)
+        );
         assert_eq!(w[1].as_ref().map(|w| w.days()), Ok(719));
     }
 }

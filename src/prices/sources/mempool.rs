@@ -27,7 +27,10 @@ impl Source for Mempool {
     }
 
     fn supports(&self, currency: &str) -> bool {
-        matches!(currency, "USD" | "EUR" | "GBP" | "CAD" | "CHF" | "AUD" | "JPY")
+        matches!(
+            currency,
+            "USD" | "EUR" | "GBP" | "CAD" | "CHF" | "AUD" | "JPY"
+        )
     }
 
     /// One request for everything: the whole history is one answer, and it

@@ -124,9 +124,7 @@ pub fn raw_int(raw: &RawValue) -> Result<i64, String> {
     text.parse::<i64>()
         .or_else(|_| {
             // Some sources write whole seconds as `1499904000.0`.
-            text.strip_suffix(".0")
-                .unwrap_or(text)
-                .parse::<i64>()
+            text.strip_suffix(".0").unwrap_or(text).parse::<i64>()
         })
         .map_err(|_| format!("{} is not a whole number", raw.get()))
 }
@@ -152,7 +150,10 @@ pub fn instant(currency: &str, at: i64, price: rust_decimal::Decimal) -> Option<
 
 /// The public address, or the one the user set.
 pub fn base(configured: Option<&str>, default: &str) -> String {
-    configured.unwrap_or(default).trim_end_matches('/').to_string()
+    configured
+        .unwrap_or(default)
+        .trim_end_matches('/')
+        .to_string()
 }
 
 #[cfg(test)]

@@ -122,7 +122,10 @@ async fn serve(mut socket: TcpStream, state: Arc<Mutex<State>>) -> std::io::Resu
         429 => "Too Many Requests",
         _ => "Error",
     };
-    let mut out = format!("HTTP/1.1 {} {reason}\r\nConnection: close\r\n", answer.status);
+    let mut out = format!(
+        "HTTP/1.1 {} {reason}\r\nConnection: close\r\n",
+        answer.status
+    );
     for (k, v) in &answer.headers {
         out.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -173,13 +176,25 @@ fn answer(state: &Mutex<State>, target: &str, headers: &BTreeMap<String, String>
         .strip_prefix("/bitstamp/api/v2/ohlc/btc")
         .and_then(|p| p.strip_suffix('/'))
     {
-        bitstamp(&pair.to_ascii_uppercase(), int("limit"), int("start"), int("end"))
+        bitstamp(
+            &pair.to_ascii_uppercase(),
+            int("limit"),
+            int("start"),
+            int("end"),
+        )
     } else if path == "/kraken/0/public/OHLC" {
-        kraken(&s, q.get("pair").map(String::as_str).unwrap_or(""), int("since"))
+        kraken(
+            &s,
+            q.get("pair").map(String::as_str).unwrap_or(""),
+            int("since"),
+        )
     } else if path == "/mempool/api/v1/historical-price" {
         mempool(&s, q.get("currency").map(String::as_str).unwrap_or(""))
     } else if path == "/coingecko/coins/bitcoin/market_chart/range" {
-        let key = headers.get("x-cg-demo-api-key").cloned().unwrap_or_default();
+        let key = headers
+            .get("x-cg-demo-api-key")
+            .cloned()
+            .unwrap_or_default();
         s.keys_seen.push(key.clone());
         coingecko(&s, &key, q.get("vs_currency"), int("from"), int("to"))
     } else {
@@ -301,7 +316,13 @@ fn mempool(s: &State, currency: &str) -> Answer {
     )
 }
 
-fn coingecko(s: &State, key: &str, vs: Option<&String>, from: Option<i64>, to: Option<i64>) -> Answer {
+fn coingecko(
+    s: &State,
+    key: &str,
+    vs: Option<&String>,
+    from: Option<i64>,
+    to: Option<i64>,
+) -> Answer {
     if key != s.coingecko_key {
         return json(
             401,
