@@ -135,6 +135,34 @@ pub fn apply(rows: &mut [Tx], currency: &str, valued: &[(usize, Result<Valued, M
     }
 }
 
+/// A price per BTC set by hand for one row, named by its account and source
+/// id.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Override {
+    pub account: String,
+    pub id: String,
+    pub price: rust_decimal::Decimal,
+    pub currency: String,
+}
+
+/// Values the overridden rows at their manual price; the override wins over
+/// the row's own value and the table. Returns how many rows it applied to.
+pub fn apply_overrides(rows: &mut [Tx], overrides: &[Override]) -> usize {
+    let mut applied = 0;
+    for row in rows.iter_mut() {
+        let Some(id) = &row.id else { continue };
+        if let Some(o) = overrides
+            .iter()
+            .find(|o| &o.id == id && o.account == row.account)
+        {
+            row.fiat_value = Some(o.price * row.btc.to_btc());
+            row.currency = Some(o.currency.clone());
+            applied += 1;
+        }
+    }
+    applied
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,6 +263,34 @@ mod tests {
             &book(),
         );
         assert_eq!(far, Ok(Decimal::from(60_000)));
+    }
+
+    #[test]
+    fn an_override_wins_over_the_rows_own_value_and_names_its_currency() {
+        let mut rows = vec![income("2024-03-05T10:00:00Z", 2_000_000)];
+        rows[0].id = Some("tx-1".into());
+        rows[0].fiat_value = Some(Decimal::ONE);
+        let o = Override {
+            account: "a".into(),
+            id: "tx-1".into(),
+            price: Decimal::new(6_100_050, 2),
+            currency: "EUR".into(),
+        };
+        let other = Override {
+            account: "b".into(),
+            ..o.clone()
+        };
+        assert_eq!(
+            apply_overrides(&mut rows, &[other]),
+            0,
+            "another account's row"
+        );
+        assert_eq!(apply_overrides(&mut rows, &[o]), 1);
+        assert_eq!(
+            rows[0].fiat_value,
+            Some(Decimal::new(12_200_100_000_000, 10))
+        );
+        assert_eq!(rows[0].currency.as_deref(), Some("EUR"));
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Loading a workspace's rows for a report, with rows that came without a
-//! fiat value valued from the price table. Rows the table cannot value keep
+//! Loading a workspace's rows for a report: manual price overrides first,
+//! then rows that came without a fiat value valued from the price table. Rows the table cannot value keep
 //! no value, and the engines report them as "missing price": the report is
 //! then incomplete, never valued at zero.
 
@@ -12,6 +12,8 @@ use super::{Engine, Options};
 /// The workspace's rows, valued in the report's currency where needed.
 pub async fn rows(store: &Store, ws: WorkspaceId, o: &Options) -> Result<Vec<Tx>, StoreError> {
     let mut rows = store.transactions(ws).await?;
+    let overrides = store.price_overrides(ws).await?;
+    valuation::apply_overrides(&mut rows, &overrides);
     // Bad options are reported by the report itself.
     let Ok(engine) = Engine::from_options(o) else {
         return Ok(rows);

@@ -147,3 +147,100 @@ async fn settings_key_and_a_fill_run_through_the_api_and_the_settings_page() {
     assert!(page.contains("outcome-failed") && page.contains("cut off"));
     assert!(page.contains("<progress max=\"2\" value=\"2\">"), "{page}");
 }
+
+#[tokio::test]
+async fn a_manual_price_values_one_row_and_is_kept_in_the_audit_log() {
+    let server = Server::start();
+    let owner = server.owner().await;
+    let history = "id,timestamp,type,account,btc,fiat_value,fiat_currency\n\
+        i1,2021-05-01T12:00:00Z,income,mining,0.02,,\n\
+        i2,2021-06-01T12:00:00Z,income,mining,0.5,,\n";
+    let imported = owner
+        .http
+        .post(owner.url("/api/v1/workspaces/1/imports?file_name=income.csv"))
+        .header("x-csrf-token", &owner.csrf)
+        .header("content-type", "application/octet-stream")
+        .body(history)
+        .send()
+        .await
+        .expect("import");
+    assert_eq!(imported.status(), StatusCode::OK);
+    let summary = || async {
+        owner
+            .get("/api/v1/workspaces/1/reports/summary?jurisdiction=us")
+            .await
+            .json::<Value>()
+            .await
+            .expect("json")
+    };
+    assert_eq!(summary().await["complete"], false, "no prices yet");
+
+    let set = |id: &str, price: Value| {
+        owner.put(
+            "/api/v1/workspaces/1/price-overrides",
+            json!({"account": "mining", "id": id, "price": price, "currency": "usd"}),
+        )
+    };
+    assert_eq!(
+        set("i1", json!("57750.25")).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        set("i2", json!("36000")).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        set("nope", json!("1")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        set("i1", json!("0")).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let report = summary().await;
+    assert_eq!(report["complete"], true, "{report}");
+    // 0.02 × 57750.25 + 0.5 × 36000 = 1155.005 + 18000, rounded once.
+    assert_eq!(report["years"][0]["income"], "19155.00");
+
+    assert_eq!(
+        set("i2", Value::Null).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        summary().await["complete"],
+        false,
+        "removed: i2 is missing again"
+    );
+    let listed: Value = owner
+        .get("/api/v1/workspaces/1/price-overrides")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        listed,
+        json!([{"account": "mining", "id": "i1", "price": "57750.25", "currency": "USD"}])
+    );
+    let log: Value = owner
+        .get("/api/v1/workspaces/1/audit")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let details: Vec<&str> = log
+        .as_array()
+        .expect("log")
+        .iter()
+        .filter(|e| e["action"] == "transaction.price_overridden")
+        .map(|e| e["detail"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(details.len(), 3, "{log}");
+    assert!(
+        details.contains(&"price per BTC 36000 USD -> none"),
+        "{details:?}"
+    );
+    assert!(
+        details.contains(&"price per BTC none -> 57750.25 USD"),
+        "{details:?}"
+    );
+}

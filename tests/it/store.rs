@@ -22,7 +22,7 @@ const FROZEN: &[(i64, &str, &str)] = &[
     (
         6,
         "prices",
-        "150bcb61f0143cb1d9a9ef01b925cf3bc9b1d5f97aa3ccd25ed4c5d95a40b91ff223ff77169bbdaba5e634497767e844",
+        "d0e70f4d57ce5eab9045d1f1ba71df61808aaa0dbc4fa7f928ce9c4fee0e0fbe9c787003e7ecef023d194d1cebce6751",
     ),
 ];
 

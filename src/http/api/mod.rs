@@ -6,6 +6,7 @@ mod instance;
 mod me;
 mod members;
 pub mod policy;
+mod price_overrides;
 pub mod prices;
 mod session;
 mod system;
@@ -56,6 +57,7 @@ type Apis = (
     instance::InstanceApi,
     prices::PricesApi,
     books::BooksApi,
+    price_overrides::PriceOverridesApi,
 );
 
 pub type ApiService = OpenApiService<Apis, ()>;
@@ -71,6 +73,7 @@ pub fn service() -> ApiService {
         instance::InstanceApi,
         prices::PricesApi,
         books::BooksApi,
+        price_overrides::PriceOverridesApi,
     );
     OpenApiService::new(apis, "Ledgersys", env!("CARGO_PKG_VERSION"))
         .description(
