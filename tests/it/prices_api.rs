@@ -244,3 +244,65 @@ async fn a_manual_price_values_one_row_and_is_kept_in_the_audit_log() {
         "{details:?}"
     );
 }
+
+#[tokio::test]
+async fn the_settings_form_orders_sources_and_only_instance_admins_may_post_it() {
+    let server = Server::start();
+    let owner = server.owner().await;
+    server.add_member(&owner, "acct", "accountant").await;
+    let acct = server.login("acct", crate::support::PASSWORD).await;
+    let post = |s: &crate::support::Session, fields: &[(&str, &str)]| {
+        let mut fields: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        fields.push(("csrf_token".into(), s.csrf.clone()));
+        s.http.post(s.url("/settings/prices")).form(&fields).send()
+    };
+    let fields = [
+        ("rule", "nearest_hour"),
+        ("timezone", "America/Toronto"),
+        ("position.kraken", "1"),
+        ("enabled.kraken", "on"),
+        ("position.mempool", "2"),
+        ("enabled.mempool", "on"),
+        ("url.mempool", "http://mempool.local:8999"),
+        ("position.coinbase", "3"),
+        ("position.bitstamp", "4"),
+        ("position.coingecko", "5"),
+    ];
+    let refused = post(&acct, &fields).await.expect("post");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let saved = post(&owner, &fields).await.expect("post");
+    assert!(saved.status().is_success(), "{}", saved.status());
+    let view: Value = owner
+        .get("/api/v1/instance/prices")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let s = &view["settings"];
+    assert_eq!(s["rule"], "nearest_hour");
+    assert_eq!(s["timezone"], "America/Toronto");
+    let order: Vec<(&str, bool)> = s["sources"]
+        .as_array()
+        .expect("sources")
+        .iter()
+        .map(|x| (x["name"].as_str().unwrap_or(""), x["enabled"] == true))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("kraken", true),
+            ("mempool", true),
+            ("coinbase", false),
+            ("bitstamp", false),
+            ("coingecko", false)
+        ]
+    );
+    assert_eq!(s["sources"][1]["base_url"], "http://mempool.local:8999");
+    let bad = post(&owner, &[("timezone", "Atlantis/Capital")])
+        .await
+        .expect("post");
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
