@@ -37,6 +37,14 @@ pub struct PriceSettings {
     /// A CoinGecko key for the paid API (`pro-api`), not the demo one.
     #[serde(default)]
     pub coingecko_pro: bool,
+    /// The currency the review queue checks for missing prices (reports
+    /// check their own).
+    #[serde(default = "default_currency")]
+    pub currency: String,
+}
+
+fn default_currency() -> String {
+    "USD".into()
 }
 
 impl Default for PriceSettings {
@@ -53,6 +61,7 @@ impl Default for PriceSettings {
                 })
                 .collect(),
             coingecko_pro: false,
+            currency: default_currency(),
         }
     }
 }
@@ -61,6 +70,7 @@ impl PriceSettings {
     /// Checks names, duplicates, addresses and the time zone.
     pub fn validate(&self) -> Result<(), String> {
         self.zone()?;
+        super::currency_code(&self.currency)?;
         let mut seen = Vec::new();
         for s in &self.sources {
             if !SOURCE_NAMES.contains(&s.name.as_str()) {

@@ -28,3 +28,22 @@ pub async fn rows(store: &Store, ws: WorkspaceId, o: &Options) -> Result<Vec<Tx>
     valuation::apply(&mut rows, &currency, &valued);
     Ok(rows)
 }
+
+/// Rows that need a market value which neither a manual price nor the table
+/// (in the currency set for review) can give: the review queue's "missing
+/// price" items.
+pub async fn missing_prices(store: &Store, ws: WorkspaceId) -> Result<Vec<Tx>, StoreError> {
+    let mut rows = store.transactions(ws).await?;
+    let overrides = store.price_overrides(ws).await?;
+    valuation::apply_overrides(&mut rows, &overrides);
+    if !rows.iter().any(valuation::needs_value) {
+        return Ok(Vec::new());
+    }
+    let s = settings::load(store).await?;
+    let book = PriceBook::new(store.prices_of(&s.currency).await?);
+    Ok(valuation::value_rows(&rows, &s.currency, &s.rule(), &book)
+        .into_iter()
+        .filter(|(_, v)| v.is_err())
+        .filter_map(|(i, _)| rows.get(i).cloned())
+        .collect())
+}

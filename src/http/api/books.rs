@@ -108,11 +108,28 @@ fn options(
 
 #[derive(Debug, Object)]
 pub struct ReviewItem {
-    /// `unmatched` (no counterpart found) or `ambiguous` (more than one).
+    /// `unmatched` (no counterpart found), `ambiguous` (more than one), or
+    /// `missing_price` (a value is needed and no price is known).
     pub reason: String,
     pub row: RowView,
     /// For an ambiguous withdrawal: the deposits that would fit.
     pub candidates: Vec<RowView>,
+}
+
+/// Rows no price can value yet, as review items.
+pub async fn missing_price_items(
+    store: &crate::store::Store,
+    ws: crate::store::WorkspaceId,
+) -> Result<Vec<ReviewItem>, crate::store::StoreError> {
+    Ok(reports::priced::missing_prices(store, ws)
+        .await?
+        .iter()
+        .map(|tx| ReviewItem {
+            reason: "missing_price".into(),
+            row: row_view(tx),
+            candidates: Vec::new(),
+        })
+        .collect())
 }
 
 /// Withdrawals and deposits that transfer matching could not explain.
@@ -269,7 +286,9 @@ impl BooksApi {
     ) -> Result<Json<Vec<ReviewItem>>, ApiError> {
         let (ws, _) = scope(&access)?;
         let rows = state.store.transactions(ws).await?;
-        Ok(Json(review_items(&rows)))
+        let mut items = review_items(&rows);
+        items.extend(missing_price_items(&state.store, ws).await?);
+        Ok(Json(items))
     }
 
     /// The yearly summary as CSV.

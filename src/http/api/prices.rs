@@ -36,6 +36,8 @@ pub struct PriceSettingsBody {
     pub sources: Vec<PriceSource>,
     /// The CoinGecko key is for the paid API.
     pub coingecko_pro: bool,
+    /// The currency the review queue checks for missing prices [default: USD].
+    pub currency: Option<String>,
 }
 
 #[derive(Debug, Object)]
@@ -159,6 +161,8 @@ fn to_settings(b: PriceSettingsBody) -> Result<PriceSettings, ApiError> {
             })
             .collect(),
         coingecko_pro: b.coingecko_pro,
+        currency: crate::prices::currency_code(b.currency.as_deref().unwrap_or("USD"))
+            .map_err(invalid)?,
     };
     settings.validate().map_err(invalid)?;
     Ok(settings)
@@ -181,6 +185,7 @@ fn from_settings(s: PriceSettings) -> PriceSettingsBody {
             })
             .collect(),
         coingecko_pro: s.coingecko_pro,
+        currency: Some(s.currency),
     }
 }
 

@@ -416,7 +416,14 @@ pub async fn transactions_page(state: Data<&AppState>, req: &Request) -> Respons
         Some((ws, _, _)) => state.store.transactions(*ws).await.unwrap_or_default(),
         None => Vec::new(),
     };
-    let review = crate::http::api::books::review_items(&rows);
+    let mut review = crate::http::api::books::review_items(&rows);
+    if let Some((ws, _, _)) = &ui.workspace {
+        review.extend(
+            crate::http::api::books::missing_price_items(&state.store, *ws)
+                .await
+                .unwrap_or_default(),
+        );
+    }
     let mut newest: Vec<Tx> = rows.iter().rev().take(LISTED_ROWS).cloned().collect();
     newest.reverse();
     let content = html! {
@@ -428,12 +435,12 @@ pub async fn transactions_page(state: Data<&AppState>, req: &Request) -> Respons
             @if !review.is_empty() {
                 section.card {
                     h2 { "Needs review: " (review.len()) }
-                    p.muted { "Withdrawals and deposits with no counterpart among your own accounts, or more than one. Until they are explained, reports are incomplete." }
+                    p.muted { "Withdrawals and deposits with no counterpart among your own accounts, or more than one, and rows no price can value yet. Until they are resolved, reports are incomplete." }
                     ul.problems {
                         @for item in review.iter().take(50) {
                             li {
                                 (item.row.timestamp) " " (item.row.kind) " " (item.row.btc) " BTC on " (item.row.account)
-                                @if item.reason == "ambiguous" { " — " (item.candidates.len()) " deposits could match" } @else { " — no counterpart found" }
+                                @if item.reason == "ambiguous" { " — " (item.candidates.len()) " deposits could match" } @else if item.reason == "missing_price" { " — missing price" } @else { " — no counterpart found" }
                             }
                         }
                     }

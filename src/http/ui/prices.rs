@@ -40,6 +40,7 @@ pub async fn section(state: &AppState, ui: &Ui) -> Result<Markup, StoreError> {
                     }
                 }
                 label { "Time zone" input name="timezone" required value=(stored.timezone) placeholder="Europe/Berlin"; }
+                label { "Currency the review queue checks" input name="currency" required maxlength="3" value=(stored.currency); }
                 table {
                     thead { tr { th { "Order" } th { "Source" } th { "Use" } th { "Address (empty: public)" } } }
                     tbody {
@@ -172,6 +173,7 @@ fn from_form(fields: &[(String, String)]) -> Result<PriceSettings, String> {
         timezone: get("timezone").unwrap_or("UTC").to_string(),
         sources: sources.into_iter().map(|(_, _, s)| s).collect(),
         coingecko_pro: get("coingecko_pro").is_some(),
+        currency: crate::prices::currency_code(get("currency").unwrap_or("USD"))?,
     };
     settings.validate()?;
     Ok(settings)
