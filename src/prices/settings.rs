@@ -13,7 +13,15 @@ pub const COINGECKO_KEY_SECRET: &str = "prices.coingecko_key";
 
 /// The sources this build knows, in their default order: a mempool instance
 /// next to the appliance first (it is skipped until it has an address).
-pub const SOURCE_NAMES: [&str; 5] = ["mempool", "coinbase", "bitstamp", "kraken", "coingecko"];
+/// `coinbase_hourly` fills hourly prices (off by default: many requests).
+pub const SOURCE_NAMES: [&str; 6] = [
+    "mempool",
+    "coinbase",
+    "bitstamp",
+    "kraken",
+    "coingecko",
+    "coinbase_hourly",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,7 +64,7 @@ impl Default for PriceSettings {
                 .iter()
                 .map(|name| SourceSetting {
                     name: (*name).into(),
-                    enabled: *name != "coingecko",
+                    enabled: !matches!(*name, "coingecko" | "coinbase_hourly"),
                     base_url: None,
                 })
                 .collect(),
@@ -109,13 +117,24 @@ impl PriceSettings {
     }
 }
 
-/// The stored settings, or the defaults.
+/// The stored settings, or the defaults. Sources this build knows but the
+/// stored list lacks are added at the end, off.
 pub async fn load(store: &Store) -> Result<PriceSettings, StoreError> {
-    Ok(store
+    let mut settings: PriceSettings = store
         .setting(SETTING)
         .await?
         .and_then(|json| serde_json::from_str(&json).ok())
-        .unwrap_or_default())
+        .unwrap_or_default();
+    for name in SOURCE_NAMES {
+        if !settings.sources.iter().any(|s| s.name == name) {
+            settings.sources.push(SourceSetting {
+                name: name.into(),
+                enabled: false,
+                base_url: None,
+            });
+        }
+    }
+    Ok(settings)
 }
 
 /// Stores the settings with their audit entry, in one transaction.

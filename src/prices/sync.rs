@@ -157,8 +157,9 @@ pub fn build(
         }
         let url = s.base_url.as_deref();
         match s.name.as_str() {
-            "coinbase" => sources.push(Box::new(coinbase::Coinbase {
+            "coinbase" | "coinbase_hourly" => sources.push(Box::new(coinbase::Coinbase {
                 base: base(url, coinbase::PUBLIC),
+                hourly: s.name == "coinbase_hourly",
             })),
             "bitstamp" => sources.push(Box::new(bitstamp::Bitstamp {
                 base: base(url, bitstamp::PUBLIC),
@@ -208,9 +209,11 @@ pub async fn coingecko_key(store: &Store, secrets: &SecretBox) -> Result<Option<
         .map_err(|e| e.to_string())
 }
 
-/// The days in `[from, to]` without a daily price, as ranges.
+/// The days in `[from, to]` without a daily price (or, for `Hour`, without
+/// any hourly price), as ranges.
 async fn gaps(
     store: &Store,
+    resolution: Resolution,
     currency: &str,
     from: i64,
     to: i64,
@@ -218,7 +221,10 @@ async fn gaps(
     if from > to {
         return Ok(Vec::new());
     }
-    let present = store.price_days(currency, from, to).await?;
+    let present = match resolution {
+        Resolution::Day => store.price_days(currency, from, to).await?,
+        Resolution::Hour => store.price_hour_days(currency, from, to).await?,
+    };
     let mut out = Vec::new();
     let mut next = from;
     for at in present.into_iter().chain(std::iter::once(to + DAY)) {
@@ -260,9 +266,20 @@ pub async fn fill_gaps(
     let first = day_start(from);
     let mut reports = Vec::new();
     let mut state = Progress::default();
-    for currency in currencies {
-        let mut open = gaps(store, currency, first, today - DAY).await?;
-        for source in sources.iter().filter(|s| s.supports(currency)) {
+    for (currency, resolution) in currencies
+        .iter()
+        .flat_map(|c| [(c, Resolution::Day), (c, Resolution::Hour)])
+    {
+        let mine: Vec<&dyn Source> = sources
+            .iter()
+            .map(|s| s.as_ref())
+            .filter(|s| s.supports(currency) && s.resolution() == resolution)
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let mut open = gaps(store, resolution, currency, first, today - DAY).await?;
+        for source in mine {
             if open.is_empty() {
                 break;
             }
@@ -280,15 +297,19 @@ pub async fn fill_gaps(
                 state.current = format!("{} {currency}", source.name());
                 progress(&state);
                 let outcome =
-                    fetch_window(store, fetcher, source.as_ref(), currency, &w, today, now).await?;
+                    fetch_window(store, fetcher, source, currency, &w, today, now).await?;
                 state.done += 1;
                 progress(&state);
                 reports.push(report(source.name(), currency, &w, outcome));
             }
-            open = gaps(store, currency, first, today - DAY).await?;
+            open = gaps(store, resolution, currency, first, today - DAY).await?;
         }
-        for w in &open {
-            reports.push(report("none", currency, w, Outcome::Missing));
+        // Hourly prices refine valuations; days without them are not gaps
+        // a valuation falls into.
+        if resolution == Resolution::Day {
+            for w in &open {
+                reports.push(report("none", currency, w, Outcome::Missing));
+            }
         }
     }
     Ok(reports)
@@ -327,7 +348,7 @@ async fn fetch_window(
     let stored = store
         .put_prices(&wanted, source.name(), false, now, None)
         .await?;
-    let missing: i64 = gaps(store, currency, w.from, w.to)
+    let missing: i64 = gaps(store, source.resolution(), currency, w.from, w.to)
         .await?
         .iter()
         .map(Window::days)

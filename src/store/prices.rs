@@ -138,6 +138,26 @@ impl Store {
         .await?)
     }
 
+    /// The days (UTC midnights) in `[from, to]` with at least one hourly
+    /// price for an hour within them (a price at instant t closes the hour
+    /// before t, so midnight belongs to the day that ends there).
+    pub async fn price_hour_days(
+        &self,
+        currency: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT (at - 1) - ((at - 1) % 86400) AS day FROM prices \
+             WHERE currency = ? AND resolution = 'hour' AND at > ? AND at <= ? ORDER BY day",
+        )
+        .bind(currency)
+        .bind(from)
+        .bind(to + 86_400)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// What the table holds, per currency and resolution.
     pub async fn price_coverage(&self) -> Result<Vec<Coverage>, StoreError> {
         Ok(sqlx::query_as(

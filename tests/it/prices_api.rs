@@ -297,7 +297,8 @@ async fn the_settings_form_orders_sources_and_only_instance_admins_may_post_it()
             ("mempool", true),
             ("coinbase", false),
             ("bitstamp", false),
-            ("coingecko", false)
+            ("coingecko", false),
+            ("coinbase_hourly", false),
         ]
     );
     assert_eq!(s["sources"][1]["base_url"], "http://mempool.local:8999");

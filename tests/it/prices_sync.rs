@@ -83,6 +83,7 @@ async fn coinbase_pages_by_300_candles_and_a_day_without_trades_stays_a_gap() {
     let table = Table::new().await;
     let coinbase = Box::new(Coinbase {
         base: fake.base("coinbase"),
+        hourly: false,
     });
     let reports = table
         .fill(vec![coinbase], "EUR", day(2023, 1, 1), today)
@@ -276,6 +277,7 @@ async fn a_malformed_or_cut_off_answer_fails_its_range_and_the_next_source_fills
     let sources: Vec<Box<dyn Source>> = vec![
         Box::new(Coinbase {
             base: fake.base("coinbase"),
+            hourly: false,
         }),
         Box::new(Bitstamp {
             base: fake.base("bitstamp"),
@@ -384,4 +386,52 @@ async fn prices_sync_on_the_command_line_reports_each_source_and_range() {
         .await
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn coinbase_hourly_candles_fill_hours_and_value_by_the_nearest_hour_or_the_local_close() {
+    use ledgersys::prices::book::PriceBook;
+    use ledgersys::prices::valuation::{Method, Rule, price_at};
+    let today = day(2024, 1, 21);
+    let fake = FakePrices::start(day_start(today)).await;
+    let table = Table::new().await;
+    let hourly: Vec<Box<dyn Source>> = vec![Box::new(Coinbase {
+        base: fake.base("coinbase"),
+        hourly: true,
+    })];
+    let reports = table.fill(hourly, "USD", day(2024, 1, 1), today).await;
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2, "12 days of 288 hourly candles, then 8");
+    assert!(requests[0].contains("granularity=3600"), "{requests:?}");
+    assert_eq!(
+        summary(&reports),
+        vec![
+            "coinbase_hourly USD 2024-01-01..2024-01-12: complete, 288 prices stored",
+            "coinbase_hourly USD 2024-01-13..2024-01-20: complete, 192 prices stored",
+        ],
+        "no daily prices were asked for, and none are reported missing"
+    );
+    assert_eq!(table.days("USD").await, 0);
+
+    let book = PriceBook::new(table.store.prices_of("USD").await.expect("prices"));
+    let nearest = Rule {
+        method: Method::NearestHour,
+        zone: jiff::tz::TimeZone::UTC,
+    };
+    let t: jiff::Timestamp = "2024-01-05T10:20:00Z".parse().expect("t");
+    let at_ten = day_start(day(2024, 1, 5)) + 10 * 3600;
+    assert_eq!(
+        price_at(t, "USD", &nearest, &book),
+        Ok(dec(&crate::fakes::prices::hourly_price("USD", at_ten)))
+    );
+    // 2024-01-05 in New York ends at 05:00 UTC on the 6th.
+    let new_york = Rule {
+        method: Method::DayClose,
+        zone: jiff::tz::TimeZone::get("America/New_York").expect("zone"),
+    };
+    let close = day_start(day(2024, 1, 6)) + 5 * 3600;
+    assert_eq!(
+        price_at(t, "USD", &new_york, &book),
+        Ok(dec(&crate::fakes::prices::hourly_price("USD", close)))
+    );
 }

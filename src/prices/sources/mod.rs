@@ -67,6 +67,11 @@ impl Request {
 
 pub trait Source: Send + Sync {
     fn name(&self) -> &'static str;
+    /// What it fills: the days without a daily price, or (for an hourly
+    /// source) the days without any hourly price.
+    fn resolution(&self) -> Resolution {
+        Resolution::Day
+    }
     fn supports(&self, currency: &str) -> bool;
     /// The requests' windows for these gaps (sorted, disjoint), and what
     /// cannot be asked of this source. `today` is the current UTC midnight.

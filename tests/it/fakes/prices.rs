@@ -23,6 +23,17 @@ pub fn price(currency: &str, day: i64) -> String {
     format!("{}.25", day / DAY + 1000 * index)
 }
 
+/// The price at `close` (Unix seconds, on the hour) for hourly candles: the
+/// number of the day the hour lies in, and the hour of the close as cents.
+pub fn hourly_price(currency: &str, close: i64) -> String {
+    let index = CURRENCIES.iter().position(|c| *c == currency).unwrap_or(9) as i64;
+    format!(
+        "{}.{:02}",
+        (close - 1) / DAY + 1000 * index,
+        close.rem_euclid(DAY) / 3600
+    )
+}
+
 #[derive(Debug, Default)]
 pub struct State {
     /// The fake's current UTC midnight.
@@ -171,7 +182,7 @@ fn answer(state: &Mutex<State>, target: &str, headers: &BTreeMap<String, String>
         .strip_prefix("/coinbase/products/BTC-")
         .and_then(|p| p.strip_suffix("/candles"))
     {
-        coinbase(&s, pair, int("start"), int("end"))
+        coinbase(&s, pair, int("granularity"), int("start"), int("end"))
     } else if let Some(pair) = path
         .strip_prefix("/bitstamp/api/v2/ohlc/btc")
         .and_then(|p| p.strip_suffix('/'))
@@ -206,24 +217,40 @@ fn answer(state: &Mutex<State>, target: &str, headers: &BTreeMap<String, String>
     a
 }
 
-fn coinbase(s: &State, currency: &str, start: Option<i64>, end: Option<i64>) -> Answer {
-    let (Some(start), Some(end)) = (start, end) else {
-        return json(400, r#"{"message":"start and end are required"}"#.into());
+fn coinbase(
+    s: &State,
+    currency: &str,
+    granularity: Option<i64>,
+    start: Option<i64>,
+    end: Option<i64>,
+) -> Answer {
+    let (Some(step), Some(start), Some(end)) = (granularity, start, end) else {
+        return json(
+            400,
+            r#"{"message":"granularity, start and end are required"}"#.into(),
+        );
     };
-    if (end - start) / DAY + 1 > 300 {
+    if ![60, 300, 900, 3600, 21600, 86400].contains(&step) {
+        return json(400, r#"{"message":"Unsupported granularity"}"#.into());
+    }
+    if (end - start) / step + 1 > 300 {
         return json(
             400,
             r#"{"message":"granularity too small for the requested time range. Count of aggregations requested exceeds 300"}"#.into(),
         );
     }
     let mut candles = Vec::new();
-    let mut day = end;
-    while day >= start {
-        if day <= s.today && !s.no_trade_days.contains(&day) {
-            let p = price(currency, day);
-            candles.push(format!("[{day},{p},{p},{p},{p},12.5]"));
+    let mut t = end;
+    while t >= start {
+        if t <= s.today && !s.no_trade_days.contains(&(t - t.rem_euclid(DAY))) {
+            let p = if step == DAY {
+                price(currency, t)
+            } else {
+                hourly_price(currency, t + step)
+            };
+            candles.push(format!("[{t},{p},{p},{p},{p},12.5]"));
         }
-        day -= DAY;
+        t -= step;
     }
     json(200, format!("[{}]", candles.join(",")))
 }
