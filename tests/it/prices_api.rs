@@ -306,4 +306,34 @@ async fn the_settings_form_orders_sources_and_only_instance_admins_may_post_it()
         .await
         .expect("post");
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The fill button: instance administrators only, and checked before any
+    // request leaves (nothing here reaches a source).
+    let fill = |s: &crate::support::Session, currency: &str| {
+        let fields = vec![
+            ("csrf_token".to_string(), s.csrf.clone()),
+            ("currency".to_string(), currency.to_string()),
+            ("from".to_string(), "2024-01-01".to_string()),
+        ];
+        s.http
+            .post(s.url("/settings/prices/fill"))
+            .form(&fields)
+            .send()
+    };
+    assert_eq!(
+        fill(&acct, "USD").await.expect("post").status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        fill(&owner, "dollars").await.expect("post").status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let status: Value = owner
+        .get("/api/v1/instance/prices/fill")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(status["running"], false);
+    assert_eq!(status["planned"], 0, "no run was started");
 }
