@@ -118,7 +118,7 @@ impl Fetcher {
                     .headers()
                     .get(reqwest::header::RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .and_then(|v| retry_after(v, crate::clock::now()))
                     .unwrap_or(1);
                 let wait = Duration::from_secs(wait);
                 if attempt >= self.attempts || wait > self.max_wait {
@@ -140,6 +140,20 @@ impl Fetcher {
                 .map_err(|e| format!("the answer was cut off: {}", e.without_url()));
         }
     }
+}
+
+/// Seconds to wait from a `Retry-After` value: delay seconds, or an HTTP
+/// date (then relative to `now`, never negative).
+pub fn retry_after(value: &str, now: i64) -> Option<u64> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(seconds);
+    }
+    let at = jiff::fmt::rfc2822::parse(value)
+        .ok()?
+        .timestamp()
+        .as_second();
+    Some(u64::try_from(at - now).unwrap_or(0))
 }
 
 /// The sources the settings enable, in the user's order; `only` picks one.
@@ -361,4 +375,22 @@ async fn fetch_window(
             missing_days: missing,
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        assert_eq!(super::retry_after("120", 0), Some(120));
+        let now = 1_445_412_480; // 2015-10-21T07:28:00Z
+        assert_eq!(
+            super::retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            Some(30)
+        );
+        assert_eq!(
+            super::retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now),
+            Some(0)
+        );
+        assert_eq!(super::retry_after("soon", now), None);
+    }
 }
