@@ -18,7 +18,28 @@
   }
   apply(stored());
 
+  // A running price fill: follow its progress, then show the outcome.
+  function followFill(box) {
+    var bar = box.querySelector("progress");
+    var text = box.querySelector(".fill-status");
+    function poll() {
+      fetch(box.getAttribute("data-poll"), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (s) {
+          if (!s) { return; }
+          if (!s.running) { window.location.reload(); return; }
+          if (bar) { bar.max = Math.max(s.planned, 1); bar.value = s.done; }
+          if (text) { text.textContent = "Filling: " + s.current + " (" + s.done + " of " + s.planned + " requests)"; }
+          window.setTimeout(poll, 2000);
+        })
+        .catch(function () { window.setTimeout(poll, 5000); });
+    }
+    window.setTimeout(poll, 1000);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    var fill = document.querySelector('.fill[data-running="true"]');
+    if (fill) { followFill(fill); }
     var toggle = document.querySelector(".theme-toggle");
     if (!toggle) { return; }
     toggle.hidden = false;

@@ -17,6 +17,7 @@ pub mod datadir;
 pub mod http;
 pub mod ledger;
 mod logging;
+pub mod prices;
 mod probe;
 pub mod reports;
 pub mod review;
@@ -66,6 +67,7 @@ pub struct Appliance {
     store: Store,
     auth: crate::auth::Auth,
     alerts: crate::alerts::Alerts,
+    prices: crate::prices::service::Service,
     acceptor: TcpAcceptor,
     url: String,
     started: Instant,
@@ -83,6 +85,7 @@ impl Appliance {
         let source = crate::crypto::keys::key_source(config, data_dir.path());
         let keys = crate::crypto::keys::open(&store, &source, now).await?;
         let alerts = crate::alerts::Alerts::new(store.clone(), keys.secrets.clone());
+        let prices = crate::prices::service::Service::new(store.clone(), keys.secrets.clone());
         let lifetimes = crate::auth::session::Lifetimes {
             idle_seconds: config.session_idle_seconds,
             absolute_seconds: config.session_lifetime_seconds,
@@ -116,6 +119,7 @@ impl Appliance {
             store,
             auth,
             alerts,
+            prices,
             acceptor,
             url,
             started,
@@ -135,6 +139,7 @@ impl Appliance {
             alerts: self.alerts,
             secure_cookies: false,
             pending_imports: Default::default(),
+            prices: self.prices,
             started: self.started,
         };
         tracing::info!(

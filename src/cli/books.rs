@@ -85,14 +85,14 @@ pub struct SummaryArgs {
     format: Format,
 }
 
-fn actor() -> String {
+pub(super) fn actor() -> String {
     format!(
         "cli:{}",
         std::env::var("USER").unwrap_or_else(|_| "unknown".into())
     )
 }
 
-async fn open(config: &Config) -> Result<Store, String> {
+pub(super) async fn open(config: &Config) -> Result<Store, String> {
     datadir::ensure(&config.data_dir).map_err(|e| e.to_string())?;
     Store::open_for_command(&config.data_dir)
         .await
@@ -186,10 +186,6 @@ pub async fn report(command: ReportCommand, config: &Config) -> Result<u8, Strin
         .workspace_named(&args.workspace, &created)
         .await
         .map_err(|e| e.to_string())?;
-    let book = crate::review::load(&store, workspace)
-        .await
-        .map_err(|e| e.to_string())?
-        .book;
     let timezone = store
         .workspace_timezone(workspace)
         .await
@@ -203,6 +199,9 @@ pub async fn report(command: ReportCommand, config: &Config) -> Result<u8, Strin
         currency: args.currency.clone(),
         year: args.year.clone(),
     };
+    let book = reports::priced::book(&store, workspace, &options)
+        .await
+        .map_err(|e| e.to_string())?;
     let (text, issues) = match which {
         None => match reports::summary(&book, &options) {
             Ok(summary) => {

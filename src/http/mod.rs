@@ -34,6 +34,7 @@ pub struct AppState {
     /// Cookies get `Secure` and the `__Host-` prefix when served over TLS.
     pub secure_cookies: bool,
     pub pending_imports: ui::books::PendingImports,
+    pub prices: crate::prices::service::Service,
     pub started: Instant,
 }
 

@@ -2,6 +2,7 @@
 //! result (`ledgersys report ...`, the API and the pages).
 
 pub mod detail;
+pub mod priced;
 pub mod trail;
 
 use jiff::tz::TimeZone;

@@ -8,6 +8,8 @@ pub mod alerts;
 pub mod audit;
 mod ids;
 mod open;
+pub mod price_overrides;
+pub mod prices;
 pub mod secrets;
 pub mod sessions;
 pub mod settings;

@@ -25,6 +25,27 @@ impl Store {
 }
 
 impl Store {
+    /// Sets a value and records who changed it, in one transaction.
+    pub async fn set_setting_audited(
+        &self,
+        key: &str,
+        value: &str,
+        audit: &super::AuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES (?, ?) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&mut *tx)
+        .await?;
+        audit.insert(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn delete_setting(&self, key: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM settings WHERE key = ?")
             .bind(key)

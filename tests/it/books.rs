@@ -690,10 +690,7 @@ async fn the_review_queue_lists_what_matching_could_not_explain() {
     assert_eq!(items[1]["reason"], "unmatched");
     assert_eq!(items[1]["row"]["btc"], "2.00000000");
     let page = owner.get("/transactions").await.text().await.expect("html");
-    assert!(
-        page.contains("2 withdrawal(s) and deposit(s) need review"),
-        "{page}"
-    );
+    assert!(page.contains("2 row(s) need review"), "{page}");
     let page = owner.get("/review").await.text().await.expect("html");
     assert!(page.contains("Needs review: 2"), "{page}");
 }

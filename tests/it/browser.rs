@@ -190,7 +190,7 @@ async fn a_person_sets_up_signs_in_and_sees_the_shell_in_light_dark_and_phone_la
         .script("return document.querySelectorAll('details.menu[open] nav a').length")
         .await;
     assert_eq!(
-        menu_links, 8,
+        menu_links, 9,
         "every section, the account page and (for an owner) the audit log"
     );
     Shot::keep("dashboard-phone-menu.png", &phone.screenshot().await);

@@ -152,6 +152,26 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("PUT", "/instance/smtp", Rule::InstanceAdmin),
     ("DELETE", "/instance/smtp", Rule::InstanceAdmin),
     ("POST", "/instance/smtp/test", Rule::InstanceAdmin),
+    (
+        "GET",
+        "/workspaces/{workspace_id}/price-overrides",
+        Rule::Member(Role::Viewer),
+    ),
+    (
+        "PUT",
+        "/workspaces/{workspace_id}/price-overrides",
+        Rule::Member(Role::Accountant),
+    ),
+    ("GET", "/instance/prices", Rule::InstanceAdmin),
+    ("PUT", "/instance/prices", Rule::InstanceAdmin),
+    ("PUT", "/instance/prices/coingecko-key", Rule::InstanceAdmin),
+    (
+        "DELETE",
+        "/instance/prices/coingecko-key",
+        Rule::InstanceAdmin,
+    ),
+    ("POST", "/instance/prices/fill", Rule::InstanceAdmin),
+    ("GET", "/instance/prices/fill", Rule::InstanceAdmin),
 ];
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

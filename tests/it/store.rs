@@ -24,6 +24,11 @@ const FROZEN: &[(i64, &str, &str)] = &[
         "review",
         "00ffec5509f0ff0904a18615dafde31e217ba06393018ff3e6489771722185ad69a61e2361aa523235adc527dcfbcbdf",
     ),
+    (
+        6,
+        "prices",
+        "d0e70f4d57ce5eab9045d1f1ba71df61808aaa0dbc4fa7f928ce9c4fee0e0fbe9c787003e7ecef023d194d1cebce6751",
+    ),
 ];
 
 #[test]

@@ -114,9 +114,9 @@ async fn summarize(
     o: &Options,
 ) -> Result<reports::Summary, ApiError> {
     let (ws, _) = scope(access)?;
-    let book = crate::review::load(&state.store, ws).await?.book;
     let mut o = o.clone();
     o.timezone = state.store.workspace_timezone(ws).await?;
+    let book = reports::priced::book(&state.store, ws, &o).await?;
     reports::summary(&book, &o).map_err(|m| ApiError::BadRequest(body("invalid_request", m)))
 }
 

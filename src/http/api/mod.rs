@@ -6,6 +6,8 @@ mod instance;
 mod me;
 mod members;
 pub mod policy;
+mod price_overrides;
+pub mod prices;
 mod reports;
 mod review;
 mod session;
@@ -55,9 +57,11 @@ type Apis = (
     tokens::TokensApi,
     audit::AuditApi,
     instance::InstanceApi,
+    prices::PricesApi,
     books::BooksApi,
     review::ReviewApi,
     reports::ReportsApi,
+    price_overrides::PriceOverridesApi,
 );
 
 pub type ApiService = OpenApiService<Apis, ()>;
@@ -71,9 +75,11 @@ pub fn service() -> ApiService {
         tokens::TokensApi,
         audit::AuditApi,
         instance::InstanceApi,
+        prices::PricesApi,
         books::BooksApi,
         review::ReviewApi,
         reports::ReportsApi,
+        price_overrides::PriceOverridesApi,
     );
     OpenApiService::new(apis, "Ledgersys", env!("CARGO_PKG_VERSION"))
         .description(

@@ -168,6 +168,26 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("PUT", "/instance/smtp", Rule::InstanceAdmin),
     ("DELETE", "/instance/smtp", Rule::InstanceAdmin),
     ("POST", "/instance/smtp/test", Rule::InstanceAdmin),
+    (
+        "GET",
+        "/workspaces/{workspace_id}/price-overrides",
+        Rule::Member(Role::Viewer),
+    ),
+    (
+        "PUT",
+        "/workspaces/{workspace_id}/price-overrides",
+        Rule::Member(Role::Accountant),
+    ),
+    ("GET", "/instance/prices", Rule::InstanceAdmin),
+    ("PUT", "/instance/prices", Rule::InstanceAdmin),
+    ("PUT", "/instance/prices/coingecko-key", Rule::InstanceAdmin),
+    (
+        "DELETE",
+        "/instance/prices/coingecko-key",
+        Rule::InstanceAdmin,
+    ),
+    ("POST", "/instance/prices/fill", Rule::InstanceAdmin),
+    ("GET", "/instance/prices/fill", Rule::InstanceAdmin),
 ];
 
 /// The rule for a request, and the path parameters it matched.

@@ -44,8 +44,8 @@ async fn load(
     mut o: Options,
 ) -> Result<(crate::ledger::review::Book, Options), ApiError> {
     let (ws, _) = scope(access)?;
-    let book = crate::review::load(&state.store, ws).await?.book;
     o.timezone = state.store.workspace_timezone(ws).await?;
+    let book = reports::priced::book(&state.store, ws, &o).await?;
     Ok((book, o))
 }
 

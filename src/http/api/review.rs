@@ -22,8 +22,10 @@ use crate::store::{AdjustmentId, AuditEntry};
 pub struct QueueItem {
     /// The stored row's id, which decisions name.
     pub row_id: i64,
-    /// `unmatched` (no counterpart found), `ambiguous` (more than one fits)
-    /// or `unpaired` (the user took its pair apart).
+    /// `unmatched` (no counterpart found), `ambiguous` (more than one fits),
+    /// `unpaired` (the user took its pair apart) or `missing_price` (a value
+    /// is needed and no price is known: give one by reclassifying, or fill
+    /// the price table).
     pub reason: String,
     pub row: RowView,
     /// For an ambiguous row: the ids of the rows that would fit.
@@ -122,7 +124,7 @@ impl ReviewApi {
                 .find(|(r, _)| *r == id)
                 .map(|(_, tx)| row_view(tx))
         };
-        let items = loaded
+        let mut items: Vec<QueueItem> = loaded
             .book
             .queue
             .iter()
@@ -136,6 +138,17 @@ impl ReviewApi {
                 })
             })
             .collect();
+        let missing =
+            crate::reports::priced::missing_prices(&state.store, ws, &loaded.book).await?;
+        items.extend(missing.into_iter().filter_map(|i| {
+            Some(QueueItem {
+                row_id: *loaded.book.origin.get(i)?,
+                reason: "missing_price".into(),
+                row: row_view(loaded.book.rows.get(i)?),
+                candidate_ids: Vec::new(),
+                candidates: Vec::new(),
+            })
+        }));
         Ok(Json(items))
     }
 

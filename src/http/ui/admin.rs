@@ -57,6 +57,11 @@ async fn settings_content(
     } else {
         None
     };
+    let prices = if ui.instance_admin {
+        Some(super::prices::section(state, ui).await?)
+    } else {
+        None
+    };
     let csrf = &ui.csrf_token;
     let grantable: Vec<Role> = Role::ALL
         .into_iter()
@@ -147,6 +152,7 @@ async fn settings_content(
                 }
             }
         }
+        @if let Some(prices) = prices { (prices) }
     })
 }
 

@@ -351,8 +351,11 @@ pub async fn reports_page(
         ))
         .into_response();
     };
-    let book = match crate::review::load(&state.store, ws).await {
-        Ok(loaded) => loaded.book,
+    let mut options = form.options();
+    options.year = None;
+    options.timezone = state.store.workspace_timezone(ws).await.ok().flatten();
+    let book = match reports::priced::book(&state.store, ws, &options).await {
+        Ok(book) => book,
         Err(err) => {
             tracing::error!(error = %err, "cannot load the book");
             return super::error_page(
@@ -363,9 +366,6 @@ pub async fn reports_page(
         }
     };
     let rows = &book.rows;
-    let mut options = form.options();
-    options.year = None;
-    options.timezone = state.store.workspace_timezone(ws).await.ok().flatten();
     let jurisdiction = options.jurisdiction.clone();
     let summary = reports::summary(&book, &options);
     let query = format!(
@@ -446,10 +446,16 @@ pub async fn transactions_page(state: Data<&AppState>, req: &Request) -> Respons
         None => Vec::new(),
     };
     let review = match &ui.workspace {
-        Some((ws, _, _)) => crate::review::load(&state.store, *ws)
-            .await
-            .map(|l| l.book.queue.len())
-            .unwrap_or_default(),
+        Some((ws, _, _)) => match crate::review::load(&state.store, *ws).await {
+            Ok(loaded) => {
+                let missing = reports::priced::missing_prices(&state.store, *ws, &loaded.book)
+                    .await
+                    .map(|m| m.len())
+                    .unwrap_or_default();
+                loaded.book.queue.len() + missing
+            }
+            Err(_) => 0,
+        },
         None => 0,
     };
     let mut newest: Vec<Tx> = rows.iter().rev().take(LISTED_ROWS).cloned().collect();
@@ -462,7 +468,7 @@ pub async fn transactions_page(state: Data<&AppState>, req: &Request) -> Respons
         } @else {
             @if review > 0 {
                 p.notice.warning role="status" {
-                    (review) " withdrawal(s) and deposit(s) need review; until they are explained, reports are incomplete. "
+                    (review) " row(s) need review (withdrawals and deposits to explain, or prices missing); until then, reports are incomplete. "
                     a href="/review" { "Review them" }
                 }
             }

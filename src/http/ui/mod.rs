@@ -10,6 +10,7 @@ mod context;
 mod layout;
 mod login;
 mod pages;
+mod prices;
 mod printable;
 mod review;
 
@@ -37,6 +38,9 @@ pub fn routes() -> Route {
         .at("/settings/members", post(admin::add_member))
         .at("/settings/members/:user_id", post(admin::change_member))
         .at("/settings/smtp", post(admin::save_smtp))
+        .at("/settings/prices", post(prices::save))
+        .at("/settings/prices/coingecko-key", post(prices::save_key))
+        .at("/settings/prices/fill", post(prices::fill))
         .at("/settings/workspaces", post(admin::create_workspace))
         .at("/workspace", post(admin::switch_workspace))
         .at("/audit", get(admin::audit_page))

@@ -28,17 +28,19 @@ async fn prepare(
                 .into_response(),
         );
     };
-    let loaded = crate::review::load(&state.store, ws).await.map_err(|err| {
-        tracing::error!(error = %err, "cannot load the book");
-        super::error_page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "The transactions could not be read.",
-        )
-        .into_response()
-    })?;
     let mut o = form.options();
     o.timezone = state.store.workspace_timezone(ws).await.ok().flatten();
-    Ok((loaded.book, o))
+    let book = reports::priced::book(&state.store, ws, &o)
+        .await
+        .map_err(|err| {
+            tracing::error!(error = %err, "cannot load the book");
+            super::error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The transactions could not be read.",
+            )
+            .into_response()
+        })?;
+    Ok((book, o))
 }
 
 fn table(lines: &[Value], columns: &[&str]) -> Markup {

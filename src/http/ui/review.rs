@@ -132,6 +132,27 @@ fn queue_section(ui: &Ui, loaded: &Loaded) -> Markup {
     }
 }
 
+fn missing_section(ui: &Ui, loaded: &Loaded, missing: &[usize]) -> Markup {
+    html! {
+        @if !missing.is_empty() {
+            section.card #missing {
+                h2 { "Missing prices: " (missing.len()) }
+                p.muted { "These rows need a value and the price table has none for their day. Fill the table in Settings, or give the value here." }
+                ul.review {
+                    @for i in missing.iter().take(LISTED) {
+                        @if let (Some(tx), Some(id)) = (loaded.book.rows.get(*i), loaded.book.origin.get(*i)) {
+                            li.review-item data-row=(id) {
+                                strong { (describe(tx)) }
+                                @if ui.can(Role::Accountant) { (reclassify_form(ui, *id, tx)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn transfers_section(ui: &Ui, loaded: &Loaded) -> Markup {
     let row = |id: i64| loaded.stored.iter().find(|(r, _)| *r == id).map(|(_, t)| t);
     html! {
@@ -229,11 +250,15 @@ async fn review_page(state: &AppState, ui: &Ui, message: Option<(&str, &str)>) -
             .into_response();
         }
     };
+    let missing = crate::reports::priced::missing_prices(&state.store, ws, &loaded.book)
+        .await
+        .unwrap_or_default();
     let content = html! {
         h1 { "Review" }
         p.lead { "Explain what the imports could not: which rows are transfers between your own accounts, and what the others were." }
         @if let Some((kind, text)) = message { (notice(kind, Some(text))) }
         (queue_section(ui, &loaded))
+        (missing_section(ui, &loaded, &missing))
         (transfers_section(ui, &loaded))
         (disposals_section(&loaded))
         (history_section(state, ui, ws).await)

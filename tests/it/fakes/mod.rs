@@ -1,4 +1,5 @@
 //! In-repo fakes of outside services, speaking their real wire protocols.
 
+pub mod prices;
 pub mod smtp;
 pub mod webdriver;
