@@ -4,6 +4,9 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+
+/// One optional queue per method, indexed by [`Method::index`].
+type Queues = [Option<BinaryHeap<Entry>>; 3];
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -19,6 +22,18 @@ pub enum Method {
     Lifo,
     /// Highest basis per bitcoin first (fees included in the basis).
     Hifo,
+}
+
+impl Method {
+    const ALL: [Method; 3] = [Method::Fifo, Method::Lifo, Method::Hifo];
+
+    fn index(self) -> usize {
+        match self {
+            Method::Fifo => 0,
+            Method::Lifo => 1,
+            Method::Hifo => 2,
+        }
+    }
 }
 
 impl std::str::FromStr for Method {
@@ -71,9 +86,9 @@ pub struct Pool {
     /// Bumped when a lot's basis changes, which can change its HIFO place.
     versions: Vec<u32>,
     /// Queues over all lots, by method.
-    all: HashMap<Method, BinaryHeap<Entry>>,
+    all: Queues,
     /// Queues over one account's lots, by account and method.
-    by_account: HashMap<String, HashMap<Method, BinaryHeap<Entry>>>,
+    by_account: HashMap<String, Queues>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -126,13 +141,18 @@ impl Pool {
 
     /// Adds a lot to every queue that covers it.
     fn push_entries(&mut self, lot: &Lot, idx: usize, version: u32) {
-        for (method, queue) in self.all.iter_mut() {
-            queue.push(entry(*method, lot, idx, version));
-        }
-        if let Some(queues) = self.by_account.get_mut(&*lot.account) {
-            for (method, queue) in queues.iter_mut() {
-                queue.push(entry(*method, lot, idx, version));
+        let push = |queues: &mut Queues| {
+            for method in Method::ALL {
+                if let Some(queue) = queues[method.index()].as_mut() {
+                    queue.push(entry(method, lot, idx, version));
+                }
             }
+        };
+        push(&mut self.all);
+        if !self.by_account.is_empty()
+            && let Some(queues) = self.by_account.get_mut(&*lot.account)
+        {
+            push(queues);
         }
     }
 
@@ -147,13 +167,13 @@ impl Pool {
                 .collect()
         };
         match account {
-            None => self.all.entry(method).or_insert_with(build),
+            None => self.all[method.index()].get_or_insert_with(build),
             Some(a) => {
                 if !self.by_account.contains_key(a) {
-                    self.by_account.insert(a.to_string(), HashMap::new());
+                    self.by_account.insert(a.to_string(), Queues::default());
                 }
                 let queues = self.by_account.get_mut(a).expect("just inserted");
-                queues.entry(method).or_insert_with(build)
+                queues[method.index()].get_or_insert_with(build)
             }
         }
     }
@@ -163,8 +183,8 @@ impl Pool {
         self.queue(account, method);
         let (lots, versions) = (&self.lots, &self.versions);
         let queue = match account {
-            None => self.all.get_mut(&method)?,
-            Some(a) => self.by_account.get_mut(a)?.get_mut(&method)?,
+            None => self.all[method.index()].as_mut()?,
+            Some(a) => self.by_account.get_mut(a)?[method.index()].as_mut()?,
         };
         while let Some(top) = queue.peek() {
             let i = index_of(top);
@@ -184,8 +204,22 @@ impl Pool {
         amount: Sats,
         method: Method,
     ) -> (Vec<Taken>, Sats) {
-        let mut left = amount;
         let mut taken = Vec::new();
+        let short = self.take_into(account, amount, method, &mut taken);
+        (taken, short)
+    }
+
+    /// As [`Pool::take`], appending the pieces to `taken` (a buffer the
+    /// caller reuses: the engines take for every disposal); returns the
+    /// shortfall.
+    pub fn take_into(
+        &mut self,
+        account: Option<&str>,
+        amount: Sats,
+        method: Method,
+        taken: &mut Vec<Taken>,
+    ) -> Sats {
+        let mut left = amount;
         while left.0 > 0 {
             let Some(i) = self.next(account, method) else {
                 break;
@@ -207,7 +241,7 @@ impl Pool {
                 basis,
             });
         }
-        (taken, left)
+        left
     }
 
     /// Takes up to `amount` from the lots opened by ledger row `row` (one

@@ -101,7 +101,10 @@ struct Engine<'a> {
     s: &'a Settings,
     /// One shared name per account, so lots and disposals do not each
     /// allocate their own.
-    names: std::collections::HashMap<String, Arc<str>>,
+    names: Vec<Arc<str>>,
+    /// The pieces of the lots a disposal takes, reused from one disposal to
+    /// the next instead of allocated for each.
+    scratch: Vec<Taken>,
     picks: &'a Picks,
     pool: Pool,
     per_wallet: bool,
@@ -139,12 +142,16 @@ pub fn compute_with(rows: &[Tx], s: &Settings, picks: &Picks, allocation: &Alloc
         .map(|z| z.timestamp());
     let mut engine = Engine {
         s,
-        names: std::collections::HashMap::new(),
+        names: Vec::new(),
+        scratch: Vec::new(),
         picks,
         pool: Pool::default(),
         per_wallet: s.basis == BasisMode::PerWallet,
         balances: BTreeMap::new(),
-        out: Outcome::default(),
+        out: Outcome {
+            disposals: Vec::with_capacity(rows.iter().filter(|r| !r.kind.is_inflow()).count()),
+            ..Outcome::default()
+        },
     };
     let mut switched = s.basis != BasisMode::Auto;
     for i in order {
@@ -160,12 +167,13 @@ pub fn compute_with(rows: &[Tx], s: &Settings, picks: &Picks, allocation: &Alloc
 }
 
 impl Engine<'_> {
+    /// A history has few accounts: a scan beats hashing.
     fn name(&mut self, account: &str) -> Arc<str> {
-        if let Some(name) = self.names.get(account) {
+        if let Some(name) = self.names.iter().find(|n| ***n == *account) {
             return Arc::clone(name);
         }
         let name: Arc<str> = Arc::from(account);
-        self.names.insert(account.to_string(), Arc::clone(&name));
+        self.names.push(Arc::clone(&name));
         name
     }
 
@@ -266,9 +274,12 @@ impl Engine<'_> {
         });
     }
 
+    /// The pieces taken, in the engine's reused buffer: give it back with
+    /// [`Engine::recycle`] once read.
     fn take(&mut self, row: usize, account: &str, amount: Sats) -> Vec<Taken> {
         let scope = self.scope(account);
-        let mut taken = Vec::new();
+        let mut taken = std::mem::take(&mut self.scratch);
+        taken.clear();
         let mut wanted = amount;
         for (lot, sats) in self.picks.get(&row).into_iter().flatten() {
             let pieces = self.pool.take_from(scope, *lot, (*sats).min(wanted));
@@ -285,8 +296,7 @@ impl Engine<'_> {
             wanted = wanted - got;
             taken.extend(pieces);
         }
-        let (rest, short) = self.pool.take(scope, wanted, self.s.method);
-        taken.extend(rest);
+        let short = self.pool.take_into(scope, wanted, self.s.method, &mut taken);
         if short.0 > 0 {
             self.issue(
                 row,
@@ -306,6 +316,11 @@ impl Engine<'_> {
         taken
     }
 
+    fn recycle(&mut self, mut taken: Vec<Taken>) {
+        taken.clear();
+        self.scratch = taken;
+    }
+
     fn dispose(
         &mut self,
         row: usize,
@@ -314,15 +329,14 @@ impl Engine<'_> {
         amount: Sats,
         proceeds: Option<Decimal>,
     ) {
-        let taken = self.take(row, &tx.account, amount);
+        let mut taken = self.take(row, &tx.account, amount);
         let disposed_on = tx.time.to_zoned(self.s.zone.clone()).date();
         // Proceeds are shared by satoshis; the last part takes the remainder
         // so the parts add up exactly.
         let mut left = proceeds;
         let count = taken.len();
-        let parts = taken
-            .into_iter()
-            .enumerate()
+        let mut parts = Vec::with_capacity(count);
+        parts.extend(taken.drain(..).enumerate()
             .map(|(n, lot)| {
                 let share = match (proceeds, left) {
                     (Some(_), Some(rest)) if n + 1 == count => Some(rest),
@@ -339,8 +353,8 @@ impl Engine<'_> {
                     lot,
                     proceeds: share,
                 }
-            })
-            .collect();
+            }));
+        self.recycle(taken);
         let account = self.name(&tx.account);
         self.out.disposals.push(Disposal {
             row,
@@ -354,14 +368,17 @@ impl Engine<'_> {
     }
 
     fn remove(&mut self, row: usize, tx: &Tx, amount: Sats) {
-        self.take(row, &tx.account, amount);
+        let taken = self.take(row, &tx.account, amount);
+        self.recycle(taken);
     }
 
     fn moved(&mut self, row: usize, tx: &Tx) {
-        let Some(to) = tx.to_account.as_deref().map(Arc::<str>::from) else {
+        let Some(to) = tx.to_account.as_deref() else {
             return;
         };
-        for piece in self.take(row, &tx.account, tx.btc) {
+        let to = self.name(to);
+        let mut taken = self.take(row, &tx.account, tx.btc);
+        for piece in taken.drain(..) {
             self.pool.add(Lot {
                 row: piece.row,
                 account: Arc::clone(&to),
@@ -371,6 +388,7 @@ impl Engine<'_> {
                 basis: piece.basis,
             });
         }
+        self.recycle(taken);
     }
 
     /// The bitcoin paid to the network on a transfer or fee row.
@@ -394,11 +412,9 @@ impl Engine<'_> {
             }
             FeePolicy::NonTaxable => self.remove(row, tx, fee),
             FeePolicy::AddToBasis => {
-                let basis: Decimal = self
-                    .take(row, &tx.account, fee)
-                    .iter()
-                    .filter_map(|t| t.basis)
-                    .sum();
+                let taken = self.take(row, &tx.account, fee);
+                let basis: Decimal = taken.iter().filter_map(|t| t.basis).sum();
+                self.recycle(taken);
                 let account = tx.to_account.as_deref().unwrap_or(&tx.account);
                 let scope = self.scope(account);
                 if !self.pool.add_basis(scope, self.s.method, basis) {
