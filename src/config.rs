@@ -13,6 +13,9 @@ pub const CONFIG_ENV: &str = "LEDGERSYS_CONFIG";
 /// The data key itself, base64; for deployments that inject secrets by
 /// environment. Never read from the TOML file.
 pub const SECRET_KEY_ENV: &str = "LEDGERSYS_SECRET_KEY";
+/// When set, `ledgersys report` prints how long loading the books and
+/// computing the report took, on standard error (for benchmarks).
+pub const TIMINGS_ENV: &str = "LEDGERSYS_TIMINGS";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -352,14 +355,14 @@ fn read_env(env: &BTreeMap<String, String>) -> Result<Layer, ConfigError> {
         .iter()
         .filter(|(name, _)| name.starts_with("LEDGERSYS_"))
     {
-        if name == CONFIG_ENV || name == SECRET_KEY_ENV {
+        if name == CONFIG_ENV || name == SECRET_KEY_ENV || name == TIMINGS_ENV {
             continue;
         }
         let Some(known) = SETTINGS.iter().find(|s| s.env == name) else {
             let known: Vec<&str> = SETTINGS
                 .iter()
                 .map(|s| s.env)
-                .chain([CONFIG_ENV, SECRET_KEY_ENV])
+                .chain([CONFIG_ENV, SECRET_KEY_ENV, TIMINGS_ENV])
                 .collect();
             return Err(ConfigError::UnknownEnv {
                 name: name.clone(),

@@ -179,6 +179,7 @@ pub async fn report(command: ReportCommand, config: &Config) -> Result<u8, Strin
             (args, Some(reports::Detail::Holdings(date)))
         }
     };
+    let started = std::time::Instant::now();
     let store = open(config).await?;
     let created = AuditEntry::new(crate::clock::now(), None, actor(), "workspace.created")
         .target(&args.workspace);
@@ -202,6 +203,7 @@ pub async fn report(command: ReportCommand, config: &Config) -> Result<u8, Strin
     let book = reports::priced::book(&store, workspace, &options)
         .await
         .map_err(|e| e.to_string())?;
+    let loaded = std::time::Instant::now();
     let (text, issues) = match which {
         None => match reports::summary(&book, &options) {
             Ok(summary) => {
@@ -239,6 +241,15 @@ pub async fn report(command: ReportCommand, config: &Config) -> Result<u8, Strin
             }
         },
     };
+    if std::env::var_os(crate::config::TIMINGS_ENV).is_some() {
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+        eprintln!(
+            "timings: load {:.1} ms ({} rows), compute {:.1} ms",
+            ms(loaded - started),
+            book.rows.len(),
+            ms(loaded.elapsed())
+        );
+    }
     std::io::stdout()
         .write_all(text.as_bytes())
         .map_err(|e| e.to_string())?;

@@ -296,7 +296,9 @@ impl Engine<'_> {
             wanted = wanted - got;
             taken.extend(pieces);
         }
-        let short = self.pool.take_into(scope, wanted, self.s.method, &mut taken);
+        let short = self
+            .pool
+            .take_into(scope, wanted, self.s.method, &mut taken);
         if short.0 > 0 {
             self.issue(
                 row,
@@ -336,24 +338,23 @@ impl Engine<'_> {
         let mut left = proceeds;
         let count = taken.len();
         let mut parts = Vec::with_capacity(count);
-        parts.extend(taken.drain(..).enumerate()
-            .map(|(n, lot)| {
-                let share = match (proceeds, left) {
-                    (Some(_), Some(rest)) if n + 1 == count => Some(rest),
-                    (Some(total), Some(rest)) => {
-                        let share = super::split(total, lot.sats.0, amount.0);
-                        left = Some(rest - share);
-                        Some(share)
-                    }
-                    _ => None,
-                };
-                let acquired_on = lot.acquired_on;
-                Part {
-                    long_term: is_long_term(acquired_on, disposed_on),
-                    lot,
-                    proceeds: share,
+        parts.extend(taken.drain(..).enumerate().map(|(n, lot)| {
+            let share = match (proceeds, left) {
+                (Some(_), Some(rest)) if n + 1 == count => Some(rest),
+                (Some(total), Some(rest)) => {
+                    let share = super::split(total, lot.sats.0, amount.0);
+                    left = Some(rest - share);
+                    Some(share)
                 }
-            }));
+                _ => None,
+            };
+            let acquired_on = lot.acquired_on;
+            Part {
+                long_term: is_long_term(acquired_on, disposed_on),
+                lot,
+                proceeds: share,
+            }
+        }));
         self.recycle(taken);
         let account = self.name(&tx.account);
         self.out.disposals.push(Disposal {

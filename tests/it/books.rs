@@ -694,3 +694,41 @@ async fn the_review_queue_lists_what_matching_could_not_explain() {
     let page = owner.get("/review").await.text().await.expect("html");
     assert!(page.contains("Needs review: 2"), "{page}");
 }
+
+#[test]
+fn a_report_says_how_long_it_took_when_asked() {
+    let books = Books::new(
+        "timestamp,type,account,btc,fiat_value,fiat_currency\n\
+         2020-01-01T12:00:00Z,buy,a,1,100,USD\n",
+    );
+    assert!(books.run(&["import", &books.file]).status.success());
+    let quiet = books.run(&[
+        "report",
+        "summary",
+        "--jurisdiction",
+        "us",
+        "--format",
+        "json",
+    ]);
+    assert!(!text(&quiet.stderr).contains("timings:"));
+    let timed = crate::support::command()
+        .args([
+            "--data-dir",
+            &books.dir,
+            "report",
+            "summary",
+            "--jurisdiction",
+            "us",
+            "--format",
+            "json",
+        ])
+        .env("LEDGERSYS_TIMINGS", "1")
+        .output()
+        .expect("run");
+    assert_eq!(timed.status.code(), Some(0), "{}", text(&timed.stderr));
+    let err = text(&timed.stderr);
+    assert!(
+        err.contains("timings: load ") && err.contains("(1 rows), compute "),
+        "{err}"
+    );
+}
