@@ -201,4 +201,22 @@ async fn the_print_ready_page_has_the_summary_every_disposal_and_the_income() {
     ] {
         assert!(page.contains(figure), "{figure} missing");
     }
+    // The Reports page links every download, holdings at the last year's end.
+    let reports = owner
+        .get("/reports?jurisdiction=us&basis=universal")
+        .await
+        .text()
+        .await
+        .expect("html");
+    for link in [
+        "/reports/print?",
+        "/reports/trail?",
+        "/reports/csv/capital-gains?",
+        "layout=turbotax",
+        "/reports/csv/income?",
+        "/reports/csv/holdings?",
+        "date=2025-12-31",
+    ] {
+        assert!(reports.contains(link), "{link} missing");
+    }
 }

@@ -424,6 +424,9 @@ pub async fn reports_page(
                         a href=(format!("/api/v1/workspaces/{ws}/reports/csv/capital-gains?{query}&layout=turbotax")) download { "TurboTax CSV" } " · "
                     }
                     a href=(format!("/api/v1/workspaces/{ws}/reports/csv/income?{query}")) download { "Income CSV" }
+                    @if let Some(end) = s.json["years"].as_array().and_then(|y| y.last()).and_then(|y| y["year"].as_str()).and_then(|label| year_end(&jurisdiction, label)) {
+                        " · " a href=(format!("/api/v1/workspaces/{ws}/reports/csv/holdings?{query}&date={end}")) download { "Holdings on " (end) " (lot by lot)" }
+                    }
                 }
                 p { a href=(format!("/api/v1/workspaces/{ws}/reports/summary.csv?{query}")) download { "Download as CSV" }
                     " · currency " (s.json["currency"].as_str().unwrap_or("")) " · inputs SHA-256 " code { (s.json["input_sha256"].as_str().unwrap_or("").get(..16).unwrap_or("")) "…" } }
@@ -431,6 +434,17 @@ pub async fn reports_page(
         }
     };
     render(layout::page("Reports", Some("/reports"), &ui, content)).into_response()
+}
+
+/// The last day of a tax year, from its label: `2024` (calendar),
+/// `2023/24` (UK, to 5 April) or `2023-24` (Australia, to 30 June).
+fn year_end(jurisdiction: &str, label: &str) -> Option<String> {
+    let first: i32 = label.get(..4)?.parse().ok()?;
+    Some(match jurisdiction {
+        "uk" => format!("{}-04-05", first + 1),
+        "au" => format!("{}-06-30", first + 1),
+        _ => format!("{first}-12-31"),
+    })
 }
 
 const LISTED_ROWS: usize = 200;
