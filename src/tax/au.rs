@@ -3,10 +3,10 @@
 //! at least 12 months — counted excluding the days of acquisition and
 //! disposal, which is the same "sold after the anniversary" test as the US
 //! rule. Capital losses are applied first to gains that get no discount (the
-//! order most favourable to the taxpayer, which the ATO allows), then the
-//! discount halves what remains of the discountable gains. Net capital
-//! losses carried in from earlier years come next, in the same order, still
-//! before the discount. Built on the US lot machinery.
+//! order most favourable to the taxpayer, which the ATO allows), then net
+//! capital losses carried in from earlier years, in the same order; only
+//! then does the discount halve what remains of the discountable gains.
+//! Built on the US lot machinery.
 
 use std::collections::BTreeMap;
 
