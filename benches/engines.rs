@@ -2,7 +2,8 @@
 //! (buys, sells, income and transfers with network fees across three
 //! accounts), then for 1,000 to 1,000,000 rows: parsing the generic CSV,
 //! importing into SQLite (one transaction), and a full recompute by each
-//! engine, with the process's peak memory.
+//! engine, with the process's peak memory. First, transfer matching on
+//! 50,000 withdrawals and 50,000 deposits.
 //!
 //! Run: `cargo bench --bench engines` (release profile). Optional argument:
 //! the largest size (default 1000000). Results go in docs/benchmarks.md.
@@ -10,7 +11,9 @@
 
 use std::time::Instant;
 
+use jiff::Timestamp;
 use jiff::tz::TimeZone;
+use ledgersys::ledger::{Kind, Sats, Tx, matching};
 use ledgersys::store::transactions::{ImportMeta, Keyed};
 use ledgersys::store::{AuditEntry, Store};
 use ledgersys::tax::lots::Method;
@@ -113,6 +116,81 @@ pub fn history(n: usize, seed: u64) -> String {
     out
 }
 
+/// `pairs` withdrawals and as many deposits between three accounts, one
+/// withdrawal every two hours or so from 2015: seven in ten deposits are a
+/// withdrawal's counterpart, arriving a minute to six hours later less a
+/// network fee (one in five of those share its txid; the rest must be
+/// matched on amount and time), and the others have none. A third of the
+/// amounts are round, as people send them, so equal amounts are common.
+fn transfers(pairs: usize, seed: u64) -> Vec<Tx> {
+    let mut rng = Rng(seed | 1);
+    let accounts = ["exchange", "cold", "phone"];
+    let round = [1_000_000, 5_000_000, 10_000_000, 50_000_000, 100_000_000];
+    let start: i64 = 1_420_070_400;
+    let span = pairs as i64 * 3600;
+    let at = |s: i64| Timestamp::from_second(s).expect("time");
+    let tx =
+        |id: String, time: i64, kind: Kind, account: &str, sats: i64, txid: Option<String>| Tx {
+            id: Some(id),
+            time: at(time),
+            kind,
+            account: account.into(),
+            btc: Sats(sats),
+            fee_btc: Sats::ZERO,
+            fiat_value: None,
+            currency: None,
+            fee_fiat: rust_decimal::Decimal::ZERO,
+            to_account: None,
+            txid,
+            note: None,
+        };
+    let mut rows = Vec::with_capacity(pairs * 2);
+    let mut time = start;
+    for i in 0..pairs {
+        time += rng.below(2 * 3600) as i64;
+        let sats = if rng.below(3) == 0 {
+            round[rng.below(round.len() as u64) as usize]
+        } else {
+            10_000 + rng.below(200_000_000) as i64
+        };
+        let from = rng.below(3) as usize;
+        let to = (from + 1 + rng.below(2) as usize) % 3;
+        let txid = (rng.below(5) == 0).then(|| format!("{i:064x}"));
+        rows.push(tx(
+            format!("w{i}"),
+            time,
+            Kind::Withdrawal,
+            accounts[from],
+            sats,
+            txid.clone(),
+        ));
+        if rng.below(10) < 7 {
+            let fee = 500 + rng.below(20_000) as i64;
+            let later = time + 60 + rng.below(6 * 3600) as i64;
+            rows.push(tx(
+                format!("d{i}"),
+                later,
+                Kind::Deposit,
+                accounts[to],
+                (sats - fee).max(1),
+                txid,
+            ));
+        } else {
+            let when = start + rng.below(span as u64) as i64;
+            let sats = 10_000 + rng.below(200_000_000) as i64;
+            rows.push(tx(
+                format!("d{i}"),
+                when,
+                Kind::Deposit,
+                accounts[to],
+                sats,
+                None,
+            ));
+        }
+    }
+    rows
+}
+
 fn peak_memory_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -149,10 +227,21 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    let rows = transfers(50_000, 7);
+    let (found, secs) = timed(|| matching::find(&rows));
     println!(
-        "| rows | parse | import (parse + SQLite) | US FIFO | US LIFO | US HIFO | US FIFO per wallet | UK | peak memory |"
+        "transfer matching, 50,000 withdrawals + 50,000 deposits: {:.1} ms ({} pairs, {} by txid; {} ambiguous; {} unmatched)\n",
+        secs * 1000.0,
+        found.pairs.len(),
+        found.pairs.iter().filter(|p| p.2).count(),
+        found.ambiguous.len(),
+        found.unmatched.len()
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    drop(rows);
+    println!(
+        "| rows | parse | import (parse + SQLite) | load from SQLite | US FIFO | US LIFO | US HIFO | US FIFO per wallet | UK | peak memory |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     let mut n = 1_000;
     while n <= largest {
         let csv = history(n, 42);

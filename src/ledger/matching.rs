@@ -4,9 +4,14 @@
 //! fits as well. Unmatched and ambiguous rows are left for review. Pure; the
 //! imported rows are never changed, the result is a layer on top.
 
+mod index;
+
+use std::collections::HashMap;
+
 use jiff::{SignedDuration, Timestamp};
 use rust_decimal::Decimal;
 
+use self::index::Index;
 use super::{Kind, Sats, Tx};
 
 /// How far apart a withdrawal and its deposit may be.
@@ -36,6 +41,21 @@ fn fits(w: &Tx, d: &Tx) -> bool {
     window(d.time) && d.btc <= sent && sent - d.btc <= allowance
 }
 
+fn sent(w: &Tx) -> i64 {
+    (w.btc + w.fee_btc).0
+}
+
+/// The least a deposit may be and still fit a withdrawal that sent `sent`
+/// satoshis ([`fits`]). It never decreases as `sent` grows, which lets the
+/// index find the withdrawals a deposit could fit by a binary search.
+fn least_received(sent: i64) -> i64 {
+    sent.saturating_sub((sent / 100).max(MIN_FEE_ALLOWANCE.0))
+}
+
+/// Pairs withdrawals with deposits. Every question — which deposits share a
+/// txid, which fit a withdrawal, which other withdrawal a deposit fits — goes
+/// through an index, so tens of thousands of unmatched rows stay fast; the
+/// answers are those of comparing every withdrawal with every deposit.
 pub fn find(rows: &[Tx]) -> Matching {
     let withdrawals: Vec<usize> = (0..rows.len())
         .filter(|i| rows[*i].kind == Kind::Withdrawal)
@@ -51,20 +71,23 @@ pub fn find(rows: &[Tx]) -> Matching {
     };
 
     // A shared txid is proof.
+    let mut by_txid: HashMap<&str, Vec<usize>> = HashMap::new();
+    for &d in &deposits {
+        if let Some(txid) = rows[d].txid.as_deref() {
+            by_txid.entry(txid).or_default().push(d);
+        }
+    }
     for &w in &withdrawals {
         let Some(txid) = rows[w].txid.as_deref().filter(|t| !t.is_empty()) else {
             continue;
         };
-        let same: Vec<usize> = deposits
-            .iter()
+        let mut same = by_txid
+            .get(txid)
+            .into_iter()
+            .flatten()
             .copied()
-            .filter(|d| {
-                !taken[*d]
-                    && rows[*d].txid.as_deref() == Some(txid)
-                    && rows[*d].account != rows[w].account
-            })
-            .collect();
-        if let [d] = same[..] {
+            .filter(|d| !taken[*d] && rows[*d].account != rows[w].account);
+        if let (Some(d), None) = (same.next(), same.next()) {
             taken[w] = true;
             taken[d] = true;
             out.pairs.push((w, d, true));
@@ -72,45 +95,56 @@ pub fn find(rows: &[Tx]) -> Matching {
     }
     // Otherwise amounts and times, when exactly one deposit fits a
     // withdrawal and that deposit fits no other withdrawal.
+    let deposit_index = Index::new(rows, &deposits, |t| t.btc.0);
+    let withdrawal_index = Index::new(rows, &withdrawals, sent);
     let mut order = withdrawals.clone();
     order.sort_by(|a, b| rows[*a].order_key().cmp(&rows[*b].order_key()));
     for &w in &order {
         if taken[w] {
             continue;
         }
-        let candidates: Vec<usize> = deposits
-            .iter()
-            .copied()
+        let (most, least) = (sent(&rows[w]), least_received(sent(&rows[w])));
+        let mut candidates: Vec<usize> = deposit_index
+            .near(rows[w].time, BEFORE, AFTER, |a| a < least, |a| a <= most)
             .filter(|d| !taken[*d] && fits(&rows[w], &rows[*d]))
             .collect();
+        // Candidates are listed in row order.
+        candidates.sort_unstable();
         match candidates[..] {
             [] => {}
             [d] => {
-                let rivals = order
-                    .iter()
-                    .filter(|o| **o != w && !taken[**o] && fits(&rows[**o], &rows[d]))
-                    .count();
-                if rivals == 0 {
+                let received = rows[d].btc.0;
+                let rival = withdrawal_index
+                    .near(
+                        rows[d].time,
+                        AFTER,
+                        BEFORE,
+                        |s| s < received,
+                        |s| least_received(s) <= received,
+                    )
+                    .any(|o| o != w && !taken[o] && fits(&rows[o], &rows[d]));
+                if rival {
+                    out.ambiguous.push((w, candidates));
+                } else {
                     taken[w] = true;
                     taken[d] = true;
                     out.pairs.push((w, d, false));
-                } else {
-                    out.ambiguous.push((w, candidates));
                 }
             }
             _ => out.ambiguous.push((w, candidates)),
         }
     }
-    let in_review: Vec<usize> = out
-        .ambiguous
-        .iter()
-        .flat_map(|(w, ds)| std::iter::once(*w).chain(ds.iter().copied()))
-        .collect();
+    let mut in_review = vec![false; rows.len()];
+    for (w, ds) in &out.ambiguous {
+        for &i in std::iter::once(w).chain(ds) {
+            in_review[i] = true;
+        }
+    }
     out.unmatched = withdrawals
         .iter()
         .chain(&deposits)
         .copied()
-        .filter(|i| !taken[*i] && !in_review.contains(i))
+        .filter(|i| !taken[*i] && !in_review[*i])
         .collect();
     out.unmatched.sort_unstable();
     out.pairs.sort_unstable();
@@ -164,108 +198,4 @@ pub fn apply_traced(rows: &[Tx], matching: &Matching) -> (Vec<Tx>, Vec<usize>) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn row(kind: Kind, account: &str, minute: i64, sats: i64, txid: Option<&str>) -> Tx {
-        Tx {
-            id: None,
-            time: Timestamp::from_second(1_600_000_000 + minute * 60).expect("time"),
-            kind,
-            account: account.into(),
-            btc: Sats(sats),
-            fee_btc: Sats::ZERO,
-            fiat_value: None,
-            currency: None,
-            fee_fiat: Decimal::ZERO,
-            to_account: None,
-            txid: txid.map(str::to_string),
-            note: None,
-        }
-    }
-
-    #[test]
-    fn a_shared_txid_pairs_even_far_apart() {
-        let rows = vec![
-            row(Kind::Withdrawal, "exchange", 0, 100_000_000, Some("abc")),
-            row(Kind::Deposit, "cold", 60 * 24 * 10, 99_990_000, Some("abc")),
-        ];
-        let m = find(&rows);
-        assert_eq!(m.pairs, vec![(0, 1, true)]);
-        let applied = apply(&rows, &m);
-        assert_eq!(applied.len(), 1);
-        assert_eq!(applied[0].kind, Kind::Transfer);
-        assert_eq!(applied[0].to_account.as_deref(), Some("cold"));
-        assert_eq!(
-            (applied[0].btc, applied[0].fee_btc),
-            (Sats(99_990_000), Sats(10_000))
-        );
-    }
-
-    #[test]
-    fn amounts_after_a_plausible_fee_within_the_window_pair() {
-        let rows = vec![
-            row(Kind::Withdrawal, "exchange", 0, 50_000_000, None),
-            row(Kind::Deposit, "cold", 30, 49_995_000, None),
-            // Too late, and too much missing: stay unmatched.
-            row(Kind::Withdrawal, "exchange", 10_000, 10_000_000, None),
-            row(Kind::Deposit, "phone", 10_000 + 60 * 73, 10_000_000, None),
-            row(Kind::Deposit, "phone", 20_000, 5_000_000, None),
-        ];
-        let m = find(&rows);
-        assert_eq!(m.pairs, vec![(0, 1, false)]);
-        assert_eq!(m.unmatched, vec![2, 3, 4]);
-    }
-
-    #[test]
-    fn two_fitting_deposits_go_to_review() {
-        let rows = vec![
-            row(Kind::Withdrawal, "exchange", 0, 10_000_000, None),
-            row(Kind::Deposit, "cold", 5, 10_000_000, None),
-            row(Kind::Deposit, "phone", 6, 10_000_000, None),
-        ];
-        let m = find(&rows);
-        assert!(m.pairs.is_empty());
-        assert_eq!(m.ambiguous, vec![(0, vec![1, 2])]);
-        assert!(
-            m.unmatched.is_empty(),
-            "the candidates are in review, not unmatched"
-        );
-    }
-
-    #[test]
-    fn a_matched_transfer_keeps_the_lot_and_its_date() {
-        use crate::tax::lots::Method;
-        use crate::tax::us::{BasisMode, Settings, compute};
-        let mut buy = row(Kind::Buy, "exchange", 0, 100_000_000, None);
-        buy.fiat_value = Some(Decimal::from(10_000));
-        buy.currency = Some("USD".into());
-        let mut sell = row(Kind::Sell, "cold", 60 * 24 * 400, 99_990_000, None);
-        sell.fiat_value = Some(Decimal::from(50_000));
-        sell.currency = Some("USD".into());
-        let rows = vec![
-            buy,
-            row(Kind::Withdrawal, "exchange", 60, 100_000_000, Some("t")),
-            row(Kind::Deposit, "cold", 90, 99_990_000, Some("t")),
-            sell,
-        ];
-        let settings = Settings {
-            method: Method::Fifo,
-            basis: BasisMode::PerWallet,
-            transfer_fee: crate::tax::FeePolicy::NonTaxable,
-            currency: "USD".into(),
-            zone: jiff::tz::TimeZone::UTC,
-        };
-        let raw = compute(&rows, &settings);
-        assert!(
-            !raw.issues.is_empty(),
-            "unmatched, the deposit has no basis"
-        );
-        let matched = compute(&apply(&rows, &find(&rows)), &settings);
-        assert!(matched.issues.is_empty(), "{:?}", matched.issues);
-        assert!(
-            matched.disposals[0].parts[0].long_term,
-            "the coins keep their acquisition date"
-        );
-    }
-}
+mod tests;

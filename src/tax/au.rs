@@ -3,9 +3,10 @@
 //! at least 12 months — counted excluding the days of acquisition and
 //! disposal, which is the same "sold after the anniversary" test as the US
 //! rule. Capital losses are applied first to gains that get no discount (the
-//! order most favourable to the taxpayer, which the ATO allows), then the
-//! discount halves what remains of the discountable gains. Built on the US
-//! lot machinery.
+//! order most favourable to the taxpayer, which the ATO allows), then net
+//! capital losses carried in from earlier years, in the same order; only
+//! then does the discount halve what remains of the discountable gains.
+//! Built on the US lot machinery.
 
 use std::collections::BTreeMap;
 
@@ -70,14 +71,22 @@ pub fn years(outcome: &us::Outcome, settings: &us::Settings) -> Vec<Value> {
     for i in &outcome.incomes {
         years.entry(year_of(i.time)).or_default().income += i.value.unwrap_or_default();
     }
+    // Net capital losses of earlier years, applied after the year's own
+    // losses and before the discount (ATO method statement, steps 1 to 3).
+    let mut brought = Decimal::ZERO;
     years
         .into_iter()
         .map(|(year, y)| {
             let against_short = y.losses.min(y.short_gains);
             let against_long = (y.losses - against_short).min(y.long_gains);
-            let carried = y.losses - against_short - against_long;
-            let net =
-                (y.short_gains - against_short) + (y.long_gains - against_long) / Decimal::from(2);
+            let new_loss = y.losses - against_short - against_long;
+            let (short, long) = (y.short_gains - against_short, y.long_gains - against_long);
+            let prior_short = brought.min(short);
+            let prior_long = (brought - prior_short).min(long);
+            let prior_applied = prior_short + prior_long;
+            let net = (short - prior_short) + (long - prior_long) / Decimal::from(2);
+            let brought_in = brought;
+            brought = brought - prior_applied + new_loss;
             json!({
                 "year": year,
                 "disposals": y.disposals,
@@ -88,8 +97,10 @@ pub fn years(outcome: &us::Outcome, settings: &us::Settings) -> Vec<Value> {
                 "long_term_gain": money(y.long_gains, currency),
                 "income": money(y.income, currency),
                 "capital_losses": money(y.losses, currency),
+                "prior_losses_brought_forward": money(brought_in, currency),
+                "prior_losses_applied": money(prior_applied, currency),
                 "discounted_gain": money(net, currency),
-                "losses_carried_forward": money(carried, currency),
+                "losses_carried_forward": money(brought, currency),
             })
         })
         .collect()
@@ -156,5 +167,61 @@ mod tests {
         );
         assert_eq!(y[0]["discounted_gain"], "0.00");
         assert_eq!(y[0]["losses_carried_forward"], "10000.00");
+    }
+
+    #[test]
+    fn losses_carried_forward_reduce_later_gains_before_the_discount() {
+        // 2020-21: 1 BTC for 50,000 sold within the year for 40,000: net
+        // capital loss 10,000 carried forward.
+        // 2021-22: no rows at all; the 10,000 waits.
+        // 2022-23: lot A, bought 2021-08-01 for 10,000 and sold 2022-09-01
+        // (after the anniversary) for 22,000: discountable gain 12,000;
+        // lot B, bought 2022-08-01 for 20,000 and sold 2022-10-01 for
+        // 23,000: undiscounted gain 3,000; lot C bought 2022-08-02 for
+        // 21,000 and sold 2022-10-02 for 20,000: loss 1,000.
+        // Step 1: the year's 1,000 loss goes against B: 2,000 left.
+        // Step 2: the 10,000 brought forward takes B's 2,000, then 8,000 of
+        // A's 12,000: 4,000 left. Step 3: the discount halves it: 2,000.
+        // Nothing is carried further.
+        let y = figures(
+            "
+            2020-08-01T00:00:00Z,buy,a,1,50000,,,
+            2020-09-01T00:00:00Z,sell,a,1,40000,,,
+            2021-08-01T00:00:00Z,buy,a,1,10000,,,
+            2022-08-01T00:00:00Z,buy,a,1,20000,,,
+            2022-08-02T00:00:00Z,buy,a,1,21000,,,
+            2022-09-01T00:00:00Z,sell,a,1,22000,,,
+            2022-10-01T00:00:00Z,sell,a,1,23000,,,
+            2022-10-02T00:00:00Z,sell,a,1,20000,,,
+        ",
+        );
+        assert_eq!(y[0]["losses_carried_forward"], "10000.00");
+        assert_eq!(y[1]["year"], "2022-23");
+        assert_eq!(y[1]["long_term_gain"], "12000.00");
+        assert_eq!(y[1]["short_term_gain"], "3000.00");
+        assert_eq!(y[1]["capital_losses"], "1000.00");
+        assert_eq!(y[1]["prior_losses_brought_forward"], "10000.00");
+        assert_eq!(y[1]["prior_losses_applied"], "10000.00");
+        assert_eq!(y[1]["discounted_gain"], "2000.00");
+        assert_eq!(y[1]["losses_carried_forward"], "0.00");
+    }
+
+    #[test]
+    fn what_later_gains_do_not_absorb_keeps_going_forward() {
+        // 2020-21: loss 10,000. 2021-22: 1 BTC for 30,000 sold within the
+        // year for 34,000: gain 4,000, all absorbed by the 10,000 brought
+        // forward: net capital gain 0, 6,000 carried on.
+        let y = figures(
+            "
+            2020-08-01T00:00:00Z,buy,a,1,50000,,,
+            2020-09-01T00:00:00Z,sell,a,1,40000,,,
+            2021-08-01T00:00:00Z,buy,a,1,30000,,,
+            2021-09-01T00:00:00Z,sell,a,1,34000,,,
+        ",
+        );
+        assert_eq!(y[1]["prior_losses_brought_forward"], "10000.00");
+        assert_eq!(y[1]["prior_losses_applied"], "4000.00");
+        assert_eq!(y[1]["discounted_gain"], "0.00");
+        assert_eq!(y[1]["losses_carried_forward"], "6000.00");
     }
 }

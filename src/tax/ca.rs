@@ -204,6 +204,12 @@ pub fn compute(rows: &[Tx], s: &Settings) -> Outcome {
 }
 
 /// Yearly figures; half of the net gain is taxable (the inclusion rate).
+/// A year's net loss, halved, is a net capital loss (an allowable capital
+/// loss that no taxable capital gain of the year absorbed); it is carried
+/// forward without end and deducted from the taxable capital gains of later
+/// years, as much as they allow, oldest first (Income Tax Act s. 111(1)(b),
+/// line 25300 of the return). The optional carry-back of up to three years
+/// is not applied.
 pub fn years(outcome: &Outcome, currency: &str) -> Vec<Value> {
     #[derive(Default)]
     struct Year {
@@ -224,10 +230,18 @@ pub fn years(outcome: &Outcome, currency: &str) -> Vec<Value> {
     for (date, value) in &outcome.incomes {
         years.entry(date.year()).or_default().income += *value;
     }
+    let mut carried = Decimal::ZERO;
     years
         .into_iter()
         .map(|(year, y)| {
             let gain = y.proceeds - y.cost + y.denied;
+            let taxable = gain / Decimal::from(2);
+            let (new_loss, applied) = if taxable.is_sign_negative() {
+                (-taxable, Decimal::ZERO)
+            } else {
+                (Decimal::ZERO, carried.min(taxable))
+            };
+            carried = carried - applied + new_loss;
             json!({
                 "year": year.to_string(),
                 "disposals": y.disposals,
@@ -237,8 +251,12 @@ pub fn years(outcome: &Outcome, currency: &str) -> Vec<Value> {
                 "short_term_gain": Value::Null,
                 "long_term_gain": Value::Null,
                 "income": money(y.income, currency),
-                "taxable_capital_gain": money(gain / Decimal::from(2), currency),
+                "taxable_capital_gain": money(taxable, currency),
                 "denied_superficial_losses": money(y.denied, currency),
+                "net_capital_loss": money(new_loss, currency),
+                "loss_applied": money(applied, currency),
+                "taxable_capital_gain_after_losses": money((taxable - applied).max(Decimal::ZERO), currency),
+                "net_capital_loss_carried_forward": money(carried, currency),
             })
         })
         .collect()
@@ -302,5 +320,44 @@ mod tests {
         ");
         assert_eq!(y[0]["denied_superficial_losses"], "0.00");
         assert_eq!(y[0]["gain"], "-10000.00");
+    }
+
+    #[test]
+    fn a_net_capital_loss_is_carried_forward_against_later_taxable_gains() {
+        // 2021: 1 BTC for 50,000 sold for 40,000 (nothing bought back): loss
+        // 10,000, allowable capital loss 5,000, no gains to absorb it: net
+        // capital loss 5,000 carried forward.
+        // 2022: 1 BTC for 20,000 sold for 26,000: gain 6,000, taxable capital
+        // gain 3,000; 3,000 of the 5,000 applied, nothing left taxable, 2,000
+        // still carried. 2023: only income of 100; the 2,000 waits.
+        // 2024: 0.999 BTC for 9,900 joins the 0.001 of income (ACB 100): 1 BTC
+        // of ACB 10,000 sold for 20,000: taxable 5,000, the last
+        // 2,000 applied, 3,000 left taxable.
+        let (_, y) = run("
+            2021-01-05T17:00:00Z,buy,a,1,50000,,,
+            2021-03-01T17:00:00Z,sell,a,1,40000,,,
+            2022-01-05T17:00:00Z,buy,a,1,20000,,,
+            2022-03-01T17:00:00Z,sell,a,1,26000,,,
+            2023-06-01T17:00:00Z,income,a,0.001,100,,,
+            2024-01-05T17:00:00Z,buy,a,0.999,9900,,,
+            2024-03-01T17:00:00Z,sell,a,1,20000,,,
+        ");
+        let row = |i: usize| {
+            (
+                y[i]["taxable_capital_gain"].clone(),
+                y[i]["net_capital_loss"].clone(),
+                y[i]["loss_applied"].clone(),
+                y[i]["taxable_capital_gain_after_losses"].clone(),
+                y[i]["net_capital_loss_carried_forward"].clone(),
+            )
+        };
+        let v = |a: &str, b: &str, c: &str, d: &str, e: &str| {
+            (json!(a), json!(b), json!(c), json!(d), json!(e))
+        };
+        assert_eq!(row(0), v("-5000.00", "5000.00", "0.00", "0.00", "5000.00"));
+        assert_eq!(row(1), v("3000.00", "0.00", "3000.00", "0.00", "2000.00"));
+        assert_eq!(y[2]["year"], "2023");
+        assert_eq!(row(2), v("0.00", "0.00", "0.00", "0.00", "2000.00"));
+        assert_eq!(row(3), v("5000.00", "0.00", "2000.00", "3000.00", "0.00"));
     }
 }

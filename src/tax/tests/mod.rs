@@ -1,6 +1,7 @@
 //! Hand-worked examples for every rule, and property tests of the engines'
 //! invariants. The working is written beside each assertion.
 
+mod de;
 mod props;
 mod uk;
 mod us;
