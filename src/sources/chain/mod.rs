@@ -1,0 +1,5 @@
+//! Watch-only Bitcoin wallets: what the user adds, how it is checked for
+//! secrets, and how a chain source's history becomes ledger rows.
+
+pub mod private;
+pub mod watch;
