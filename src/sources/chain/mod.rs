@@ -3,3 +3,5 @@
 
 pub mod private;
 pub mod watch;
+pub mod rows;
+pub mod sync;
