@@ -18,3 +18,4 @@ mod server;
 mod startup;
 mod store;
 mod support;
+mod wallets;

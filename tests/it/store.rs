@@ -29,6 +29,11 @@ const FROZEN: &[(i64, &str, &str)] = &[
         "prices",
         "d0e70f4d57ce5eab9045d1f1ba71df61808aaa0dbc4fa7f928ce9c4fee0e0fbe9c787003e7ecef023d194d1cebce6751",
     ),
+    (
+        7,
+        "wallets",
+        "e72b1ce1554ae450432487c2990bcba7fc41be82b6ecbc5798ad8a5b14763335c27ccc7d51a9868806867cfca620f461",
+    ),
 ];
 
 #[test]

@@ -2,6 +2,6 @@
 //! secrets, and how a chain source's history becomes ledger rows.
 
 pub mod private;
-pub mod watch;
 pub mod rows;
 pub mod sync;
+pub mod watch;

@@ -110,7 +110,10 @@ mod tests {
     #[test]
     fn a_shared_spend_carries_no_fee_it_cannot_attribute() {
         let row = ledger_row("Cold", &tx(100_000, 30_000, None)).expect("row");
-        assert_eq!((row.kind, row.btc, row.fee_btc), (Kind::Withdrawal, Sats(70_000), Sats(0)));
+        assert_eq!(
+            (row.kind, row.btc, row.fee_btc),
+            (Kind::Withdrawal, Sats(70_000), Sats(0))
+        );
         let row = ledger_row("Cold", &tx(50_000, 80_000, None)).expect("row");
         assert_eq!((row.kind, row.btc), (Kind::Deposit, Sats(30_000)));
     }

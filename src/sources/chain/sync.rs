@@ -41,7 +41,10 @@ pub enum SyncError {
 }
 
 pub async fn source(store: &Store) -> Result<ChainSource, SyncError> {
-    let text = store.setting(SOURCE_KEY).await?.ok_or(SyncError::NoSource)?;
+    let text = store
+        .setting(SOURCE_KEY)
+        .await?
+        .ok_or(SyncError::NoSource)?;
     serde_json::from_str(&text).map_err(|e| SyncError::BadSource(e.to_string()))
 }
 
