@@ -42,9 +42,6 @@ pub struct SyncResult<'a> {
     pub rows: &'a [Keyed<'a>],
 }
 
-const COLUMNS: &str = "id, workspace_id, name, network, external_descriptor, internal_descriptor, \
-     gap_limit, birthday, changeset, balance_sat, transactions, last_sync";
-
 impl Store {
     /// Adds a wallet; `None` when the name is taken.
     pub async fn add_wallet(
@@ -82,16 +79,24 @@ impl Store {
 
     /// Every wallet, by name.
     pub async fn wallets(&self) -> Result<Vec<WalletRecord>, StoreError> {
-        let query = format!("SELECT {COLUMNS} FROM wallets ORDER BY name");
-        Ok(sqlx::query_as(&query).fetch_all(&self.pool).await?)
+        Ok(sqlx::query_as(
+            "SELECT id, workspace_id, name, network, external_descriptor, internal_descriptor, \
+             gap_limit, birthday, changeset, balance_sat, transactions, last_sync \
+             FROM wallets ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     pub async fn wallet_named(&self, name: &str) -> Result<Option<WalletRecord>, StoreError> {
-        let query = format!("SELECT {COLUMNS} FROM wallets WHERE name = ?");
-        Ok(sqlx::query_as(&query)
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(sqlx::query_as(
+            "SELECT id, workspace_id, name, network, external_descriptor, internal_descriptor, \
+             gap_limit, birthday, changeset, balance_sat, transactions, last_sync \
+             FROM wallets WHERE name = ?",
+        )
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     /// Stores a sync's new ledger rows and the wallet's new state together:
