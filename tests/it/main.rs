@@ -18,4 +18,5 @@ mod server;
 mod startup;
 mod store;
 mod support;
+mod wallet_secrets;
 mod wallets;

@@ -173,17 +173,23 @@ fn chinese_phrases_without_spaces_are_refused() {
 /// carries a seed version.
 fn electrum_seed() -> String {
     let list = Language::English.word_list();
-    (0u64..)
-        .map(|n| {
-            (0..12)
-                .map(|i| list[((n * 7919 + i * 104_729) % 2048) as usize])
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .find(|phrase| {
-            is_electrum_seed(phrase) && Mnemonic::parse_in(Language::English, phrase).is_err()
-        })
-        .expect("some phrase is a seed")
+    // A linear congruential walk through the wordlist: every phrase differs.
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    std::iter::repeat_with(move || {
+        (0..12)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                list[(state >> 53) as usize]
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
+    .find(|phrase| {
+        is_electrum_seed(phrase) && Mnemonic::parse_in(Language::English, phrase).is_err()
+    })
+    .expect("some phrase is a seed")
 }
 
 #[test]
