@@ -9,9 +9,9 @@ use clap::{Args, Subcommand};
 use super::books::{actor, open};
 use super::exit;
 use crate::config::Config;
-use crate::sources::chain::private;
 use crate::sources::chain::sync::{self, ChainSource, SOURCE_KEY};
 use crate::sources::chain::watch::{self, Input, WatchError};
+use crate::sources::chain::{addresses, private};
 use crate::store::wallets::NewWallet;
 use crate::store::{AuditEntry, Store};
 
@@ -92,6 +92,17 @@ pub struct AddArgs {
     birthday: Option<u32>,
 }
 
+/// A checked input, ready to store.
+struct Prepared {
+    network: String,
+    kind: &'static str,
+    external: String,
+    internal: Option<String>,
+    birthday: Option<u32>,
+    /// The first receive addresses, for the user to check.
+    shown: Vec<String>,
+}
+
 fn say(text: &str) -> Result<(), String> {
     writeln!(std::io::stdout(), "{text}").map_err(|e| e.to_string())
 }
@@ -146,31 +157,47 @@ async fn add(store: &Store, args: AddArgs) -> Result<u8, String> {
         (.., Some(path), _) | (.., Some(path)) => read(path)?,
         _ => return Ok(exit::USAGE),
     };
-    let parsed = if args.addresses.is_some() {
-        // Checked for secrets like any input before saying what is missing.
+    let prepared = if args.addresses.is_some() {
+        // Checked for secrets like any input before anything is parsed.
         match private::detect(&text) {
-            Some(found) => Err(WatchError::Private(found)),
-            None => Err(WatchError::Invalid(
-                "plain address lists are not supported yet; give a descriptor or an xpub".into(),
-            )),
+            Some(found) => Err(WatchError::Private(found).to_string()),
+            None => addresses::parse(&text).map(|(network, list)| Prepared {
+                network: network.to_string(),
+                kind: "addresses",
+                shown: list
+                    .iter()
+                    .take(SHOWN_ADDRESSES as usize)
+                    .cloned()
+                    .collect(),
+                external: list.join("\n"),
+                internal: None,
+                birthday: None,
+            }),
         }
-    } else if args.descriptor.is_some() {
-        watch::parse(Input::Descriptor(&text))
-    } else if args.xpub.is_some() {
-        watch::parse(Input::Xpub(&text))
     } else {
-        watch::parse(Input::Export(&text))
+        let parsed = if args.descriptor.is_some() {
+            watch::parse(Input::Descriptor(&text))
+        } else if args.xpub.is_some() {
+            watch::parse(Input::Xpub(&text))
+        } else {
+            watch::parse(Input::Export(&text))
+        };
+        parsed
+            .and_then(|w| {
+                Ok(Prepared {
+                    network: w.network.to_string(),
+                    kind: "descriptor",
+                    shown: w.receive_addresses(SHOWN_ADDRESSES)?,
+                    external: w.external,
+                    internal: w.internal,
+                    birthday: w.birthday,
+                })
+            })
+            .map_err(|e| e.to_string())
     };
     drop(text);
-    let watched = match parsed {
+    let watched = match prepared {
         Ok(watched) => watched,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return Ok(exit::USAGE);
-        }
-    };
-    let addresses = match watched.receive_addresses(SHOWN_ADDRESSES) {
-        Ok(addresses) => addresses,
         Err(err) => {
             eprintln!("error: {err}");
             return Ok(exit::USAGE);
@@ -183,10 +210,11 @@ async fn add(store: &Store, args: AddArgs) -> Result<u8, String> {
         .workspace_named(&args.workspace, &created)
         .await
         .map_err(|e| e.to_string())?;
-    let network = watched.network.to_string();
+    let network = watched.network.clone();
     let new = NewWallet {
         name: &args.name,
         network: &network,
+        kind: watched.kind,
         external: &watched.external,
         internal: watched.internal.as_deref(),
         gap_limit: args.gap_limit,
@@ -206,7 +234,7 @@ async fn add(store: &Store, args: AddArgs) -> Result<u8, String> {
         "added wallet {} ({network}, gap limit {}) to workspace {}; first receive addresses:",
         args.name, args.gap_limit, args.workspace
     ))?;
-    for (i, address) in addresses.iter().enumerate() {
+    for (i, address) in watched.shown.iter().enumerate() {
         say(&format!("  {i}: {address}"))?;
     }
     Ok(exit::SUCCESS)

@@ -9,6 +9,8 @@ use super::{Store, StoreError, WorkspaceId};
 pub struct NewWallet<'a> {
     pub name: &'a str,
     pub network: &'a str,
+    /// "descriptor" or "addresses".
+    pub kind: &'a str,
     pub external: &'a str,
     pub internal: Option<&'a str>,
     pub gap_limit: u32,
@@ -22,6 +24,7 @@ pub struct WalletRecord {
     pub workspace_id: WorkspaceId,
     pub name: String,
     pub network: String,
+    pub kind: String,
     pub external_descriptor: String,
     pub internal_descriptor: Option<String>,
     pub gap_limit: i64,
@@ -52,13 +55,14 @@ impl Store {
     ) -> Result<Option<i64>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO wallets (workspace_id, name, network, external_descriptor, \
-             internal_descriptor, gap_limit, birthday, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+            "INSERT INTO wallets (workspace_id, name, network, kind, external_descriptor, \
+             internal_descriptor, gap_limit, birthday, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (name) DO NOTHING RETURNING id",
         )
         .bind(workspace)
         .bind(new.name)
         .bind(new.network)
+        .bind(new.kind)
         .bind(new.external)
         .bind(new.internal)
         .bind(i64::from(new.gap_limit))
@@ -80,7 +84,7 @@ impl Store {
     /// Every wallet, by name.
     pub async fn wallets(&self) -> Result<Vec<WalletRecord>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT id, workspace_id, name, network, external_descriptor, internal_descriptor, \
+            "SELECT id, workspace_id, name, network, kind, external_descriptor, internal_descriptor, \
              gap_limit, birthday, changeset, balance_sat, transactions, last_sync \
              FROM wallets ORDER BY name",
         )
@@ -90,7 +94,7 @@ impl Store {
 
     pub async fn wallet_named(&self, name: &str) -> Result<Option<WalletRecord>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT id, workspace_id, name, network, external_descriptor, internal_descriptor, \
+            "SELECT id, workspace_id, name, network, kind, external_descriptor, internal_descriptor, \
              gap_limit, birthday, changeset, balance_sat, transactions, last_sync \
              FROM wallets WHERE name = ?",
         )

@@ -32,7 +32,7 @@ const FROZEN: &[(i64, &str, &str)] = &[
     (
         7,
         "wallets",
-        "e72b1ce1554ae450432487c2990bcba7fc41be82b6ecbc5798ad8a5b14763335c27ccc7d51a9868806867cfca620f461",
+        "1eeb58e55534d08c3c26a81804526a3a86511c050f68a931ca74e72d0443ffeeb4c643d97bfc3615be5f4d4f668dbc3d",
     ),
 ];
 

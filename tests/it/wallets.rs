@@ -52,6 +52,11 @@ impl Keys {
             .peek_address(KeychainKind::Internal, index)
             .script_pubkey()
     }
+    fn change_address(&self, index: u32) -> String {
+        self.0
+            .peek_address(KeychainKind::Internal, index)
+            .to_string()
+    }
     fn address(&self, index: u32) -> String {
         self.0
             .peek_address(KeychainKind::External, index)
@@ -189,6 +194,36 @@ async fn synced_wallets_have_exact_balances_fees_and_a_transfer_between_them() {
         ],
     ));
 
+    // A plain list: a receive and a change address of Cold, and the far one.
+    let list = dir.path().join("addresses.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "# paper\n{}\n{}\n{}\n",
+            cold.address(0),
+            cold.change_address(0),
+            cold.address(30)
+        ),
+    )
+    .expect("write");
+    let paper = ok(&cli(
+        &data,
+        &[
+            "wallet",
+            "add",
+            "--name",
+            "Paper",
+            "--addresses",
+            &list.display().to_string(),
+            "--workspace",
+            "paper",
+        ],
+    ));
+    assert!(
+        paper.contains(&format!("0: {}", cold.address(0))),
+        "{paper}"
+    );
+
     let synced = cli(&data, &["wallet", "sync"]);
     let stdout = ok(&synced);
     assert!(
@@ -214,6 +249,7 @@ async fn synced_wallets_have_exact_balances_fees_and_a_transfer_between_them() {
         [
             ("Cold", 199_000, 4),
             ("Cold wide", 269_000, 5),
+            ("Paper", 269_000, 3),
             ("Spending", 249_500, 1)
         ]
     );
@@ -299,6 +335,27 @@ async fn synced_wallets_have_exact_balances_fees_and_a_transfer_between_them() {
                 && r.kind == Kind::Deposit
                 && r.btc == Sats(70_000))
     );
+    let paper = store
+        .workspace_by_name("paper")
+        .await
+        .expect("query")
+        .expect("paper")
+        .id;
+    let paper_rows: Vec<(Kind, Sats, Sats)> = store
+        .transactions(paper)
+        .await
+        .expect("rows")
+        .iter()
+        .map(|r| (r.kind, r.btc, r.fee_btc))
+        .collect();
+    assert_eq!(
+        paper_rows,
+        [
+            (Kind::Deposit, Sats(500_000), Sats(0)),
+            (Kind::Withdrawal, Sats(300_000), Sats(1_000)),
+            (Kind::Deposit, Sats(70_000), Sats(0)),
+        ]
+    );
     store.close().await;
 }
 
@@ -323,6 +380,44 @@ async fn an_unreachable_chain_source_is_an_error_and_nothing_changes() {
             &zpub(&xpub(23)),
         ],
     ));
+    let taken = cli(
+        &data,
+        &[
+            "wallet",
+            "add",
+            "--name",
+            "Cold",
+            "--xpub",
+            &zpub(&xpub(24)),
+        ],
+    );
+    assert_eq!(taken.status.code(), Some(2));
+    assert!(text(&taken.stderr).contains("already exists"));
+    // A Specter export: its descriptor and its birthday.
+    let export = dir.path().join("specter.json");
+    let key = xpub(25);
+    std::fs::write(
+        &export,
+        format!(
+            "{{\"label\": \"Vault\", \"blockheight\": 800000, \"descriptor\": \"wpkh({key}/0/*)\"}}"
+        ),
+    )
+    .expect("write");
+    let added = ok(&cli(
+        &data,
+        &[
+            "wallet",
+            "add",
+            "--name",
+            "Vault",
+            "--file",
+            &export.display().to_string(),
+        ],
+    ));
+    assert!(
+        added.contains(&format!("0: {}", Keys::new(&key).address(0))),
+        "{added}"
+    );
     let failed = cli(&data, &["wallet", "sync"]);
     assert_eq!(failed.status.code(), Some(1));
     assert!(
@@ -332,6 +427,10 @@ async fn an_unreachable_chain_source_is_an_error_and_nothing_changes() {
     );
     let listed = ok(&cli(&data, &["wallet", "list", "--format", "json"]));
     let listed: Vec<Listed> = serde_json::from_str(&listed).expect("json");
-    assert_eq!(listed[0].last_sync, None);
-    assert_eq!(listed[0].balance_sat, 0);
+    assert_eq!(listed.len(), 2);
+    assert!(
+        listed
+            .iter()
+            .all(|w| w.last_sync.is_none() && w.balance_sat == 0)
+    );
 }

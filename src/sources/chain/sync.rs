@@ -107,32 +107,33 @@ pub async fn sync(
         url: url.clone(),
         reason,
     };
-    let (mut wallet, mut changeset) = load(record)?;
     let client = bdk_esplora::esplora_client::Builder::new(&url)
         .max_retries(2)
         .build_async()
         .map_err(|e| unreachable(e.to_string()))?;
-    let scanned = Arc::new(AtomicU64::new(0));
-    let counter = scanned.clone();
-    let request = wallet
-        .start_full_scan_at(u64::try_from(now).unwrap_or_default())
-        .inspect(move |_, _, _| {
-            counter.fetch_add(1, Ordering::Relaxed);
-        })
-        .build();
     progress(&format!("{}: scanning {url}", record.name));
-    let gap = usize::try_from(record.gap_limit).unwrap_or(20);
-    let update = client
-        .full_scan(request, gap, 4)
+    let start = u64::try_from(now).unwrap_or_default();
+    let (found, balance, state, scripts) = if record.kind == "addresses" {
+        let (found, balance, state, scripts) = super::addresses::scan(
+            &client,
+            network(record)?,
+            &record.external_descriptor,
+            record.changeset.as_deref(),
+            start,
+        )
         .await
-        .map_err(|e| unreachable(e.to_string()))?;
-    wallet
-        .apply_update(update)
-        .map_err(|e| SyncError::State(record.name.clone(), e.to_string()))?;
-    if let Some(staged) = wallet.take_staged() {
-        changeset.merge(staged);
-    }
-    let found = confirmed(&wallet);
+        .map_err(unreachable)?;
+        let state = serde_json::to_string(&state)
+            .map_err(|e| SyncError::State(record.name.clone(), e.to_string()))?;
+        (found, balance, state, scripts)
+    } else {
+        scan_wallet(&client, record, start)
+            .await
+            .map_err(|e| match e {
+                Scan::Source(reason) => unreachable(reason),
+                Scan::State(reason) => SyncError::State(record.name.clone(), reason),
+            })?
+    };
     let ledger: Vec<_> = found
         .iter()
         .filter_map(|tx| Some((rows::source_id(tx), rows::ledger_row(&record.name, tx)?)))
@@ -144,10 +145,6 @@ pub async fn sync(
             tx,
         })
         .collect();
-    let balance = i64::try_from(wallet.balance().confirmed.to_sat()).unwrap_or(i64::MAX);
-    let state = serde_json::to_string(&changeset)
-        .map_err(|e| SyncError::State(record.name.clone(), e.to_string()))?;
-    let scripts = scanned.load(Ordering::Relaxed);
     progress(&format!(
         "{}: {scripts} scripts scanned, {} confirmed transactions",
         record.name,
@@ -168,6 +165,48 @@ pub async fn sync(
         rows_added: added,
         balance_sat: balance,
     })
+}
+
+enum Scan {
+    Source(String),
+    State(String),
+}
+
+/// Scans a descriptor wallet with BDK: its confirmed transactions, its
+/// confirmed balance, its whole state as JSON, and how many scripts were
+/// asked about.
+async fn scan_wallet(
+    client: &bdk_esplora::esplora_client::AsyncClient,
+    record: &WalletRecord,
+    start: u64,
+) -> Result<(Vec<WalletTx>, i64, String, u64), Scan> {
+    let (mut wallet, mut changeset) = load(record).map_err(|e| match e {
+        SyncError::State(_, reason) => Scan::State(reason),
+        other => Scan::State(other.to_string()),
+    })?;
+    let scanned = Arc::new(AtomicU64::new(0));
+    let counter = scanned.clone();
+    let request = wallet
+        .start_full_scan_at(start)
+        .inspect(move |_, _, _| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        })
+        .build();
+    let gap = usize::try_from(record.gap_limit).unwrap_or(20);
+    let update = client
+        .full_scan(request, gap, 4)
+        .await
+        .map_err(|e| Scan::Source(e.to_string()))?;
+    wallet
+        .apply_update(update)
+        .map_err(|e| Scan::State(e.to_string()))?;
+    if let Some(staged) = wallet.take_staged() {
+        changeset.merge(staged);
+    }
+    let found = confirmed(&wallet);
+    let balance = i64::try_from(wallet.balance().confirmed.to_sat()).unwrap_or(i64::MAX);
+    let state = serde_json::to_string(&changeset).map_err(|e| Scan::State(e.to_string()))?;
+    Ok((found, balance, state, scanned.load(Ordering::Relaxed)))
 }
 
 /// The wallet's confirmed transactions as the ledger needs them.

@@ -188,3 +188,12 @@ fn secrets_are_refused_before_parsing_and_junk_is_explained() {
         Err(WatchError::Invalid(_))
     ));
 }
+
+proptest::proptest! {
+    #[test]
+    fn parsing_never_panics(input in "[ -~]{0,200}") {
+        let _ = parse(Input::Descriptor(&input));
+        let _ = parse(Input::Xpub(&input));
+        let _ = parse(Input::Export(&input));
+    }
+}
