@@ -36,7 +36,10 @@ struct Keys(Wallet);
 
 impl Keys {
     fn new(key: &Xpub) -> Keys {
-        let wallet = Wallet::create(format!("wpkh({key}/0/*)"), format!("wpkh({key}/1/*)"))
+        Keys::of(&format!("wpkh({key}/0/*)"), &format!("wpkh({key}/1/*)"))
+    }
+    fn of(external: &str, internal: &str) -> Keys {
+        let wallet = Wallet::create(external.to_string(), internal.to_string())
             .network(Network::Bitcoin)
             .create_wallet_no_persist()
             .expect("wallet");
@@ -433,4 +436,79 @@ async fn an_unreachable_chain_source_is_an_error_and_nothing_changes() {
             .iter()
             .all(|w| w.last_sync.is_none() && w.balance_sat == 0)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multisig_spend_and_a_taproot_receive_are_exact() {
+    let (a, b, c) = (xpub(41), xpub(42), xpub(43));
+    let multisig = |branch: u32| format!("wsh(sortedmulti(2,{a}/{branch}/*,{b}/{branch}/*))");
+    let vault = Keys::of(&multisig(0), &multisig(1));
+    let tap = Keys::of(&format!("tr({c}/0/*)"), &format!("tr({c}/1/*)"));
+    assert!(tap.address(0).starts_with("bc1p"));
+
+    let mut chain = Chain::new();
+    let funding = chain.pay_from_outside(vault.receive(0), 1_000_000, 51);
+    chain.mine(vec![funding.clone()]);
+    // 400,000 out, 599,000 change, fee 1,000.
+    let spent = spend(
+        &[out(&funding, 0)],
+        vec![(foreign_script(52), 400_000), (vault.change(0), 599_000)],
+    );
+    let tap_receive = chain.pay_from_outside(tap.receive(0), 123_456, 53);
+    chain.mine(vec![spent.clone(), tap_receive]);
+    let esplora = FakeEsplora::start(chain).await;
+
+    let dir = tempfile::tempdir().expect("temp");
+    let data = dir.path().join("data");
+    ok(&cli(&data, &["chain", "set", "--esplora", &esplora.url]));
+    ok(&cli(
+        &data,
+        &[
+            "wallet",
+            "add",
+            "--name",
+            "Vault",
+            "--descriptor",
+            &multisig(0),
+        ],
+    ));
+    let tr = format!("tr({c}/0/*)");
+    ok(&cli(
+        &data,
+        &["wallet", "add", "--name", "Tap", "--descriptor", &tr],
+    ));
+    ok(&cli(&data, &["wallet", "sync"]));
+
+    let listed = ok(&cli(&data, &["wallet", "list", "--format", "json"]));
+    let listed: Vec<Listed> = serde_json::from_str(&listed).expect("json");
+    let summary: Vec<(&str, i64, i64)> = listed
+        .iter()
+        .map(|w| (w.name.as_str(), w.balance_sat, w.transactions))
+        .collect();
+    assert_eq!(summary, [("Tap", 123_456, 1), ("Vault", 599_000, 2)]);
+
+    let store = Store::open(&data).await.expect("store");
+    let workspace = store
+        .workspace_by_name("default")
+        .await
+        .expect("query")
+        .expect("default")
+        .id;
+    let rows = store.transactions(workspace).await.expect("rows");
+    let spend_txid = spent.compute_txid().to_string();
+    let vault_spend: Vec<(Kind, Sats, Sats)> = rows
+        .iter()
+        .filter(|r| r.txid.as_deref() == Some(spend_txid.as_str()))
+        .map(|r| (r.kind, r.btc, r.fee_btc))
+        .collect();
+    assert_eq!(
+        vault_spend,
+        [(Kind::Withdrawal, Sats(400_000), Sats(1_000))]
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.account == "Tap" && r.kind == Kind::Deposit && r.btc == Sats(123_456))
+    );
+    assert_eq!(rows.len(), 3);
+    store.close().await;
 }
