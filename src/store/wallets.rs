@@ -114,6 +114,52 @@ impl Store {
         audit: &AuditEntry,
     ) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
+        // Rows of transactions no longer confirmed in the best chain (a
+        // reorg) leave the ledger, with an audit entry naming them.
+        let stored: Vec<String> = sqlx::query_scalar(
+            "SELECT source_id FROM transactions WHERE workspace_id = ? AND account = ? \
+             AND import_id IS NULL AND source_id LIKE 'txid:%'",
+        )
+        .bind(wallet.workspace_id)
+        .bind(&wallet.name)
+        .fetch_all(&mut *tx)
+        .await?;
+        let current: std::collections::HashSet<&str> =
+            result.rows.iter().map(|r| r.source_id.as_str()).collect();
+        let gone: Vec<&String> = stored
+            .iter()
+            .filter(|id| !current.contains(id.as_str()))
+            .collect();
+        for source_id in &gone {
+            sqlx::query(
+                "DELETE FROM transactions WHERE workspace_id = ? AND account = ? \
+                 AND import_id IS NULL AND source_id = ?",
+            )
+            .bind(wallet.workspace_id)
+            .bind(&wallet.name)
+            .bind(source_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !gone.is_empty() {
+            let txids: Vec<&str> = gone
+                .iter()
+                .map(|id| id.trim_start_matches("txid:"))
+                .collect();
+            AuditEntry {
+                action: "wallet.reorg",
+                ..audit.clone()
+            }
+            .in_workspace(wallet.workspace_id)
+            .target(wallet.name.clone())
+            .detail(format!(
+                "{} transaction(s) left the best chain and the ledger: {}",
+                gone.len(),
+                txids.join(", ")
+            ))
+            .insert(&mut tx)
+            .await?;
+        }
         let added = insert_rows(&mut tx, wallet.workspace_id, None, result.rows).await?;
         sqlx::query(
             "UPDATE wallets SET changeset = ?, balance_sat = ?, transactions = ?, last_sync = ? \

@@ -512,3 +512,61 @@ async fn a_multisig_spend_and_a_taproot_receive_are_exact() {
     assert_eq!(rows.len(), 3);
     store.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_that_leaves_the_best_chain_leaves_the_ledger_with_an_audit_entry() {
+    let key = xpub(61);
+    let keys = Keys::new(&key);
+    let mut chain = Chain::new();
+    let kept = chain.pay_from_outside(keys.receive(0), 100_000, 62);
+    chain.mine(vec![kept]);
+    let orphaned = chain.pay_from_outside(keys.receive(1), 40_000, 63);
+    chain.mine(vec![orphaned.clone()]);
+    let esplora = FakeEsplora::start(chain).await;
+
+    let dir = tempfile::tempdir().expect("temp");
+    let data = dir.path().join("data");
+    ok(&cli(&data, &["chain", "set", "--esplora", &esplora.url]));
+    ok(&cli(
+        &data,
+        &["wallet", "add", "--name", "Cold", "--xpub", &zpub(&key)],
+    ));
+    let first = ok(&cli(&data, &["wallet", "sync"]));
+    assert!(
+        first.contains("Cold: 2 transactions, balance 140000 sat, 2 new ledger rows"),
+        "{first}"
+    );
+
+    // Block 2 is replaced by two empty blocks: the second receive is gone.
+    {
+        let mut chain = esplora.chain.lock().expect("lock");
+        chain.rewind(1);
+        chain.mine(Vec::new());
+        chain.mine(Vec::new());
+    }
+    let second = ok(&cli(&data, &["wallet", "sync"]));
+    assert!(
+        second.contains("Cold: 1 transactions, balance 100000 sat, 0 new ledger rows"),
+        "{second}"
+    );
+
+    let store = Store::open(&data).await.expect("store");
+    let workspace = store
+        .workspace_by_name("default")
+        .await
+        .expect("query")
+        .expect("default")
+        .id;
+    let rows = store.transactions(workspace).await.expect("rows");
+    let view: Vec<(Kind, Sats)> = rows.iter().map(|r| (r.kind, r.btc)).collect();
+    assert_eq!(view, [(Kind::Deposit, Sats(100_000))]);
+    let log = store.audit_log(Some(workspace), 50).await.expect("audit");
+    let reorg: Vec<_> = log.iter().filter(|e| e.action == "wallet.reorg").collect();
+    assert_eq!(reorg.len(), 1);
+    assert!(
+        reorg[0]
+            .detail
+            .contains(&orphaned.compute_txid().to_string())
+    );
+    store.close().await;
+}

@@ -38,6 +38,11 @@ impl Chain {
         }
     }
 
+    /// Drops every block above `height`: a reorg, once new blocks follow.
+    pub fn rewind(&mut self, height: usize) {
+        self.blocks.truncate(height + 1);
+    }
+
     pub fn tip_time(&self) -> u32 {
         self.blocks.last().map_or(0, |b| b.header.time)
     }
