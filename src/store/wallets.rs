@@ -92,6 +92,21 @@ impl Store {
         .await?)
     }
 
+    /// A workspace's wallets, by name.
+    pub async fn wallets_in(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<WalletRecord>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, workspace_id, name, network, kind, external_descriptor, internal_descriptor, \
+             gap_limit, birthday, changeset, balance_sat, transactions, last_sync \
+             FROM wallets WHERE workspace_id = ? ORDER BY name",
+        )
+        .bind(workspace)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     pub async fn wallet_named(&self, name: &str) -> Result<Option<WalletRecord>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT id, workspace_id, name, network, kind, external_descriptor, internal_descriptor, \

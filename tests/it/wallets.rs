@@ -570,3 +570,39 @@ async fn a_transaction_that_leaves_the_best_chain_leaves_the_ledger_with_an_audi
     );
     store.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_read_a_workspaces_wallets_without_their_keys() {
+    let server = crate::support::Server::start();
+    let owner = server.owner().await;
+    let key = xpub(71);
+    let added = server.cli(&[
+        "wallet",
+        "add",
+        "--name",
+        "Cold",
+        "--xpub",
+        &zpub(&key),
+        "--gap-limit",
+        "50",
+    ]);
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let response = owner.get("/api/v1/workspaces/1/wallets").await;
+    assert_eq!(response.status(), 200);
+    let body = response.text().await.expect("body");
+    let wallets: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(
+        wallets,
+        serde_json::json!([{
+            "name": "Cold",
+            "network": "bitcoin",
+            "kind": "descriptor",
+            "balance_sat": 0,
+            "transactions": 0,
+            "last_sync": null,
+            "gap_limit": 50,
+            "birthday": null,
+        }])
+    );
+    assert!(!body.contains(&key.to_string()[4..30]), "{body}");
+}
