@@ -606,3 +606,23 @@ async fn members_read_a_workspaces_wallets_without_their_keys() {
     );
     assert!(!body.contains(&key.to_string()[4..30]), "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wallets_page_lists_the_workspaces_wallets() {
+    let server = crate::support::Server::start();
+    let owner = server.owner().await;
+    let empty = owner.get("/wallets").await.text().await.expect("page");
+    assert!(empty.contains("No wallets yet"), "{empty}");
+    let added = server.cli(&[
+        "wallet",
+        "add",
+        "--name",
+        "Cold storage",
+        "--xpub",
+        &zpub(&xpub(72)),
+    ]);
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let page = owner.get("/wallets").await.text().await.expect("page");
+    assert!(page.contains("<td>Cold storage</td>"), "{page}");
+    assert!(page.contains("never"), "{page}");
+}
