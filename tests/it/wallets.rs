@@ -16,65 +16,65 @@ use ledgersys::store::Store;
 use crate::fakes::esplora::{Chain, FakeEsplora, foreign_script, spend};
 use crate::support::{command, text};
 
-fn master(seed: u8) -> Xpriv {
+pub(crate) fn master(seed: u8) -> Xpriv {
     Xpriv::new_master(Network::Bitcoin, &[seed; 32]).expect("master")
 }
 
-fn xpub(seed: u8) -> Xpub {
+pub(crate) fn xpub(seed: u8) -> Xpub {
     Xpub::from_priv(&Secp256k1::new(), &master(seed))
 }
 
 /// The account key as a zpub, as Sparrow or a Coldcard shows it.
-fn zpub(key: &Xpub) -> String {
+pub(crate) fn zpub(key: &Xpub) -> String {
     let mut bytes = key.encode();
     bytes[..4].copy_from_slice(&[0x04, 0xb2, 0x47, 0x46]);
     bitcoin::base58::encode_check(&bytes)
 }
 
 /// Scripts of a wpkh wallet, derived by BDK in the test's own process.
-struct Keys(Wallet);
+pub(crate) struct Keys(Wallet);
 
 impl Keys {
-    fn new(key: &Xpub) -> Keys {
+    pub(crate) fn new(key: &Xpub) -> Keys {
         Keys::of(&format!("wpkh({key}/0/*)"), &format!("wpkh({key}/1/*)"))
     }
-    fn of(external: &str, internal: &str) -> Keys {
+    pub(crate) fn of(external: &str, internal: &str) -> Keys {
         let wallet = Wallet::create(external.to_string(), internal.to_string())
             .network(Network::Bitcoin)
             .create_wallet_no_persist()
             .expect("wallet");
         Keys(wallet)
     }
-    fn receive(&self, index: u32) -> ScriptBuf {
+    pub(crate) fn receive(&self, index: u32) -> ScriptBuf {
         self.0
             .peek_address(KeychainKind::External, index)
             .script_pubkey()
     }
-    fn change(&self, index: u32) -> ScriptBuf {
+    pub(crate) fn change(&self, index: u32) -> ScriptBuf {
         self.0
             .peek_address(KeychainKind::Internal, index)
             .script_pubkey()
     }
-    fn change_address(&self, index: u32) -> String {
+    pub(crate) fn change_address(&self, index: u32) -> String {
         self.0
             .peek_address(KeychainKind::Internal, index)
             .to_string()
     }
-    fn address(&self, index: u32) -> String {
+    pub(crate) fn address(&self, index: u32) -> String {
         self.0
             .peek_address(KeychainKind::External, index)
             .to_string()
     }
 }
 
-fn out(tx: &Transaction, vout: u32) -> OutPoint {
+pub(crate) fn out(tx: &Transaction, vout: u32) -> OutPoint {
     OutPoint {
         txid: tx.compute_txid(),
         vout,
     }
 }
 
-fn cli(data: &Path, args: &[&str]) -> Output {
+pub(crate) fn cli(data: &Path, args: &[&str]) -> Output {
     command()
         .arg("--data-dir")
         .arg(data)
@@ -83,7 +83,7 @@ fn cli(data: &Path, args: &[&str]) -> Output {
         .expect("run")
 }
 
-fn ok(output: &Output) -> String {
+pub(crate) fn ok(output: &Output) -> String {
     assert!(
         output.status.success(),
         "exit {:?}\n{}",
@@ -128,11 +128,11 @@ fn scenario(cold: &Keys, spending: &Keys) -> Scenario {
 }
 
 #[derive(serde::Deserialize, Debug, PartialEq)]
-struct Listed {
-    name: String,
-    balance_sat: i64,
-    transactions: i64,
-    last_sync: Option<String>,
+pub(crate) struct Listed {
+    pub name: String,
+    pub balance_sat: i64,
+    pub transactions: i64,
+    pub last_sync: Option<String>,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -436,193 +436,4 @@ async fn an_unreachable_chain_source_is_an_error_and_nothing_changes() {
             .iter()
             .all(|w| w.last_sync.is_none() && w.balance_sat == 0)
     );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_multisig_spend_and_a_taproot_receive_are_exact() {
-    let (a, b, c) = (xpub(41), xpub(42), xpub(43));
-    let multisig = |branch: u32| format!("wsh(sortedmulti(2,{a}/{branch}/*,{b}/{branch}/*))");
-    let vault = Keys::of(&multisig(0), &multisig(1));
-    let tap = Keys::of(&format!("tr({c}/0/*)"), &format!("tr({c}/1/*)"));
-    assert!(tap.address(0).starts_with("bc1p"));
-
-    let mut chain = Chain::new();
-    let funding = chain.pay_from_outside(vault.receive(0), 1_000_000, 51);
-    chain.mine(vec![funding.clone()]);
-    // 400,000 out, 599,000 change, fee 1,000.
-    let spent = spend(
-        &[out(&funding, 0)],
-        vec![(foreign_script(52), 400_000), (vault.change(0), 599_000)],
-    );
-    let tap_receive = chain.pay_from_outside(tap.receive(0), 123_456, 53);
-    chain.mine(vec![spent.clone(), tap_receive]);
-    let esplora = FakeEsplora::start(chain).await;
-
-    let dir = tempfile::tempdir().expect("temp");
-    let data = dir.path().join("data");
-    ok(&cli(&data, &["chain", "set", "--esplora", &esplora.url]));
-    ok(&cli(
-        &data,
-        &[
-            "wallet",
-            "add",
-            "--name",
-            "Vault",
-            "--descriptor",
-            &multisig(0),
-        ],
-    ));
-    let tr = format!("tr({c}/0/*)");
-    ok(&cli(
-        &data,
-        &["wallet", "add", "--name", "Tap", "--descriptor", &tr],
-    ));
-    ok(&cli(&data, &["wallet", "sync"]));
-
-    let listed = ok(&cli(&data, &["wallet", "list", "--format", "json"]));
-    let listed: Vec<Listed> = serde_json::from_str(&listed).expect("json");
-    let summary: Vec<(&str, i64, i64)> = listed
-        .iter()
-        .map(|w| (w.name.as_str(), w.balance_sat, w.transactions))
-        .collect();
-    assert_eq!(summary, [("Tap", 123_456, 1), ("Vault", 599_000, 2)]);
-
-    let store = Store::open(&data).await.expect("store");
-    let workspace = store
-        .workspace_by_name("default")
-        .await
-        .expect("query")
-        .expect("default")
-        .id;
-    let rows = store.transactions(workspace).await.expect("rows");
-    let spend_txid = spent.compute_txid().to_string();
-    let vault_spend: Vec<(Kind, Sats, Sats)> = rows
-        .iter()
-        .filter(|r| r.txid.as_deref() == Some(spend_txid.as_str()))
-        .map(|r| (r.kind, r.btc, r.fee_btc))
-        .collect();
-    assert_eq!(
-        vault_spend,
-        [(Kind::Withdrawal, Sats(400_000), Sats(1_000))]
-    );
-    assert!(
-        rows.iter()
-            .any(|r| r.account == "Tap" && r.kind == Kind::Deposit && r.btc == Sats(123_456))
-    );
-    assert_eq!(rows.len(), 3);
-    store.close().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_transaction_that_leaves_the_best_chain_leaves_the_ledger_with_an_audit_entry() {
-    let key = xpub(61);
-    let keys = Keys::new(&key);
-    let mut chain = Chain::new();
-    let kept = chain.pay_from_outside(keys.receive(0), 100_000, 62);
-    chain.mine(vec![kept]);
-    let orphaned = chain.pay_from_outside(keys.receive(1), 40_000, 63);
-    chain.mine(vec![orphaned.clone()]);
-    let esplora = FakeEsplora::start(chain).await;
-
-    let dir = tempfile::tempdir().expect("temp");
-    let data = dir.path().join("data");
-    ok(&cli(&data, &["chain", "set", "--esplora", &esplora.url]));
-    ok(&cli(
-        &data,
-        &["wallet", "add", "--name", "Cold", "--xpub", &zpub(&key)],
-    ));
-    let first = ok(&cli(&data, &["wallet", "sync"]));
-    assert!(
-        first.contains("Cold: 2 transactions, balance 140000 sat, 2 new ledger rows"),
-        "{first}"
-    );
-
-    // Block 2 is replaced by two empty blocks: the second receive is gone.
-    {
-        let mut chain = esplora.chain.lock().expect("lock");
-        chain.rewind(1);
-        chain.mine(Vec::new());
-        chain.mine(Vec::new());
-    }
-    let second = ok(&cli(&data, &["wallet", "sync"]));
-    assert!(
-        second.contains("Cold: 1 transactions, balance 100000 sat, 0 new ledger rows"),
-        "{second}"
-    );
-
-    let store = Store::open(&data).await.expect("store");
-    let workspace = store
-        .workspace_by_name("default")
-        .await
-        .expect("query")
-        .expect("default")
-        .id;
-    let rows = store.transactions(workspace).await.expect("rows");
-    let view: Vec<(Kind, Sats)> = rows.iter().map(|r| (r.kind, r.btc)).collect();
-    assert_eq!(view, [(Kind::Deposit, Sats(100_000))]);
-    let log = store.audit_log(Some(workspace), 50).await.expect("audit");
-    let reorg: Vec<_> = log.iter().filter(|e| e.action == "wallet.reorg").collect();
-    assert_eq!(reorg.len(), 1);
-    assert!(
-        reorg[0]
-            .detail
-            .contains(&orphaned.compute_txid().to_string())
-    );
-    store.close().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn members_read_a_workspaces_wallets_without_their_keys() {
-    let server = crate::support::Server::start();
-    let owner = server.owner().await;
-    let key = xpub(71);
-    let added = server.cli(&[
-        "wallet",
-        "add",
-        "--name",
-        "Cold",
-        "--xpub",
-        &zpub(&key),
-        "--gap-limit",
-        "50",
-    ]);
-    assert!(added.status.success(), "{}", text(&added.stderr));
-    let response = owner.get("/api/v1/workspaces/1/wallets").await;
-    assert_eq!(response.status(), 200);
-    let body = response.text().await.expect("body");
-    let wallets: serde_json::Value = serde_json::from_str(&body).expect("json");
-    assert_eq!(
-        wallets,
-        serde_json::json!([{
-            "name": "Cold",
-            "network": "bitcoin",
-            "kind": "descriptor",
-            "balance_sat": 0,
-            "transactions": 0,
-            "last_sync": null,
-            "gap_limit": 50,
-            "birthday": null,
-        }])
-    );
-    assert!(!body.contains(&key.to_string()[4..30]), "{body}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_wallets_page_lists_the_workspaces_wallets() {
-    let server = crate::support::Server::start();
-    let owner = server.owner().await;
-    let empty = owner.get("/wallets").await.text().await.expect("page");
-    assert!(empty.contains("No wallets yet"), "{empty}");
-    let added = server.cli(&[
-        "wallet",
-        "add",
-        "--name",
-        "Cold storage",
-        "--xpub",
-        &zpub(&xpub(72)),
-    ]);
-    assert!(added.status.success(), "{}", text(&added.stderr));
-    let page = owner.get("/wallets").await.text().await.expect("page");
-    assert!(page.contains("<td>Cold storage</td>"), "{page}");
-    assert!(page.contains("never"), "{page}");
 }
