@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use zeroize::Zeroizing;
 
 use super::books::{actor, open};
 use super::exit;
@@ -146,17 +147,22 @@ pub async fn wallet(command: WalletCommand, config: &Config) -> Result<u8, Strin
 }
 
 fn read(path: &std::path::Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let bytes = Zeroizing::new(
+        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+    );
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 async fn add(store: &Store, args: AddArgs) -> Result<u8, String> {
-    let text = match (&args.descriptor, &args.xpub, &args.addresses, &args.file) {
-        (Some(d), ..) => d.clone(),
-        (_, Some(x), ..) => x.clone(),
-        (.., Some(path), _) | (.., Some(path)) => read(path)?,
-        _ => return Ok(exit::USAGE),
-    };
+    // The input may hold a secret: it is wiped as soon as it is checked.
+    let text = Zeroizing::new(
+        match (&args.descriptor, &args.xpub, &args.addresses, &args.file) {
+            (Some(d), ..) => d.clone(),
+            (_, Some(x), ..) => x.clone(),
+            (.., Some(path), _) | (.., Some(path)) => read(path)?,
+            _ => return Ok(exit::USAGE),
+        },
+    );
     let prepared = if args.addresses.is_some() {
         // Checked for secrets like any input before anything is parsed.
         match private::detect(&text) {

@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 
 use bip39::{Language, Mnemonic};
 use hmac::{KeyInit, Mac};
+use zeroize::{Zeroize, Zeroizing};
 
 /// What kind of secret an input holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,7 +120,8 @@ fn base58_secret(token: &str) -> Option<Secret> {
 }
 
 fn classify(candidate: &str) -> Option<Secret> {
-    let payload = bitcoin::base58::decode_check(candidate).ok()?;
+    // The decoded bytes may be a key: wiped once looked at.
+    let payload = Zeroizing::new(bitcoin::base58::decode_check(candidate).ok()?);
     match payload.len() {
         // BIP-32 serialisation: the key data starts at byte 45, with a zero
         // byte before a private key and 02/03 before a public one. This
@@ -156,8 +158,9 @@ fn normalise(text: &str) -> Cow<'_, str> {
 }
 
 fn seed_words(input: &str) -> Option<Private> {
-    let lower = input.to_lowercase();
-    let normalised = normalise(&lower);
+    // Copies of the input may hold a seed: wiped when the check ends.
+    let lower = Zeroizing::new(input.to_lowercase());
+    let normalised = Zeroizing::new(normalise(&lower).into_owned());
     let words: Vec<&str> = normalised
         .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '"' | '\'' | '[' | ']'))
         .filter(|w| !w.is_empty())
@@ -174,7 +177,7 @@ fn seed_words(input: &str) -> Option<Private> {
         for (i, word) in words.iter().enumerate() {
             run = if list.contains(*word) { run + 1 } else { 0 };
             if run >= MIN_WORDS && !words.get(i + 1).is_some_and(|w| list.contains(*w)) {
-                let phrase = words[i + 1 - run..=i].join(" ");
+                let phrase = Zeroizing::new(words[i + 1 - run..=i].join(" "));
                 if *language == Language::English && is_electrum_seed(&phrase) {
                     return Some(Private::ElectrumSeed);
                 }
@@ -218,10 +221,12 @@ pub(crate) fn is_electrum_seed(phrase: &str) -> bool {
         return false;
     };
     mac.update(phrase.as_bytes());
-    let digest = hex::encode(mac.finalize().into_bytes());
-    ["01", "100", "101", "102"]
+    let mut digest = hex::encode(mac.finalize().into_bytes());
+    let seed = ["01", "100", "101", "102"]
         .iter()
-        .any(|prefix| digest.starts_with(prefix))
+        .any(|prefix| digest.starts_with(prefix));
+    digest.zeroize();
+    seed
 }
 
 #[cfg(test)]
