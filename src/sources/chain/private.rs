@@ -96,11 +96,19 @@ pub fn detect(input: &str) -> Option<Private> {
     seed_words(input)
 }
 
-/// Maximal runs of base58 characters long enough to be a key.
+/// Runs of base58 characters long enough to be a key. A key glued to other
+/// base58 text is found within 400 characters; longer runs are cut into
+/// overlapping pieces so that the window search stays linear.
 fn base58_tokens(input: &str) -> impl Iterator<Item = &str> {
+    const PIECE: usize = 400;
+    const OVERLAP: usize = 112;
     input
         .split(|c: char| !c.is_ascii_alphanumeric() || matches!(c, '0' | 'O' | 'I' | 'l'))
-        .filter(|t| (50..=120).contains(&t.len()))
+        .filter(|t| t.len() >= 50)
+        .flat_map(|t| {
+            let starts = (0..t.len().saturating_sub(OVERLAP).max(1)).step_by(PIECE - OVERLAP);
+            starts.map(move |s| &t[s..(s + PIECE).min(t.len())])
+        })
 }
 
 fn base58_secret(token: &str) -> Option<Secret> {

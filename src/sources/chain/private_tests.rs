@@ -76,6 +76,16 @@ fn a_corrupted_wif_is_not_a_key_but_a_valid_one_glued_to_text_is() {
 }
 
 #[test]
+fn a_key_inside_a_long_run_of_base58_text_is_found() {
+    let xprv = master(Network::Bitcoin).to_string();
+    for pad in [0usize, 150, 288, 289, 450, 2000] {
+        let noise = "z".repeat(pad);
+        let text = format!("{noise}{xprv}{noise}");
+        assert_eq!(detect(&text), Some(Private::ExtendedKey), "pad {pad}");
+    }
+}
+
+#[test]
 fn public_keys_and_addresses_pass() {
     let key = master(Network::Bitcoin);
     let xpub = xpub_of(&key);
