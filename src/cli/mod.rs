@@ -13,6 +13,7 @@ use crate::config::{self, Config, LogFormat, Overrides};
 
 mod books;
 mod prices;
+mod wallet;
 
 /// Exit codes shared by every subcommand.
 pub mod exit {
@@ -92,6 +93,12 @@ enum Command {
     /// The BTC price table: import a file, look a day up, fill gaps.
     #[command(subcommand)]
     Prices(prices::PricesCommand),
+    /// The instance's chain source for watched wallets.
+    #[command(subcommand)]
+    Chain(wallet::ChainCommand),
+    /// Watch-only wallets: add, sync, list.
+    #[command(subcommand)]
+    Wallet(wallet::WalletCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -212,13 +219,19 @@ async fn dispatch(command: Command, config: Config) -> Result<u8, String> {
         Command::Import(args) => books::import(args, &config).await,
         Command::Report(report) => books::report(report, &config).await,
         Command::Prices(command) => prices::run(command, &config).await,
+        Command::Chain(command) => wallet::chain(command, &config).await,
+        Command::Wallet(command) => wallet::wallet(command, &config).await,
         other => done(run(other, config).await),
     }
 }
 
 async fn run(command: Command, config: Config) -> Result<(), String> {
     match command {
-        Command::Import(_) | Command::Report(_) | Command::Prices(_) => Ok(()),
+        Command::Import(_)
+        | Command::Report(_)
+        | Command::Prices(_)
+        | Command::Chain(_)
+        | Command::Wallet(_) => Ok(()),
         Command::Serve { .. } => serve(config).await,
         Command::Config(ConfigCommand::Check) => {
             let mut out = std::io::stdout().lock();

@@ -17,6 +17,7 @@ pub mod throttle;
 pub mod tokens;
 pub mod transactions;
 pub mod users;
+pub mod wallets;
 pub mod workspaces;
 
 pub use audit::AuditEntry;

@@ -89,35 +89,7 @@ impl Store {
         .bind(meta.actor)
         .fetch_one(&mut *tx)
         .await?;
-        // Many rows per statement: one round trip per batch instead of per
-        // row. The statement text is fixed; every value is a bound parameter.
-        let mut added = 0;
-        for batch in rows.chunks(ROWS_PER_STATEMENT) {
-            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT INTO transactions (workspace_id, import_id, source_id, account, time, kind, sats, \
-                 fee_sats, fiat_value, currency, fee_fiat, to_account, txid, note) ",
-            );
-            insert.push_values(batch, |mut values, row| {
-                let t = row.tx;
-                values
-                    .push_bind(workspace)
-                    .push_bind(import_id)
-                    .push_bind(row.source_id.clone())
-                    .push_bind(t.account.clone())
-                    .push_bind(t.time.to_string())
-                    .push_bind(t.kind.as_str())
-                    .push_bind(t.btc.0)
-                    .push_bind(t.fee_btc.0)
-                    .push_bind(t.fiat_value.map(|v| v.to_string()))
-                    .push_bind(t.currency.clone())
-                    .push_bind(t.fee_fiat.to_string())
-                    .push_bind(t.to_account.clone())
-                    .push_bind(t.txid.clone())
-                    .push_bind(t.note.clone());
-            });
-            insert.push(" ON CONFLICT (workspace_id, account, source_id) DO NOTHING");
-            added += insert.build().execute(&mut *tx).await?.rows_affected();
-        }
+        let added = insert_rows(&mut tx, workspace, Some(import_id), rows).await?;
         let present = rows.len() as u64 - added;
         sqlx::query("UPDATE imports SET rows_added = ?, rows_present = ? WHERE id = ?")
             .bind(added as i64)
@@ -215,6 +187,46 @@ impl Store {
         }
         self.create_workspace(name, audit).await
     }
+}
+
+/// Inserts rows inside the caller's transaction; rows already present (same
+/// account and source id) are left alone. Returns how many were added.
+pub(super) async fn insert_rows(
+    tx: &mut sqlx::SqliteConnection,
+    workspace: WorkspaceId,
+    import_id: Option<i64>,
+    rows: &[Keyed<'_>],
+) -> Result<u64, StoreError> {
+    // Many rows per statement: one round trip per batch instead of per
+    // row. The statement text is fixed; every value is a bound parameter.
+    let mut added = 0;
+    for batch in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO transactions (workspace_id, import_id, source_id, account, time, kind, sats, \
+             fee_sats, fiat_value, currency, fee_fiat, to_account, txid, note) ",
+        );
+        insert.push_values(batch, |mut values, row| {
+            let t = row.tx;
+            values
+                .push_bind(workspace)
+                .push_bind(import_id)
+                .push_bind(row.source_id.clone())
+                .push_bind(t.account.clone())
+                .push_bind(t.time.to_string())
+                .push_bind(t.kind.as_str())
+                .push_bind(t.btc.0)
+                .push_bind(t.fee_btc.0)
+                .push_bind(t.fiat_value.map(|v| v.to_string()))
+                .push_bind(t.currency.clone())
+                .push_bind(t.fee_fiat.to_string())
+                .push_bind(t.to_account.clone())
+                .push_bind(t.txid.clone())
+                .push_bind(t.note.clone());
+        });
+        insert.push(" ON CONFLICT (workspace_id, account, source_id) DO NOTHING");
+        added += insert.build().execute(&mut *tx).await?.rows_affected();
+    }
+    Ok(added)
 }
 
 /// An import as listed on the Imports page.

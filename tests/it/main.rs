@@ -18,3 +18,7 @@ mod server;
 mod startup;
 mod store;
 mod support;
+mod wallet_chain;
+mod wallet_secrets;
+mod wallet_views;
+mod wallets;

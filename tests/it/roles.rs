@@ -13,6 +13,11 @@ use ledgersys::http::api::policy::{RULES, Rule};
 /// members; only instance administrators touch instance settings.
 const EXPECTED: &[(&str, &str, Rule)] = &[
     ("GET", "/status", Rule::Public),
+    (
+        "GET",
+        "/workspaces/{workspace_id}/wallets",
+        Rule::Member(Role::Viewer),
+    ),
     ("POST", "/setup", Rule::Public),
     ("POST", "/session", Rule::Public),
     ("DELETE", "/session", Rule::Session),

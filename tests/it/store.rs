@@ -29,6 +29,11 @@ const FROZEN: &[(i64, &str, &str)] = &[
         "prices",
         "d0e70f4d57ce5eab9045d1f1ba71df61808aaa0dbc4fa7f928ce9c4fee0e0fbe9c787003e7ecef023d194d1cebce6751",
     ),
+    (
+        7,
+        "wallets",
+        "1eeb58e55534d08c3c26a81804526a3a86511c050f68a931ca74e72d0443ffeeb4c643d97bfc3615be5f4d4f668dbc3d",
+    ),
 ];
 
 #[test]

@@ -13,6 +13,7 @@ mod review;
 mod session;
 mod system;
 mod tokens;
+mod wallets;
 
 use base64::Engine;
 use poem::endpoint::make_sync;
@@ -62,6 +63,7 @@ type Apis = (
     review::ReviewApi,
     reports::ReportsApi,
     price_overrides::PriceOverridesApi,
+    wallets::WalletsApi,
 );
 
 pub type ApiService = OpenApiService<Apis, ()>;
@@ -80,6 +82,7 @@ pub fn service() -> ApiService {
         review::ReviewApi,
         reports::ReportsApi,
         price_overrides::PriceOverridesApi,
+        wallets::WalletsApi,
     );
     OpenApiService::new(apis, "Ledgersys", env!("CARGO_PKG_VERSION"))
         .description(

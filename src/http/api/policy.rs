@@ -29,6 +29,11 @@ pub enum Rule {
 /// Every API route: method, path as in the OpenAPI document, rule.
 pub const RULES: &[(&str, &str, Rule)] = &[
     ("GET", "/status", Rule::Public),
+    (
+        "GET",
+        "/workspaces/{workspace_id}/wallets",
+        Rule::Member(Role::Viewer),
+    ),
     ("POST", "/setup", Rule::Public),
     ("POST", "/session", Rule::Public),
     ("DELETE", "/session", Rule::Session),

@@ -1,0 +1,313 @@
+//! `ledgersys chain set` and `ledgersys wallet add|sync|list`: watch-only
+//! wallets from the command line.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use zeroize::Zeroizing;
+
+use super::books::{actor, open};
+use super::exit;
+use crate::config::Config;
+use crate::sources::chain::sync::{self, ChainSource, SOURCE_KEY};
+use crate::sources::chain::watch::{self, Input, WatchError};
+use crate::sources::chain::{addresses, private};
+use crate::store::wallets::NewWallet;
+use crate::store::{AuditEntry, Store};
+
+/// How many receive addresses `wallet add` shows for the user to check.
+const SHOWN_ADDRESSES: u32 = 5;
+
+#[derive(Debug, Subcommand)]
+pub enum ChainCommand {
+    /// Set the instance's chain source: the user's own server, never a
+    /// public one.
+    Set(SetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// An Esplora API base URL, e.g. http://127.0.0.1:3002/api
+    #[arg(long, value_name = "URL", conflicts_with_all = ["electrum", "core_rpc"])]
+    esplora: Option<String>,
+    /// An Electrum server, HOST:PORT.
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "core_rpc")]
+    electrum: Option<String>,
+    #[arg(long, requires = "electrum")]
+    tls: bool,
+    /// Bitcoin Core's RPC URL.
+    #[arg(long, value_name = "URL")]
+    core_rpc: Option<String>,
+    #[arg(long, value_name = "FILE", requires = "core_rpc")]
+    cookie_file: Option<PathBuf>,
+    #[arg(long, value_name = "U", requires = "core_rpc")]
+    rpc_user: Option<String>,
+    #[arg(long, value_name = "FILE", requires = "rpc_user")]
+    rpc_password_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WalletCommand {
+    /// Watch a wallet by its public keys. Private keys and seeds are refused.
+    Add(AddArgs),
+    /// Scan wallets on the chain source and add their new transactions to
+    /// the ledger. Progress goes to standard error.
+    Sync {
+        /// Only this wallet [default: all].
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// The watched wallets with their balance and last sync.
+    List {
+        #[arg(long, value_enum, default_value = "text")]
+        format: super::ListFormat,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).multiple(false)))]
+pub struct AddArgs {
+    #[arg(long)]
+    name: String,
+    /// An output descriptor with public keys: pkh, sh(wpkh), wpkh, tr,
+    /// sh/wsh(sortedmulti).
+    #[arg(long, group = "source", value_name = "D")]
+    descriptor: Option<String>,
+    /// An account's extended public key: xpub/ypub/zpub or tpub/upub/vpub.
+    #[arg(long, group = "source", value_name = "X")]
+    xpub: Option<String>,
+    /// A file of addresses, one a line.
+    #[arg(long, group = "source", value_name = "FILE")]
+    addresses: Option<PathBuf>,
+    /// A Sparrow, Specter or Coldcard wallet export.
+    #[arg(long, group = "source", value_name = "EXPORT")]
+    file: Option<PathBuf>,
+    #[arg(long, default_value = crate::auth::setup::DEFAULT_WORKSPACE)]
+    workspace: String,
+    /// Unused addresses in a row before the scan stops.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    gap_limit: u32,
+    /// The height of the wallet's first block, if known.
+    #[arg(long, value_name = "HEIGHT")]
+    birthday: Option<u32>,
+}
+
+/// A checked input, ready to store.
+struct Prepared {
+    network: String,
+    kind: &'static str,
+    external: String,
+    internal: Option<String>,
+    birthday: Option<u32>,
+    /// The first receive addresses, for the user to check.
+    shown: Vec<String>,
+}
+
+fn say(text: &str) -> Result<(), String> {
+    writeln!(std::io::stdout(), "{text}").map_err(|e| e.to_string())
+}
+
+pub async fn chain(command: ChainCommand, config: &Config) -> Result<u8, String> {
+    let ChainCommand::Set(args) = command;
+    let Some(url) = args.esplora else {
+        eprintln!(
+            "error: this build syncs through an Esplora server only; \
+             Electrum and Bitcoin Core sources are not supported yet"
+        );
+        return Ok(exit::USAGE);
+    };
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        eprintln!("error: the Esplora URL must start with http:// or https://");
+        return Ok(exit::USAGE);
+    }
+    let store = open(config).await?;
+    let source = ChainSource::Esplora {
+        url: url.trim_end_matches('/').to_string(),
+    };
+    let value = serde_json::to_string(&source).map_err(|e| e.to_string())?;
+    let audit = AuditEntry::new(crate::clock::now(), None, actor(), "chain.source_set")
+        .target(url.as_str());
+    let done = store.set_setting_audited(SOURCE_KEY, &value, &audit).await;
+    store.close().await;
+    done.map_err(|e| e.to_string())?;
+    say(&format!("chain source: Esplora at {url}"))?;
+    Ok(exit::SUCCESS)
+}
+
+pub async fn wallet(command: WalletCommand, config: &Config) -> Result<u8, String> {
+    let store = open(config).await?;
+    let code = match command {
+        WalletCommand::Add(args) => add(&store, args).await,
+        WalletCommand::Sync { name } => sync_wallets(&store, name.as_deref()).await,
+        WalletCommand::List { format } => list(&store, format).await,
+    };
+    store.close().await;
+    code
+}
+
+fn read(path: &std::path::Path) -> Result<String, String> {
+    let bytes = Zeroizing::new(
+        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+    );
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+async fn add(store: &Store, args: AddArgs) -> Result<u8, String> {
+    // The input may hold a secret: it is wiped as soon as it is checked.
+    let text = Zeroizing::new(
+        match (&args.descriptor, &args.xpub, &args.addresses, &args.file) {
+            (Some(d), ..) => d.clone(),
+            (_, Some(x), ..) => x.clone(),
+            (.., Some(path), _) | (.., Some(path)) => read(path)?,
+            _ => return Ok(exit::USAGE),
+        },
+    );
+    let prepared = if args.addresses.is_some() {
+        // Checked for secrets like any input before anything is parsed.
+        match private::detect(&text) {
+            Some(found) => Err(WatchError::Private(found).to_string()),
+            None => addresses::parse(&text).map(|(network, list)| Prepared {
+                network: network.to_string(),
+                kind: "addresses",
+                shown: list
+                    .iter()
+                    .take(SHOWN_ADDRESSES as usize)
+                    .cloned()
+                    .collect(),
+                external: list.join("\n"),
+                internal: None,
+                birthday: None,
+            }),
+        }
+    } else {
+        let parsed = if args.descriptor.is_some() {
+            watch::parse(Input::Descriptor(&text))
+        } else if args.xpub.is_some() {
+            watch::parse(Input::Xpub(&text))
+        } else {
+            watch::parse(Input::Export(&text))
+        };
+        parsed
+            .and_then(|w| {
+                Ok(Prepared {
+                    network: w.network.to_string(),
+                    kind: "descriptor",
+                    shown: w.receive_addresses(SHOWN_ADDRESSES)?,
+                    external: w.external,
+                    internal: w.internal,
+                    birthday: w.birthday,
+                })
+            })
+            .map_err(|e| e.to_string())
+    };
+    drop(text);
+    let watched = match prepared {
+        Ok(watched) => watched,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return Ok(exit::USAGE);
+        }
+    };
+    let now = crate::clock::now();
+    let created =
+        AuditEntry::new(now, None, actor(), "workspace.created").target(args.workspace.as_str());
+    let workspace = store
+        .workspace_named(&args.workspace, &created)
+        .await
+        .map_err(|e| e.to_string())?;
+    let network = watched.network.clone();
+    let new = NewWallet {
+        name: &args.name,
+        network: &network,
+        kind: watched.kind,
+        external: &watched.external,
+        internal: watched.internal.as_deref(),
+        gap_limit: args.gap_limit,
+        birthday: args.birthday.or(watched.birthday),
+        now,
+    };
+    let audit = AuditEntry::new(now, None, actor(), "wallet.added").target(args.name.as_str());
+    let added = store
+        .add_wallet(workspace, &new, &audit)
+        .await
+        .map_err(|e| e.to_string())?;
+    if added.is_none() {
+        eprintln!("error: a wallet named {:?} already exists", args.name);
+        return Ok(exit::USAGE);
+    }
+    say(&format!(
+        "added wallet {} ({network}, gap limit {}) to workspace {}; first receive addresses:",
+        args.name, args.gap_limit, args.workspace
+    ))?;
+    for (i, address) in watched.shown.iter().enumerate() {
+        say(&format!("  {i}: {address}"))?;
+    }
+    Ok(exit::SUCCESS)
+}
+
+async fn sync_wallets(store: &Store, name: Option<&str>) -> Result<u8, String> {
+    let wallets = match name {
+        Some(name) => match store.wallet_named(name).await.map_err(|e| e.to_string())? {
+            Some(wallet) => vec![wallet],
+            None => {
+                eprintln!("error: no wallet named {name:?}");
+                return Ok(exit::USAGE);
+            }
+        },
+        None => store.wallets().await.map_err(|e| e.to_string())?,
+    };
+    let progress = |line: &str| eprintln!("{line}");
+    let mut code = exit::SUCCESS;
+    for wallet in &wallets {
+        match sync::sync(store, wallet, &actor(), crate::clock::now(), &progress).await {
+            Ok(done) => say(&format!(
+                "{}: {} transactions, balance {} sat, {} new ledger rows",
+                wallet.name, done.transactions, done.balance_sat, done.rows_added
+            ))?,
+            Err(err) => {
+                eprintln!("error: {}: {err}", wallet.name);
+                code = exit::FAILURE;
+            }
+        }
+    }
+    Ok(code)
+}
+
+#[derive(serde::Serialize)]
+struct Listed {
+    name: String,
+    balance_sat: i64,
+    transactions: i64,
+    last_sync: Option<String>,
+}
+
+async fn list(store: &Store, format: super::ListFormat) -> Result<u8, String> {
+    let wallets = store.wallets().await.map_err(|e| e.to_string())?;
+    let listed: Vec<Listed> = wallets
+        .into_iter()
+        .map(|w| Listed {
+            name: w.name,
+            balance_sat: w.balance_sat,
+            transactions: w.transactions,
+            last_sync: w.last_sync.map(crate::clock::rfc3339),
+        })
+        .collect();
+    match format {
+        super::ListFormat::Json => {
+            say(&serde_json::to_string(&listed).map_err(|e| e.to_string())?)?;
+        }
+        super::ListFormat::Text => {
+            for w in &listed {
+                say(&format!(
+                    "{}\t{} sat\t{} transactions\tlast sync {}",
+                    w.name,
+                    w.balance_sat,
+                    w.transactions,
+                    w.last_sync.as_deref().unwrap_or("never")
+                ))?;
+            }
+        }
+    }
+    Ok(exit::SUCCESS)
+}

@@ -1,0 +1,8 @@
+//! Watch-only Bitcoin wallets: what the user adds, how it is checked for
+//! secrets, and how a chain source's history becomes ledger rows.
+
+pub mod addresses;
+pub mod private;
+pub mod rows;
+pub mod sync;
+pub mod watch;

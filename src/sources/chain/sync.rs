@@ -1,0 +1,242 @@
+//! Syncing a watched wallet: BDK scans the configured chain source, the
+//! wallet's confirmed transactions become ledger rows, and the rows and
+//! BDK's new state are stored in one transaction.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bdk_esplora::EsploraAsyncExt;
+use bdk_wallet::chain::{ChainPosition, Merge};
+use bdk_wallet::{ChangeSet, KeychainKind, Wallet};
+
+use super::rows::{self, WalletTx};
+use crate::ledger::Sats;
+use crate::store::transactions::Keyed;
+use crate::store::wallets::{SyncResult, WalletRecord};
+use crate::store::{AuditEntry, Store, StoreError};
+
+/// The settings key of the instance's chain source.
+pub const SOURCE_KEY: &str = "chain.source";
+
+/// Where wallets are synced from. Only the user's own server: there is no
+/// public fallback.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChainSource {
+    Esplora { url: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("no chain source is set; run `ledgersys chain set --esplora URL` first")]
+    NoSource,
+    #[error("the chain source setting is unreadable: {0}")]
+    BadSource(String),
+    #[error("the Esplora server at {url} cannot be used: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("the stored state of wallet {0:?} does not load: {1}")]
+    State(String, String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub async fn source(store: &Store) -> Result<ChainSource, SyncError> {
+    let text = store
+        .setting(SOURCE_KEY)
+        .await?
+        .ok_or(SyncError::NoSource)?;
+    serde_json::from_str(&text).map_err(|e| SyncError::BadSource(e.to_string()))
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Synced {
+    pub scripts_scanned: u64,
+    pub transactions: i64,
+    pub rows_added: u64,
+    pub balance_sat: i64,
+}
+
+fn network(record: &WalletRecord) -> Result<bitcoin::Network, SyncError> {
+    record
+        .network
+        .parse()
+        .map_err(|_| SyncError::State(record.name.clone(), "unknown network".into()))
+}
+
+/// The wallet as BDK last left it, or new when it was never synced.
+fn load(record: &WalletRecord) -> Result<(Wallet, ChangeSet), SyncError> {
+    let bad = |e: String| SyncError::State(record.name.clone(), e);
+    let network = network(record)?;
+    if let Some(text) = &record.changeset {
+        let changeset: ChangeSet = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let wallet = Wallet::load()
+            .descriptor(
+                KeychainKind::External,
+                Some(record.external_descriptor.clone()),
+            )
+            .check_network(network)
+            .load_wallet_no_persist(changeset.clone())
+            .map_err(|e| bad(e.to_string()))?
+            .ok_or_else(|| bad("the stored state is empty".into()))?;
+        return Ok((wallet, changeset));
+    }
+    let params = match &record.internal_descriptor {
+        Some(internal) => Wallet::create(record.external_descriptor.clone(), internal.clone()),
+        None => Wallet::create_single(record.external_descriptor.clone()),
+    };
+    let mut wallet = params
+        .network(network)
+        .create_wallet_no_persist()
+        .map_err(|e| bad(e.to_string()))?;
+    let initial = wallet.take_staged().unwrap_or_default();
+    Ok((wallet, initial))
+}
+
+/// Scans the wallet's scripts up to its gap limit, then stores what changed.
+/// `progress` hears a line now and then, for a human.
+pub async fn sync(
+    store: &Store,
+    record: &WalletRecord,
+    actor: &str,
+    now: i64,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<Synced, SyncError> {
+    let ChainSource::Esplora { url } = source(store).await?;
+    let unreachable = |reason: String| SyncError::Unreachable {
+        url: url.clone(),
+        reason,
+    };
+    let client = bdk_esplora::esplora_client::Builder::new(&url)
+        .max_retries(2)
+        .build_async()
+        .map_err(|e| unreachable(e.to_string()))?;
+    progress(&format!("{}: scanning {url}", record.name));
+    let start = u64::try_from(now).unwrap_or_default();
+    let (found, balance, state, scripts) = if record.kind == "addresses" {
+        let (found, balance, state, scripts) = super::addresses::scan(
+            &client,
+            network(record)?,
+            &record.external_descriptor,
+            record.changeset.as_deref(),
+            start,
+        )
+        .await
+        .map_err(unreachable)?;
+        let state = serde_json::to_string(&state)
+            .map_err(|e| SyncError::State(record.name.clone(), e.to_string()))?;
+        (found, balance, state, scripts)
+    } else {
+        scan_wallet(&client, record, start)
+            .await
+            .map_err(|e| match e {
+                Scan::Source(reason) => unreachable(reason),
+                Scan::State(reason) => SyncError::State(record.name.clone(), reason),
+            })?
+    };
+    let ledger: Vec<_> = found
+        .iter()
+        .filter_map(|tx| Some((rows::source_id(tx), rows::ledger_row(&record.name, tx)?)))
+        .collect();
+    let keyed: Vec<Keyed> = ledger
+        .iter()
+        .map(|(source_id, tx)| Keyed {
+            source_id: source_id.clone(),
+            tx,
+        })
+        .collect();
+    progress(&format!(
+        "{}: {scripts} scripts scanned, {} confirmed transactions",
+        record.name,
+        found.len()
+    ));
+    let result = SyncResult {
+        changeset: &state,
+        balance_sat: balance,
+        transactions: found.len() as i64,
+        now,
+        rows: &keyed,
+    };
+    let audit = AuditEntry::new(now, None, actor, "wallet.synced");
+    let added = store.save_sync(record, &result, &audit).await?;
+    Ok(Synced {
+        scripts_scanned: scripts,
+        transactions: found.len() as i64,
+        rows_added: added,
+        balance_sat: balance,
+    })
+}
+
+enum Scan {
+    Source(String),
+    State(String),
+}
+
+/// Scans a descriptor wallet with BDK: its confirmed transactions, its
+/// confirmed balance, its whole state as JSON, and how many scripts were
+/// asked about.
+async fn scan_wallet(
+    client: &bdk_esplora::esplora_client::AsyncClient,
+    record: &WalletRecord,
+    start: u64,
+) -> Result<(Vec<WalletTx>, i64, String, u64), Scan> {
+    let (mut wallet, mut changeset) = load(record).map_err(|e| match e {
+        SyncError::State(_, reason) => Scan::State(reason),
+        other => Scan::State(other.to_string()),
+    })?;
+    let scanned = Arc::new(AtomicU64::new(0));
+    let counter = scanned.clone();
+    let request = wallet
+        .start_full_scan_at(start)
+        .inspect(move |_, _, _| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        })
+        .build();
+    let gap = usize::try_from(record.gap_limit).unwrap_or(20);
+    let update = client
+        .full_scan(request, gap, 4)
+        .await
+        .map_err(|e| Scan::Source(e.to_string()))?;
+    wallet
+        .apply_update(update)
+        .map_err(|e| Scan::State(e.to_string()))?;
+    if let Some(staged) = wallet.take_staged() {
+        changeset.merge(staged);
+    }
+    let found = confirmed(&wallet);
+    let balance = i64::try_from(wallet.balance().confirmed.to_sat()).unwrap_or(i64::MAX);
+    let state = serde_json::to_string(&changeset).map_err(|e| Scan::State(e.to_string()))?;
+    Ok((found, balance, state, scanned.load(Ordering::Relaxed)))
+}
+
+/// The wallet's confirmed transactions as the ledger needs them.
+fn confirmed(wallet: &Wallet) -> Vec<WalletTx> {
+    let sats = |a: bitcoin::Amount| Sats(i64::try_from(a.to_sat()).unwrap_or(i64::MAX));
+    wallet
+        .transactions()
+        .filter_map(|c| {
+            let ChainPosition::Confirmed { anchor, .. } = c.chain_position else {
+                return None;
+            };
+            let tx = &c.tx_node.tx;
+            let (sent, received) = wallet.sent_and_received(tx);
+            let all_ours = tx.input.iter().all(|input| {
+                wallet
+                    .tx_graph()
+                    .get_txout(input.previous_output)
+                    .is_some_and(|out| wallet.is_mine(out.script_pubkey.clone()))
+            });
+            let own_fee = all_ours
+                .then(|| wallet.calculate_fee(tx).ok())
+                .flatten()
+                .map(sats);
+            Some(WalletTx {
+                txid: c.tx_node.txid.to_string(),
+                block_time: i64::try_from(anchor.confirmation_time).unwrap_or(i64::MAX),
+                sent: sats(sent),
+                received: sats(received),
+                own_fee,
+            })
+        })
+        .collect()
+}

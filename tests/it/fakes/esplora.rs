@@ -1,0 +1,374 @@
+//! A fake Esplora REST server on loopback, serving a chain the test builds
+//! with the `bitcoin` crate: the endpoints bdk_esplora's full scan and sync
+//! call, in Esplora's JSON (newest first, confirmed history paged by 25,
+//! `/txs/chain/{last_seen}` for the next page). Headers carry real merkle
+//! roots and link by hash; there is no proof of work.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use bitcoin::block::{Header, Version};
+use bitcoin::hashes::{Hash, sha256};
+use bitcoin::{
+    Amount, Block, CompactTarget, Network, OutPoint, ScriptBuf, Sequence, Transaction, TxIn,
+    TxMerkleNode, TxOut, Txid, Witness, absolute, transaction,
+};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Esplora's page size for confirmed history.
+const PAGE: usize = 25;
+
+#[derive(Default)]
+pub struct Chain {
+    pub blocks: Vec<Block>,
+    /// Outputs the transactions spend that lie outside the chain (the
+    /// "rest of the world" paying the test's wallets).
+    pub foreign: BTreeMap<OutPoint, TxOut>,
+    pub requests: Vec<String>,
+}
+
+impl Chain {
+    /// Mainnet's genesis block and nothing else.
+    pub fn new() -> Chain {
+        Chain {
+            blocks: vec![bitcoin::constants::genesis_block(Network::Bitcoin)],
+            ..Chain::default()
+        }
+    }
+
+    /// Drops every block above `height`: a reorg, once new blocks follow.
+    pub fn rewind(&mut self, height: usize) {
+        self.blocks.truncate(height + 1);
+    }
+
+    pub fn tip_time(&self) -> u32 {
+        self.blocks.last().map_or(0, |b| b.header.time)
+    }
+
+    /// Appends a block holding `txs`, ten minutes after the tip.
+    pub fn mine(&mut self, txdata: Vec<Transaction>) -> u32 {
+        let prev = self.blocks.last().expect("genesis").block_hash();
+        let mut block = Block {
+            header: Header {
+                version: Version::TWO,
+                prev_blockhash: prev,
+                merkle_root: TxMerkleNode::all_zeros(),
+                time: self.tip_time() + 600,
+                bits: CompactTarget::from_consensus(0x207f_ffff),
+                nonce: 0,
+            },
+            txdata,
+        };
+        block.header.merkle_root = block
+            .compute_merkle_root()
+            .unwrap_or(TxMerkleNode::all_zeros());
+        self.blocks.push(block);
+        (self.blocks.len() - 1) as u32
+    }
+
+    /// A payment from outside: spends a made-up foreign output of `value +
+    /// 10,000` sats, pays `value` to `to`, the rest is the fee.
+    pub fn pay_from_outside(&mut self, to: ScriptBuf, value: u64, salt: u8) -> Transaction {
+        let outpoint = OutPoint {
+            txid: Txid::from_byte_array([salt; 32]),
+            vout: 0,
+        };
+        self.foreign.insert(
+            outpoint,
+            TxOut {
+                value: Amount::from_sat(value + 10_000),
+                script_pubkey: foreign_script(salt),
+            },
+        );
+        spend(&[outpoint], vec![(to, value)])
+    }
+
+    fn txout(&self, outpoint: &OutPoint) -> Option<TxOut> {
+        if let Some(out) = self.foreign.get(outpoint) {
+            return Some(out.clone());
+        }
+        self.confirmed()
+            .find(|(_, _, tx)| tx.compute_txid() == outpoint.txid)
+            .and_then(|(_, _, tx)| tx.output.get(outpoint.vout as usize).cloned())
+    }
+
+    /// Every confirmed transaction with its height and block, oldest first.
+    fn confirmed(&self) -> impl Iterator<Item = (u32, &Block, &Transaction)> {
+        self.blocks
+            .iter()
+            .enumerate()
+            .skip(1)
+            .flat_map(|(h, b)| b.txdata.iter().map(move |tx| (h as u32, b, tx)))
+    }
+
+    fn tx_json(&self, height: u32, block: &Block, tx: &Transaction) -> Value {
+        let vin: Vec<Value> = tx
+            .input
+            .iter()
+            .map(|input| {
+                let prevout = self.txout(&input.previous_output).map(|out| {
+                    json!({
+                        "scriptpubkey": hex::encode(out.script_pubkey.as_bytes()),
+                        "value": out.value.to_sat(),
+                    })
+                });
+                json!({
+                    "txid": input.previous_output.txid.to_string(),
+                    "vout": input.previous_output.vout,
+                    "prevout": prevout,
+                    "scriptsig": hex::encode(input.script_sig.as_bytes()),
+                    "witness": input.witness.iter().map(hex::encode).collect::<Vec<_>>(),
+                    "is_coinbase": false,
+                    "sequence": input.sequence.0,
+                })
+            })
+            .collect();
+        let inputs: u64 = tx
+            .input
+            .iter()
+            .filter_map(|i| self.txout(&i.previous_output))
+            .map(|o| o.value.to_sat())
+            .sum();
+        let outputs: u64 = tx.output.iter().map(|o| o.value.to_sat()).sum();
+        json!({
+            "txid": tx.compute_txid().to_string(),
+            "version": tx.version.0,
+            "locktime": tx.lock_time.to_consensus_u32(),
+            "vin": vin,
+            "vout": tx.output.iter().map(|o| json!({
+                "scriptpubkey": hex::encode(o.script_pubkey.as_bytes()),
+                "value": o.value.to_sat(),
+            })).collect::<Vec<_>>(),
+            "size": tx.total_size(),
+            "weight": tx.weight().to_wu(),
+            "fee": inputs.saturating_sub(outputs),
+            "status": status(height, block),
+        })
+    }
+
+    fn block_json(&self, height: usize) -> Value {
+        let block = &self.blocks[height];
+        json!({
+            "id": block.block_hash().to_string(),
+            "height": height,
+            "version": block.header.version.to_consensus(),
+            "timestamp": block.header.time,
+            "tx_count": block.txdata.len(),
+            "size": bitcoin::consensus::serialize(block).len(),
+            "weight": block.weight().to_wu(),
+            "merkle_root": block.header.merkle_root.to_string(),
+            "previousblockhash": (height > 0).then(|| block.header.prev_blockhash.to_string()),
+            "mediantime": block.header.time,
+            "nonce": block.header.nonce,
+            "bits": block.header.bits.to_consensus(),
+            "difficulty": 1,
+        })
+    }
+
+    /// The confirmed history of a script, newest first.
+    fn history(&self, scripthash: &str) -> Vec<(u32, &Block, &Transaction)> {
+        let touches = |tx: &Transaction| {
+            tx.output
+                .iter()
+                .any(|o| hash_of(&o.script_pubkey) == scripthash)
+                || tx.input.iter().any(|i| {
+                    self.txout(&i.previous_output)
+                        .is_some_and(|o| hash_of(&o.script_pubkey) == scripthash)
+                })
+        };
+        let mut found: Vec<_> = self.confirmed().filter(|(_, _, tx)| touches(tx)).collect();
+        found.reverse();
+        found
+    }
+
+    fn answer(&self, path: &str) -> (u16, String) {
+        let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let tip = self.blocks.len() - 1;
+        match parts.as_slice() {
+            ["blocks"] => (200, self.blocks_from(tip)),
+            ["blocks", "tip", "height"] => (200, tip.to_string()),
+            ["blocks", "tip", "hash"] => (200, self.blocks[tip].block_hash().to_string()),
+            ["blocks", h] => match h.parse::<usize>() {
+                Ok(h) if h <= tip => (200, self.blocks_from(h)),
+                _ => (404, "Block not found".into()),
+            },
+            ["block-height", h] => match h.parse::<usize>() {
+                Ok(h) if h <= tip => (200, self.blocks[h].block_hash().to_string()),
+                _ => (404, "Block not found".into()),
+            },
+            ["scripthash", hash, "txs"] => (200, self.page(hash, None)),
+            ["scripthash", hash, "txs", "chain", last] => (200, self.page(hash, Some(last))),
+            ["tx", txid] => self.with_tx(txid, |h, b, tx| self.tx_json(h, b, tx)),
+            ["tx", txid, "status"] => self.with_tx(txid, |h, b, _| status(h, b)),
+            ["tx", txid, "outspend", vout] => {
+                let vout: u32 = vout.parse().unwrap_or(u32::MAX);
+                let Ok(txid) = txid.parse::<Txid>() else {
+                    return (400, "Invalid hex string".into());
+                };
+                let spender = self.confirmed().find_map(|(h, b, tx)| {
+                    let vin = tx
+                        .input
+                        .iter()
+                        .position(|i| i.previous_output == OutPoint { txid, vout })?;
+                    Some((h, b, tx, vin))
+                });
+                let body = match spender {
+                    Some((h, b, tx, vin)) => json!({
+                        "spent": true,
+                        "txid": tx.compute_txid().to_string(),
+                        "vin": vin,
+                        "status": status(h, b),
+                    }),
+                    None => json!({"spent": false}),
+                };
+                (200, body.to_string())
+            }
+            _ => (404, "Not Found".into()),
+        }
+    }
+
+    fn blocks_from(&self, height: usize) -> String {
+        let list: Vec<Value> = (0..=height)
+            .rev()
+            .take(10)
+            .map(|h| self.block_json(h))
+            .collect();
+        Value::Array(list).to_string()
+    }
+
+    fn page(&self, scripthash: &str, after: Option<&str>) -> String {
+        let history = self.history(scripthash);
+        let start = match after {
+            Some(last) => history
+                .iter()
+                .position(|(_, _, tx)| tx.compute_txid().to_string() == last)
+                .map_or(history.len(), |i| i + 1),
+            None => 0,
+        };
+        let list: Vec<Value> = history
+            .iter()
+            .skip(start)
+            .take(PAGE)
+            .map(|(h, b, tx)| self.tx_json(*h, b, tx))
+            .collect();
+        Value::Array(list).to_string()
+    }
+
+    fn with_tx(&self, txid: &str, f: impl Fn(u32, &Block, &Transaction) -> Value) -> (u16, String) {
+        match self
+            .confirmed()
+            .find(|(_, _, tx)| tx.compute_txid().to_string() == txid)
+        {
+            Some((h, b, tx)) => (200, f(h, b, tx).to_string()),
+            None => (404, "Transaction not found".into()),
+        }
+    }
+}
+
+fn status(height: u32, block: &Block) -> Value {
+    json!({
+        "confirmed": true,
+        "block_height": height,
+        "block_hash": block.block_hash().to_string(),
+        "block_time": block.header.time,
+    })
+}
+
+/// Esplora's script hash: sha256 of the script, hex, not reversed.
+pub fn hash_of(script: &ScriptBuf) -> String {
+    hex::encode(sha256::Hash::hash(script.as_bytes()).to_byte_array())
+}
+
+/// A script no test wallet owns.
+pub fn foreign_script(salt: u8) -> ScriptBuf {
+    ScriptBuf::new_p2wpkh(&bitcoin::WPubkeyHash::from_byte_array([salt; 20]))
+}
+
+/// An unsigned transaction spending `inputs` (the fake verifies nothing).
+pub fn spend(inputs: &[OutPoint], outputs: Vec<(ScriptBuf, u64)>) -> Transaction {
+    Transaction {
+        version: transaction::Version::TWO,
+        lock_time: absolute::LockTime::ZERO,
+        input: inputs
+            .iter()
+            .map(|outpoint| TxIn {
+                previous_output: *outpoint,
+                script_sig: ScriptBuf::new(),
+                sequence: Sequence::ENABLE_RBF_NO_LOCKTIME,
+                witness: Witness::new(),
+            })
+            .collect(),
+        output: outputs
+            .into_iter()
+            .map(|(script_pubkey, value)| TxOut {
+                value: Amount::from_sat(value),
+                script_pubkey,
+            })
+            .collect(),
+    }
+}
+
+pub struct FakeEsplora {
+    pub url: String,
+    pub chain: Arc<Mutex<Chain>>,
+}
+
+impl FakeEsplora {
+    pub async fn start(chain: Chain) -> FakeEsplora {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let chain = Arc::new(Mutex::new(chain));
+        let shared = chain.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let chain = shared.clone();
+                tokio::spawn(async move {
+                    let _ = serve(socket, chain).await;
+                });
+            }
+        });
+        FakeEsplora { url, chain }
+    }
+
+    pub fn requests(&self) -> usize {
+        self.chain.lock().expect("lock").requests.len()
+    }
+}
+
+async fn serve(mut socket: TcpStream, chain: Arc<Mutex<Chain>>) -> std::io::Result<()> {
+    loop {
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            if socket.read(&mut byte).await? == 0 {
+                return Ok(());
+            }
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&head).into_owned();
+        let target = head
+            .lines()
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .unwrap_or("/")
+            .to_string();
+        let (status, body) = {
+            let mut chain = chain.lock().expect("lock");
+            chain.requests.push(target.clone());
+            chain.answer(target.split('?').next().unwrap_or(""))
+        };
+        let reason = if status == 200 { "OK" } else { "Not Found" };
+        let kind = if body.starts_with(['[', '{']) {
+            "application/json"
+        } else {
+            "text/plain"
+        };
+        let out = format!(
+            "HTTP/1.1 {status} {reason}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        socket.write_all(out.as_bytes()).await?;
+    }
+}
