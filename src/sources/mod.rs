@@ -1,5 +1,12 @@
 //! Importers: each turns outside data into ledger rows, with no knowledge of
-//! the database.
+//! the database. `format` recognises a file by its header and drives the
+//! module of its source.
 
+pub mod cell;
+pub mod coinbase;
+pub mod format;
 pub mod generic;
 pub mod import;
+pub mod table;
+#[cfg(test)]
+mod testing;
