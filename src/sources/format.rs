@@ -114,7 +114,12 @@ pub struct Format {
 
 /// Most specific first: detection takes the first format whose header
 /// matches, on the first line where any does.
-pub const FORMATS: &[Format] = &[super::coinbase::FORMAT, GENERIC];
+pub const FORMATS: &[Format] = &[
+    super::coinbase::FORMAT,
+    super::kraken::LEDGERS,
+    super::kraken::TRADES,
+    GENERIC,
+];
 
 pub const GENERIC: Format = Format {
     name: "generic",

@@ -7,6 +7,7 @@ pub mod coinbase;
 pub mod format;
 pub mod generic;
 pub mod import;
+pub mod kraken;
 pub mod table;
 #[cfg(test)]
 mod testing;
