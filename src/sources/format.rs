@@ -118,6 +118,8 @@ pub const FORMATS: &[Format] = &[
     super::coinbase::FORMAT,
     super::kraken::LEDGERS,
     super::kraken::TRADES,
+    super::bitstamp::FORMAT,
+    super::bitstamp::OLDER,
     GENERIC,
 ];
 
