@@ -120,6 +120,7 @@ pub const FORMATS: &[Format] = &[
     super::kraken::TRADES,
     super::bitstamp::FORMAT,
     super::bitstamp::OLDER,
+    super::gemini::FORMAT,
     GENERIC,
 ];
 

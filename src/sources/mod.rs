@@ -6,6 +6,7 @@ pub mod bitstamp;
 pub mod cell;
 pub mod coinbase;
 pub mod format;
+pub mod gemini;
 pub mod generic;
 pub mod import;
 pub mod kraken;
