@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 
 use super::cell::{amount_with_code, btc, decimal, in_zone, is_btc, is_fiat, iso};
-use super::format::{Context, Format, Input, Outcome, Step, tx};
+use super::format::{Context, Format, Input, Step, tx};
 use super::table::Row;
 use crate::ledger::Kind;
 

@@ -70,10 +70,15 @@ pub fn decimal(text: &str) -> Result<Decimal, String> {
     {
         return Err(bad());
     }
-    let value: Decimal = format!("{}.{}", if whole.is_empty() { "0" } else { &whole }, {
-        if fraction.is_empty() { "0" } else { fraction }
-    })
-    .parse()
+    let whole = if whole.is_empty() { "0" } else { &whole };
+    // The scale stays as written: `800` stays `800`, `4400.0000` too.
+    let text_value = if fraction.is_empty() {
+        whole.to_string()
+    } else {
+        format!("{whole}.{fraction}")
+    };
+    let value: Decimal = text_value
+        .parse()
     .map_err(|_| format!("{text:?} is too large or too precise"))?;
     Ok(if negative { -value } else { value })
 }

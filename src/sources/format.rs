@@ -121,6 +121,7 @@ pub const FORMATS: &[Format] = &[
     super::bitstamp::FORMAT,
     super::bitstamp::OLDER,
     super::gemini::FORMAT,
+    super::binance::FORMAT,
     GENERIC,
 ];
 

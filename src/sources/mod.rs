@@ -2,6 +2,7 @@
 //! the database. `format` recognises a file by its header and drives the
 //! module of its source.
 
+pub mod binance;
 pub mod bitstamp;
 pub mod cell;
 pub mod coinbase;
