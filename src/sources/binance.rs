@@ -56,7 +56,10 @@ fn read(input: &Input<'_>, ctx: &Context) -> Outcome {
         let op = row.get("operation").unwrap_or("").to_ascii_lowercase();
         if TRADE.contains(&op.as_str()) {
             let leg = || -> Result<((String, String), Leg), String> {
-                let key = (time(&row)?.to_string(), row.get("account").unwrap_or("").to_string());
+                let key = (
+                    time(&row)?.to_string(),
+                    row.get("account").unwrap_or("").to_string(),
+                );
                 Ok((
                     key,
                     Leg {
@@ -85,28 +88,50 @@ fn read(input: &Input<'_>, ctx: &Context) -> Outcome {
 fn single(row: &Row<'_>, op: &str, ctx: &Context) -> Result<Step, String> {
     let coin = row.need("coin")?;
     if !is_btc(coin) {
-        let what = if is_fiat(coin) { "a fiat-only row" } else { "not bitcoin" };
+        let what = if is_fiat(coin) {
+            "a fiat-only row"
+        } else {
+            "not bitcoin"
+        };
         return Ok(Step::Skip(format!("{op} of {coin}: {what}")));
     }
-    if ["transfer", "subscription", "redemption"].iter().any(|w| op.contains(w)) {
+    if ["transfer", "subscription", "redemption"]
+        .iter()
+        .any(|w| op.contains(w))
+    {
         return Ok(Step::Skip("a move between Binance accounts".into()));
     }
     let change = decimal(row.need("change")?)?;
     let kind = match op {
         "deposit" => Kind::Deposit,
         "withdraw" | "withdrawal" => Kind::Withdrawal,
-        _ if ["interest", "reward", "distribution", "airdrop", "commission", "kickback", "cashback"]
-            .iter()
-            .any(|w| op.contains(w)) =>
+        _ if [
+            "interest",
+            "reward",
+            "distribution",
+            "airdrop",
+            "commission",
+            "kickback",
+            "cashback",
+        ]
+        .iter()
+        .any(|w| op.contains(w)) =>
         {
             Kind::Income
         }
         _ => return Err(format!("unknown operation {op:?}")),
     };
     if kind.is_inflow() != change.is_sign_positive() {
-        return Err(format!("a {op} with the change {change} goes the wrong way"));
+        return Err(format!(
+            "a {op} with the change {change} goes the wrong way"
+        ));
     }
-    let mut t = tx(ctx, iso(time(row)?, &TimeZone::UTC)?, kind, btc(change.abs())?);
+    let mut t = tx(
+        ctx,
+        iso(time(row)?, &TimeZone::UTC)?,
+        kind,
+        btc(change.abs())?,
+    );
     t.note = row.get("remark").map(str::to_string);
     Ok(Step::Keep(t))
 }
@@ -114,7 +139,10 @@ fn single(row: &Row<'_>, op: &str, ctx: &Context) -> Result<Step, String> {
 fn trade(when: &str, legs: &[Leg], ctx: &Context, out: &mut Outcome) {
     let Some(first) = legs.iter().find(|l| is_btc(&l.coin) && !l.fee) else {
         for l in legs {
-            out.push(l.line, Step::Skip(format!("a trade of {} with no bitcoin", l.coin)));
+            out.push(
+                l.line,
+                Step::Skip(format!("a trade of {} with no bitcoin", l.coin)),
+            );
         }
         return;
     };
@@ -122,7 +150,12 @@ fn trade(when: &str, legs: &[Leg], ctx: &Context, out: &mut Outcome) {
         out.push(l.line, Step::Ignore);
     }
     let step = (|| -> Result<Step, String> {
-        let sum = |f: &dyn Fn(&Leg) -> bool| legs.iter().filter(|l| f(l)).map(|l| l.change).sum::<Decimal>();
+        let sum = |f: &dyn Fn(&Leg) -> bool| {
+            legs.iter()
+                .filter(|l| f(l))
+                .map(|l| l.change)
+                .sum::<Decimal>()
+        };
         let gross = sum(&|l| is_btc(&l.coin) && !l.fee);
         let fee_btc = btc(sum(&|l| is_btc(&l.coin) && l.fee).abs())?;
         let counter = legs.iter().find(|l| !is_btc(&l.coin) && !l.fee);
@@ -140,7 +173,11 @@ fn trade(when: &str, legs: &[Leg], ctx: &Context, out: &mut Outcome) {
             }
             Some(c) => {
                 t.note = Some(format!("traded for {} on Binance", c.coin));
-                t.kind = if incoming { Kind::Deposit } else { Kind::Withdrawal };
+                t.kind = if incoming {
+                    Kind::Deposit
+                } else {
+                    Kind::Withdrawal
+                };
             }
             None => return Err("a trade without its other side".into()),
         }

@@ -79,7 +79,7 @@ pub fn decimal(text: &str) -> Result<Decimal, String> {
     };
     let value: Decimal = text_value
         .parse()
-    .map_err(|_| format!("{text:?} is too large or too precise"))?;
+        .map_err(|_| format!("{text:?} is too large or too precise"))?;
     Ok(if negative { -value } else { value })
 }
 

@@ -122,6 +122,12 @@ pub const FORMATS: &[Format] = &[
     super::bitstamp::OLDER,
     super::gemini::FORMAT,
     super::binance::FORMAT,
+    super::river::FORMAT,
+    super::strike::FORMAT,
+    super::strike::MONTHLY,
+    super::swan::FORMAT,
+    super::swan::WITHDRAWALS,
+    super::cashapp::FORMAT,
     GENERIC,
 ];
 

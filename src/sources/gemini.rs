@@ -25,7 +25,10 @@ fn read(input: &Input<'_>, ctx: &Context) -> Outcome {
 fn amount(row: &Row<'_>, column: &str) -> Result<Option<Decimal>, String> {
     row.get(column)
         .map(|v| {
-            let bare: String = v.chars().filter(|c| !c.is_ascii_alphabetic() && *c != ' ').collect();
+            let bare: String = v
+                .chars()
+                .filter(|c| !c.is_ascii_alphabetic() && *c != ' ')
+                .collect();
             decimal(&bare).map_err(|_| format!("{column}: {v:?} is not an amount"))
         })
         .transpose()
@@ -35,12 +38,19 @@ fn step(row: &Row<'_>, ctx: &Context) -> Result<Step, String> {
     let Some(date) = row.get("date") else {
         return Ok(Step::Skip("the totals line".into()));
     };
-    let time = iso(&format!("{date} {}", row.need("time (utc)")?), &TimeZone::UTC)?;
+    let time = iso(
+        &format!("{date} {}", row.need("time (utc)")?),
+        &TimeZone::UTC,
+    )?;
     let kind = row.need("type")?;
     let symbol = row.need("symbol")?.to_ascii_uppercase();
     let coins = amount(row, "btc amount btc")?.unwrap_or_default();
     if coins.is_zero() {
-        let what = if is_fiat(&symbol) { "a fiat-only row" } else { "no bitcoin moves" };
+        let what = if is_fiat(&symbol) {
+            "a fiat-only row"
+        } else {
+            "no bitcoin moves"
+        };
         return Ok(Step::Skip(format!("{kind} {symbol}: {what}")));
     }
     let mut t = tx(ctx, time, Kind::Deposit, btc(coins.abs())?);
@@ -49,7 +59,10 @@ fn step(row: &Row<'_>, ctx: &Context) -> Result<Step, String> {
     t.kind = match kind.to_ascii_lowercase().as_str() {
         side @ ("buy" | "sell") => {
             let buy = side == "buy";
-            let quote = symbol.strip_prefix("BTC").unwrap_or("").to_ascii_lowercase();
+            let quote = symbol
+                .strip_prefix("BTC")
+                .unwrap_or("")
+                .to_ascii_lowercase();
             if is_fiat(&quote) {
                 let value = amount(row, &format!("{quote} amount {quote}"))?
                     .ok_or_else(|| format!("the {} amount is empty", quote.to_uppercase()))?;
@@ -72,7 +85,10 @@ fn step(row: &Row<'_>, ctx: &Context) -> Result<Step, String> {
     if matches!(t.kind, Kind::Deposit | Kind::Withdrawal) && t.note.is_none() {
         t.txid = row.get("tx hash").map(str::to_string);
     }
-    t.id = row.get("trade id").or(t.txid.as_deref()).map(str::to_string);
+    t.id = row
+        .get("trade id")
+        .or(t.txid.as_deref())
+        .map(str::to_string);
     Ok(Step::Keep(t))
 }
 

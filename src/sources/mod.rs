@@ -4,6 +4,7 @@
 
 pub mod binance;
 pub mod bitstamp;
+pub mod cashapp;
 pub mod cell;
 pub mod coinbase;
 pub mod format;
@@ -11,6 +12,9 @@ pub mod gemini;
 pub mod generic;
 pub mod import;
 pub mod kraken;
+pub mod river;
+pub mod strike;
+pub mod swan;
 pub mod table;
 #[cfg(test)]
 mod testing;
