@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 use crate::config::{self, Config, LogFormat, Overrides};
 
 mod books;
+mod convert;
 
 /// Exit codes shared by every subcommand.
 pub mod exit {
@@ -88,6 +89,9 @@ enum Command {
     /// Tax reports.
     #[command(subcommand)]
     Report(books::ReportCommand),
+    /// Print the generic CSV that an exchange or wallet export becomes
+    /// (skipped rows and warnings on standard error).
+    Convert(convert::ConvertArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -207,13 +211,14 @@ async fn dispatch(command: Command, config: Config) -> Result<u8, String> {
     match command {
         Command::Import(args) => books::import(args, &config).await,
         Command::Report(report) => books::report(report, &config).await,
+        Command::Convert(args) => convert::convert(&args),
         other => done(run(other, config).await),
     }
 }
 
 async fn run(command: Command, config: Config) -> Result<(), String> {
     match command {
-        Command::Import(_) | Command::Report(_) => Ok(()),
+        Command::Import(_) | Command::Report(_) | Command::Convert(_) => Ok(()),
         Command::Serve { .. } => serve(config).await,
         Command::Config(ConfigCommand::Check) => {
             let mut out = std::io::stdout().lock();
