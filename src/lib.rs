@@ -68,6 +68,7 @@ pub struct Appliance {
     acceptor: TcpAcceptor,
     url: String,
     started: Instant,
+    max_upload_bytes: usize,
 }
 
 impl Appliance {
@@ -118,6 +119,7 @@ impl Appliance {
             acceptor,
             url,
             started,
+            max_upload_bytes: config.max_upload_bytes,
         })
     }
 
@@ -134,6 +136,7 @@ impl Appliance {
             alerts: self.alerts,
             secure_cookies: false,
             pending_imports: Default::default(),
+            max_upload_bytes: self.max_upload_bytes,
             started: self.started,
         };
         tracing::info!(

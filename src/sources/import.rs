@@ -64,6 +64,12 @@ pub fn read(
     account: Option<&str>,
 ) -> Result<Converted, ImportError> {
     let zone = TimeZone::get(timezone).map_err(|_| ImportError::Zone(timezone.to_string()))?;
+    if !format::looks_like_text(bytes) {
+        return Err(ImportError::Refused(vec![LineError {
+            line: 1,
+            message: "the file is not CSV text (binary, or not UTF-8)".into(),
+        }]));
+    }
     let wanted = match format {
         "auto" => None,
         name => Some(format::named(name).ok_or_else(|| ImportError::Format(name.to_string()))?),

@@ -33,6 +33,9 @@ struct Pending {
     workspace: WorkspaceId,
     file_name: String,
     timezone: String,
+    /// The format the preview read the file as, so the import reads it the
+    /// same way.
+    format: String,
     bytes: Vec<u8>,
     created: i64,
 }
@@ -84,11 +87,19 @@ fn rows_table_upto(rows: &[Tx], limit: usize) -> Markup {
     }
 }
 
-fn upload_form(ui: &Ui) -> Markup {
+fn upload_form(ui: &Ui, format: &str) -> Markup {
     html! {
         form.card method="post" action="/imports/preview" enctype="multipart/form-data" {
             input type="hidden" name="csrf_token" value=(ui.csrf_token);
-            label { "File (generic CSV format)" input type="file" name="file" accept=".csv,text/csv" required; }
+            label { "File: an exchange or wallet export, or the generic CSV format" input type="file" name="file" accept=".csv,text/csv,text/plain" required; }
+            label { "Format"
+                select name="format" {
+                    option value="auto" selected[format == "auto"] { "Recognise it from the header" }
+                    @for f in crate::sources::format::FORMATS {
+                        option value=(f.name) selected[format == f.name] { (f.label) }
+                    }
+                }
+            }
             label { "Time zone of timestamps without an offset" input name="timezone" value="UTC"; }
             button type="submit" { "Check the file" }
         }
@@ -124,7 +135,7 @@ pub async fn imports(state: Data<&AppState>, req: &Request, Query(done): Query<D
             h1 { "Imports" }
             p.lead { "Files are checked first: you see every row, or every problem with its line, before anything is stored." }
             (notice("ok", message.as_deref()))
-            @if ui.can(Role::Accountant) { (upload_form(&ui)) } @else { p.muted { "Your role can read, not import." } }
+            @if ui.can(Role::Accountant) { (upload_form(&ui, "auto")) } @else { p.muted { "Your role can read, not import." } }
             section.card {
                 h2 { "Recent imports" }
                 @if history.is_empty() { p.muted { "None yet." } } @else {
@@ -150,7 +161,7 @@ fn refused(ui: &Ui, file_name: &str, errors: &[LineError]) -> Response {
             p { "Fix these lines and try again; nothing was stored." }
             ul.problems { @for e in errors { li { "Line " (e.line) ": " (e.message) } } }
         }
-        (upload_form(ui))
+        (upload_form(ui, "auto"))
     };
     let mut resp = page(ui, content);
     resp.set_status(StatusCode::UNPROCESSABLE_ENTITY);
@@ -168,8 +179,12 @@ pub async fn preview(state: Data<&AppState>, req: &Request, mut form: Multipart)
             .with_status(StatusCode::FORBIDDEN)
             .into_response();
     };
-    let (mut file_name, mut bytes, mut timezone) =
-        (String::from("upload.csv"), Vec::new(), String::from("UTC"));
+    let (mut file_name, mut bytes, mut timezone, mut format) = (
+        String::from("upload.csv"),
+        Vec::new(),
+        String::from("UTC"),
+        String::from("auto"),
+    );
     while let Ok(Some(field)) = form.next_field().await {
         match field.name() {
             Some("file") => {
@@ -179,6 +194,7 @@ pub async fn preview(state: Data<&AppState>, req: &Request, mut form: Multipart)
             Some("timezone") => {
                 timezone = field.text().await.unwrap_or_default().trim().to_string()
             }
+            Some("format") => format = field.text().await.unwrap_or_default().trim().to_string(),
             _ => {}
         }
     }
@@ -187,15 +203,15 @@ pub async fn preview(state: Data<&AppState>, req: &Request, mut form: Multipart)
         bytes: &bytes,
         workspace: Target::Id(ws),
         account: None,
-        format: "generic",
+        format: &format,
         timezone: &timezone,
         dry_run: true,
         actor: &ui.username,
         actor_id: Some(ui.user_id),
         now: crate::clock::now(),
     };
-    let rows = match import::import(&state.store, &request).await {
-        Ok(report) => report.rows,
+    let report = match import::import(&state.store, &request).await {
+        Ok(report) => report,
         Err(ImportError::Refused(errors)) => return refused(&ui, &file_name, &errors),
         Err(err) => {
             return refused(
@@ -212,10 +228,12 @@ pub async fn preview(state: Data<&AppState>, req: &Request, mut form: Multipart)
         user: ui.user_id,
         workspace: ws,
         file_name: file_name.clone(),
-        timezone,
+        timezone: timezone.clone(),
+        format: report.format.name.to_string(),
         bytes,
         created: crate::clock::now(),
     };
+    let rows = report.rows;
     let Some(token) = state.pending_imports.put(pending) else {
         return super::error_page(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
             .into_response();
@@ -226,7 +244,12 @@ pub async fn preview(state: Data<&AppState>, req: &Request, mut form: Multipart)
             h1 { "Imports" }
             section.card {
                 h2 { (file_name) ": " (rows.len()) " rows" }
-                p { "Check the rows below. Rows already imported before are skipped." }
+                p { "Read as " strong { (report.format.label) }
+                    @if format == "auto" { " (recognised from its header)" }
+                    ". Times without an offset are read in " (timezone) "." }
+                p { "Check the rows below. "
+                    @if report.present > 0 { (report.present) " of them were imported before and will be left alone. " }
+                    @if !report.skipped.is_empty() { (report.skipped.len()) " lines are skipped, listed below." } }
                 form method="post" action="/imports/commit" {
                     input type="hidden" name="csrf_token" value=(ui.csrf_token);
                     input type="hidden" name="token" value=(token);
@@ -234,6 +257,17 @@ pub async fn preview(state: Data<&AppState>, req: &Request, mut form: Multipart)
                 }
             }
             (rows_table(&rows))
+            @if !report.skipped.is_empty() {
+                section.card {
+                    h2 { "Skipped: " (report.skipped.len()) }
+                    ul.problems { @for s in report.skipped.iter().take(PREVIEW_ROWS) { li { "Line " (s.line) ": " (s.reason) } } }
+                }
+            }
+            section.card {
+                h2 { "Not the right format?" }
+                p.muted { "Choose the format and check the file again." }
+            }
+            (upload_form(&ui, report.format.name))
         },
     )
 }
@@ -268,7 +302,7 @@ pub async fn commit(state: Data<&AppState>, req: &Request, Form(form): Form<Comm
         bytes: &pending.bytes,
         workspace: Target::Id(ws),
         account: None,
-        format: "generic",
+        format: &pending.format,
         timezone: &pending.timezone,
         dry_run: false,
         actor: &ui.username,
@@ -420,6 +454,12 @@ pub async fn transactions_page(state: Data<&AppState>, req: &Request) -> Respons
     let content = html! {
         h1 { "Transactions" }
         p.lead { "Every receive, send, trade and transfer, as imported. " (rows.len()) " rows." }
+        @if let Some((ws, _, _)) = &ui.workspace {
+            @if !rows.is_empty() {
+                p { a href=(format!("/api/v1/workspaces/{ws}/transactions.csv")) download { "Download the whole ledger as generic CSV" }
+                    " — it imports back unchanged." }
+            }
+        }
         @if rows.is_empty() {
             section.empty { h2 { "No transactions" } p { "Import a file on the Imports page." } }
         } @else {
