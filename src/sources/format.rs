@@ -98,7 +98,7 @@ impl Input<'_> {
 
 /// Trailing `# ...` lines that some wallets append.
 pub fn is_comment(row: &Row<'_>) -> bool {
-    row.cells().next().is_some_and(|c| c.starts_with('#')) && row.cells().skip(1).all(str::is_empty)
+    row.cells().next().is_some_and(|c| c.starts_with('#'))
 }
 
 pub struct Format {
@@ -128,6 +128,7 @@ pub const FORMATS: &[Format] = &[
     super::swan::FORMAT,
     super::swan::WITHDRAWALS,
     super::cashapp::FORMAT,
+    super::sparrow::FORMAT,
     GENERIC,
 ];
 

@@ -13,8 +13,10 @@ pub mod generic;
 pub mod import;
 pub mod kraken;
 pub mod river;
+pub mod sparrow;
 pub mod strike;
 pub mod swan;
 pub mod table;
 #[cfg(test)]
 mod testing;
+pub mod wallet;
