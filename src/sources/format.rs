@@ -129,6 +129,8 @@ pub const FORMATS: &[Format] = &[
     super::swan::WITHDRAWALS,
     super::cashapp::FORMAT,
     super::sparrow::FORMAT,
+    super::electrum::FORMAT,
+    super::phoenix::FORMAT,
     GENERIC,
 ];
 
