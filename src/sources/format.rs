@@ -131,6 +131,7 @@ pub const FORMATS: &[Format] = &[
     super::sparrow::FORMAT,
     super::electrum::FORMAT,
     super::phoenix::FORMAT,
+    super::bluewallet::FORMAT,
     GENERIC,
 ];
 

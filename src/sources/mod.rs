@@ -4,6 +4,7 @@
 
 pub mod binance;
 pub mod bitstamp;
+pub mod bluewallet;
 pub mod cashapp;
 pub mod cell;
 pub mod coinbase;

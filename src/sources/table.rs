@@ -102,6 +102,25 @@ impl Row<'_> {
         self.record.iter().map(str::trim)
     }
 
+    /// How many cells the record has (more than the header when an
+    /// unquoted comma split a cell).
+    pub fn len(&self) -> usize {
+        self.record.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.record.is_empty()
+    }
+
+    /// A cell as written, spaces included.
+    pub fn raw(&self, index: usize) -> Option<&str> {
+        self.record.get(index)
+    }
+
+    pub fn header(&self) -> &Header {
+        self.header
+    }
+
     pub fn is_blank(&self) -> bool {
         self.cells().all(str::is_empty)
     }
