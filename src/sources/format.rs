@@ -132,6 +132,7 @@ pub const FORMATS: &[Format] = &[
     super::electrum::FORMAT,
     super::phoenix::FORMAT,
     super::bluewallet::FORMAT,
+    super::green::FORMAT,
     GENERIC,
 ];
 

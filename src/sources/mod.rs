@@ -12,6 +12,7 @@ pub mod electrum;
 pub mod format;
 pub mod gemini;
 pub mod generic;
+pub mod green;
 pub mod import;
 pub mod kraken;
 pub mod phoenix;
