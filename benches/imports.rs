@@ -52,16 +52,34 @@ fn kraken(bytes: usize) -> String {
         let usd = sats * price / 100_000_000;
         match rng.below(10) {
             0 => {
-                let _ = writeln!(out, "\"L{n}A\",\"D{n}\",\"{t}\",\"deposit\",\"\",\"currency\",\"XXBT\",\"spot / main\",{},0.0000000000,1.0000000000", btc(sats));
+                let _ = writeln!(
+                    out,
+                    "\"L{n}A\",\"D{n}\",\"{t}\",\"deposit\",\"\",\"currency\",\"XXBT\",\"spot / main\",{},0.0000000000,1.0000000000",
+                    btc(sats)
+                );
             }
             1 => {
-                let _ = writeln!(out, "\"L{n}A\",\"W{n}\",\"{t}\",\"withdrawal\",\"\",\"currency\",\"XXBT\",\"spot / main\",-{},0.0000500000,1.0000000000", btc(sats));
+                let _ = writeln!(
+                    out,
+                    "\"L{n}A\",\"W{n}\",\"{t}\",\"withdrawal\",\"\",\"currency\",\"XXBT\",\"spot / main\",-{},0.0000500000,1.0000000000",
+                    btc(sats)
+                );
             }
             roll => {
                 let sign = if roll % 2 == 0 { "" } else { "-" };
                 let other = if roll % 2 == 0 { "-" } else { "" };
-                let _ = writeln!(out, "\"L{n}A\",\"T{n}\",\"{t}\",\"trade\",\"tradespot\",\"currency\",\"ZUSD\",\"spot / main\",{other}{usd}.{:04},{}.{:04},10000.0000", rng.below(10_000), usd / 400, rng.below(10_000));
-                let _ = writeln!(out, "\"L{n}B\",\"T{n}\",\"{t}\",\"trade\",\"tradespot\",\"currency\",\"XXBT\",\"spot / main\",{sign}{},0.0000000000,1.0000000000", btc(sats));
+                let _ = writeln!(
+                    out,
+                    "\"L{n}A\",\"T{n}\",\"{t}\",\"trade\",\"tradespot\",\"currency\",\"ZUSD\",\"spot / main\",{other}{usd}.{:04},{}.{:04},10000.0000",
+                    rng.below(10_000),
+                    usd / 400,
+                    rng.below(10_000)
+                );
+                let _ = writeln!(
+                    out,
+                    "\"L{n}B\",\"T{n}\",\"{t}\",\"trade\",\"tradespot\",\"currency\",\"XXBT\",\"spot / main\",{sign}{},0.0000000000,1.0000000000",
+                    btc(sats)
+                );
             }
         }
     }
@@ -77,7 +95,12 @@ fn coinbase(bytes: usize) -> String {
     let money = |cents: u64| {
         let whole = cents / 100;
         let grouped = if whole >= 1000 {
-            format!("\"${},{:03}.{:02}\"", whole / 1000, whole % 1000, cents % 100)
+            format!(
+                "\"${},{:03}.{:02}\"",
+                whole / 1000,
+                whole % 1000,
+                cents % 100
+            )
         } else {
             format!("${whole}.{:02}", cents % 100)
         };
@@ -135,7 +158,12 @@ fn run(name: &str, text: String) {
             return;
         }
     };
-    let rows: Vec<_> = converted.rows.iter().take(100).map(|(_, t)| t.clone()).collect();
+    let rows: Vec<_> = converted
+        .rows
+        .iter()
+        .take(100)
+        .map(|(_, t)| t.clone())
+        .collect();
     let preview = generic::write(&rows).unwrap_or_default();
     let seconds = start.elapsed().as_secs_f64();
     let (rss_after, hwm) = memory();
@@ -151,8 +179,14 @@ fn run(name: &str, text: String) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
-    let which = args.iter().find(|a| *a == "kraken" || *a == "coinbase").cloned();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let which = args
+        .iter()
+        .find(|a| *a == "kraken" || *a == "coinbase")
+        .cloned();
     let size_mb: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(200);
     let bytes = size_mb * 1_000_000;
     if which.as_deref() != Some("coinbase") {

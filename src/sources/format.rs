@@ -116,6 +116,8 @@ pub struct Format {
 /// matches, on the first line where any does.
 pub const FORMATS: &[Format] = &[
     super::coinbase::FORMAT,
+    super::coinbase_pro::FILLS,
+    super::coinbase_pro::ACCOUNT,
     super::kraken::LEDGERS,
     super::kraken::TRADES,
     super::bitstamp::FORMAT,

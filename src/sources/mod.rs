@@ -8,6 +8,7 @@ pub mod bluewallet;
 pub mod cashapp;
 pub mod cell;
 pub mod coinbase;
+pub mod coinbase_pro;
 pub mod electrum;
 pub mod format;
 pub mod gemini;
