@@ -26,6 +26,9 @@ pub enum Step {
     Fail(String),
     /// Blank lines, repeated headers: skipped without a word.
     Ignore,
+    /// One line that is two movements (a purchase sent straight on to the
+    /// buyer's own wallet).
+    Many(Vec<Tx>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +55,11 @@ impl Outcome {
             Step::Skip(reason) => self.skipped.push(Skipped { line, reason }),
             Step::Fail(message) => self.errors.push(LineError { line, message }),
             Step::Ignore => {}
+            Step::Many(txs) => {
+                for tx in txs {
+                    self.push(line, Step::Keep(tx));
+                }
+            }
         }
     }
 }
@@ -124,6 +132,8 @@ pub const FORMATS: &[Format] = &[
     super::bitstamp::OLDER,
     super::gemini::FORMAT,
     super::binance::FORMAT,
+    super::bitfinex::TRADES,
+    super::bitfinex::MOVEMENTS,
     super::river::FORMAT,
     super::strike::FORMAT,
     super::strike::MONTHLY,
