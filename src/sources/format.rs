@@ -134,6 +134,7 @@ pub const FORMATS: &[Format] = &[
     super::binance::FORMAT,
     super::bitfinex::TRADES,
     super::bitfinex::MOVEMENTS,
+    super::bitvavo::FORMAT,
     super::river::FORMAT,
     super::strike::FORMAT,
     super::strike::MONTHLY,

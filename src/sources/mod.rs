@@ -5,6 +5,7 @@
 pub mod binance;
 pub mod bitfinex;
 pub mod bitstamp;
+pub mod bitvavo;
 pub mod bluewallet;
 pub mod cashapp;
 pub mod cell;
