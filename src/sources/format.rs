@@ -135,6 +135,7 @@ pub const FORMATS: &[Format] = &[
     super::bitfinex::TRADES,
     super::bitfinex::MOVEMENTS,
     super::bitvavo::FORMAT,
+    super::bisq::FORMAT,
     super::river::FORMAT,
     super::strike::FORMAT,
     super::strike::MONTHLY,
