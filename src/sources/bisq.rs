@@ -12,12 +12,23 @@ pub const FORMAT: Format = Format {
     name: "bisq",
     label: "Bisq trade history",
     account: "bisq",
-    detect: |h| h.has_all(&["trade id", "date/time", "market", "amount in btc", "offer type", "status"]),
+    detect: |h| {
+        h.has_all(&[
+            "trade id",
+            "date/time",
+            "market",
+            "amount in btc",
+            "offer type",
+            "status",
+        ])
+    },
     read: |input: &Input<'_>, ctx| input.map(ctx, |r, c| step(r, c).unwrap_or_else(Step::Fail)),
 };
 
 fn number(row: &Row<'_>, name: &str) -> Result<Option<rust_decimal::Decimal>, String> {
-    row.get(name).map(|v| amount_with_code(v).map(|(d, _)| d)).transpose()
+    row.get(name)
+        .map(|v| amount_with_code(v).map(|(d, _)| d))
+        .transpose()
 }
 
 fn step(row: &Row<'_>, ctx: &Context) -> Result<Step, String> {
@@ -33,15 +44,25 @@ fn step(row: &Row<'_>, ctx: &Context) -> Result<Step, String> {
     };
     let time = local(row.need("date/time")?, "%d %b %Y %H:%M:%S", ctx.zone)?;
     let coins = number(row, "amount in btc")?.ok_or("amount in btc is empty")?;
-    let mut t = tx(ctx, time, if buy { Kind::Buy } else { Kind::Sell }, btc(coins.abs())?);
+    let mut t = tx(
+        ctx,
+        time,
+        if buy { Kind::Buy } else { Kind::Sell },
+        btc(coins.abs())?,
+    );
     let fee = |name: &str| -> Result<Sats, String> {
-        number(row, name)?.map(|d| btc(d.abs())).transpose().map(Option::unwrap_or_default)
+        number(row, name)?
+            .map(|d| btc(d.abs()))
+            .transpose()
+            .map(Option::unwrap_or_default)
     };
     t.fee_btc = fee("transaction fee")? + fee("trade fee btc")?;
     t.fiat_value = Some(number(row, "amount")?.ok_or("amount is empty")?.abs());
     t.currency = Some(row.need("currency")?.to_ascii_uppercase());
     t.id = row.get("trade id").map(str::to_string);
-    t.note = row.get("trade fee bsq").map(|f| format!("trade fee {f} BSQ"));
+    t.note = row
+        .get("trade fee bsq")
+        .map(|f| format!("trade fee {f} BSQ"));
     Ok(Step::Keep(t))
 }
 

@@ -13,7 +13,17 @@ pub const FORMAT: Format = Format {
     name: "bitvavo",
     label: "Bitvavo transactions",
     account: "bitvavo",
-    detect: |h| h.has_all(&["timezone", "date", "time", "type", "currency", "amount", "received / paid amount"]),
+    detect: |h| {
+        h.has_all(&[
+            "timezone",
+            "date",
+            "time",
+            "type",
+            "currency",
+            "amount",
+            "received / paid amount",
+        ])
+    },
     read: |input: &Input<'_>, ctx| input.map(ctx, |r, c| step(r, c).unwrap_or_else(Step::Fail)),
 };
 
@@ -21,20 +31,32 @@ fn step(row: &Row<'_>, ctx: &Context) -> Result<Step, String> {
     let kind_text = row.need("type")?.to_ascii_lowercase();
     let currency = row.need("currency")?;
     if !is_btc(currency) {
-        return Ok(Step::Skip(format!("{kind_text} of {currency}: no bitcoin moves")));
+        return Ok(Step::Skip(format!(
+            "{kind_text} of {currency}: no bitcoin moves"
+        )));
     }
     let status = row.get("status").unwrap_or("completed");
     if !status.eq_ignore_ascii_case("completed") {
-        return Ok(Step::Skip(format!("{kind_text} is {status}, not completed")));
+        return Ok(Step::Skip(format!(
+            "{kind_text} is {status}, not completed"
+        )));
     }
     let zone = match row.get("timezone") {
         Some(name) => TimeZone::get(name).map_err(|_| format!("unknown time zone {name:?}"))?,
         None => ctx.zone.clone(),
     };
-    let time = iso(&format!("{} {}", row.need("date")?, row.need("time")?), &zone)?;
+    let time = iso(
+        &format!("{} {}", row.need("date")?, row.need("time")?),
+        &zone,
+    )?;
     let amount = decimal(row.need("amount")?)?;
     let mut t = tx(ctx, time, Kind::Deposit, btc(amount.abs())?);
-    let fee = row.get("fee amount").map(decimal).transpose()?.unwrap_or_default().abs();
+    let fee = row
+        .get("fee amount")
+        .map(decimal)
+        .transpose()?
+        .unwrap_or_default()
+        .abs();
     let fee_currency = row.get("fee currency").unwrap_or("").to_ascii_uppercase();
     if is_btc(&fee_currency) {
         t.fee_btc = btc(fee)?;
@@ -49,10 +71,18 @@ fn step(row: &Row<'_>, ctx: &Context) -> Result<Step, String> {
                 if fee_currency == code {
                     t.fee_fiat = fee;
                 }
-                if kind_text == "buy" { Kind::Buy } else { Kind::Sell }
+                if kind_text == "buy" {
+                    Kind::Buy
+                } else {
+                    Kind::Sell
+                }
             } else {
                 t.note = Some(format!("traded for {code} on Bitvavo"));
-                if kind_text == "buy" { Kind::Deposit } else { Kind::Withdrawal }
+                if kind_text == "buy" {
+                    Kind::Deposit
+                } else {
+                    Kind::Withdrawal
+                }
             }
         }
         "deposit" => Kind::Deposit,

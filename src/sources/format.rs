@@ -136,6 +136,7 @@ pub const FORMATS: &[Format] = &[
     super::bitfinex::MOVEMENTS,
     super::bitvavo::FORMAT,
     super::bisq::FORMAT,
+    super::relai::FORMAT,
     super::river::FORMAT,
     super::strike::FORMAT,
     super::strike::MONTHLY,

@@ -20,6 +20,7 @@ pub mod green;
 pub mod import;
 pub mod kraken;
 pub mod phoenix;
+pub mod relai;
 pub mod river;
 pub mod sparrow;
 pub mod strike;
