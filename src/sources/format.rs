@@ -303,6 +303,11 @@ fn check(tx: &Tx) -> Result<(), String> {
     if (tx.fiat_value.is_some() || !tx.fee_fiat.is_zero()) && tx.currency.is_none() {
         return Err("a fiat amount has no currency".into());
     }
+    if let Some(c) = &tx.currency
+        && (c.len() != 3 || !c.chars().all(|ch| ch.is_ascii_uppercase()))
+    {
+        return Err(format!("{c:?} is not a currency code such as USD"));
+    }
     Ok(())
 }
 

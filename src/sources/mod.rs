@@ -14,6 +14,7 @@ pub mod coinbase;
 pub mod coinbase_pro;
 pub mod electrum;
 pub mod format;
+pub mod fuzzing;
 pub mod gemini;
 pub mod generic;
 pub mod green;
