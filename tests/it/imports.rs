@@ -327,3 +327,77 @@ async fn the_exported_ledger_imports_back_into_a_fresh_workspace_identically() {
         );
     }
 }
+
+#[test]
+fn the_command_line_imports_an_export_once_with_the_format_named_or_detected() {
+    let temp = tempfile::tempdir().expect("temp");
+    let dir = temp.path().join("data").display().to_string();
+    let file = fixture("swan.csv");
+    let run = |extra: &[&str]| {
+        command()
+            .args(
+                [
+                    &["--data-dir", dir.as_str(), "import", file.as_str()],
+                    extra,
+                ]
+                .concat(),
+            )
+            .output()
+            .expect("run")
+    };
+    let checked = run(&["--dry-run"]);
+    assert_eq!(checked.status.code(), Some(0), "{}", text(&checked.stderr));
+    assert_eq!(
+        text(&checked.stdout).trim(),
+        "7 rows are valid; nothing was stored (dry run)"
+    );
+    let done = run(&["--format", "swan", "--account", "swan-main"]);
+    assert_eq!(
+        text(&done.stdout).trim(),
+        "imported 7 new rows into workspace default; 0 were already present"
+    );
+    let stderr = text(&done.stderr);
+    assert!(
+        stderr.contains("read as Swan deposits and purchases"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 9: skipped: purchase is pending, not settled (pending)"),
+        "{stderr}"
+    );
+    let again = run(&["--account", "swan-main"]);
+    assert_eq!(
+        text(&again.stdout).trim(),
+        "imported 0 new rows into workspace default; 7 were already present"
+    );
+    let recheck = run(&["--dry-run", "--account", "swan-main"]);
+    assert!(text(&recheck.stderr).contains("7 rows are already present"));
+    let holdings = command()
+        .args([
+            "--data-dir",
+            dir.as_str(),
+            "report",
+            "holdings",
+            "--jurisdiction",
+            "us",
+            "--date",
+            "2023-12-31",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("run");
+    let lots: Value = serde_json::from_slice(&holdings.stdout).expect("json");
+    let sats: i64 = lots
+        .as_array()
+        .expect("lots")
+        .iter()
+        .filter_map(|l| l["btc"].as_str())
+        // Eight decimal places: whole satoshis without the point.
+        .map(|b| b.replace('.', "").parse::<i64>().unwrap_or(0))
+        .sum();
+    assert_eq!(
+        sats,
+        590_000 + 470_000 + 280_000 + 10_000_000 + 4_000_000 + 1_071_395 + 350_000
+    );
+}
