@@ -3,6 +3,7 @@
 //! module of its source.
 
 pub mod binance;
+pub mod binance_history;
 pub mod bisq;
 pub mod bitfinex;
 pub mod bitstamp;
