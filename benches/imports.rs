@@ -94,7 +94,7 @@ fn coinbase(bytes: usize) -> String {
     let (mut time, mut n) = (1_700_000_000i64, 0u64);
     let money = |cents: u64| {
         let whole = cents / 100;
-        let grouped = if whole >= 1000 {
+        if whole >= 1000 {
             format!(
                 "\"${},{:03}.{:02}\"",
                 whole / 1000,
@@ -103,8 +103,7 @@ fn coinbase(bytes: usize) -> String {
             )
         } else {
             format!("${whole}.{:02}", cents % 100)
-        };
-        grouped
+        }
     };
     while out.len() < bytes {
         n += 1;
