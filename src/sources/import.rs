@@ -74,14 +74,19 @@ pub fn read(
         "auto" => None,
         name => Some(format::named(name).ok_or_else(|| ImportError::Format(name.to_string()))?),
     };
-    let generic = match format::detect(bytes, wanted) {
-        Ok((found, ..)) => found.name == format::GENERIC.name,
-        // An unrecognised file is read as generic, whose errors say which
-        // column is unknown or missing.
-        Err(_) if wanted.is_none() => true,
-        Err(message) => return Err(ImportError::Refused(vec![LineError { line: 1, message }])),
+    let is_generic = |f: &format::Format| f.name == format::GENERIC.name;
+    // `None`: the generic format. An unrecognised file is read as generic
+    // too, whose errors say which column is unknown or missing.
+    let chosen = match (wanted, format::detect(bytes, wanted)) {
+        (Some(f), _) if is_generic(f) => None,
+        (_, Ok((f, ..))) if is_generic(f) => None,
+        (_, Ok((f, ..))) => Some(f),
+        (None, Err(_)) => None,
+        (Some(_), Err(message)) => {
+            return Err(ImportError::Refused(vec![LineError { line: 1, message }]));
+        }
     };
-    if generic {
+    let Some(chosen) = chosen else {
         let bytes = match account {
             Some(account) => fill_account(bytes, account),
             None => bytes.to_vec(),
@@ -101,27 +106,10 @@ pub fn read(
             rows,
             skipped: Vec::new(),
         });
-    }
+    };
     let ctx = Context {
         zone: &zone,
-        account: account.unwrap_or_default(),
-    };
-    let chosen = match wanted {
-        Some(f) => f,
-        None => {
-            format::detect(bytes, None)
-                .map_err(|m| {
-                    ImportError::Refused(vec![LineError {
-                        line: 1,
-                        message: m,
-                    }])
-                })?
-                .0
-        }
-    };
-    let ctx = Context {
         account: account.unwrap_or(chosen.account),
-        ..ctx
     };
     format::convert(bytes, Some(chosen), &ctx).map_err(ImportError::Refused)
 }
