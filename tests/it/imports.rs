@@ -125,6 +125,7 @@ async fn an_export_is_recognised_previewed_and_imported_once() {
         .expect("json");
     assert_eq!(preview["format"], "coinbase");
     assert_eq!(preview["format_label"], "Coinbase transaction history");
+    assert_eq!(preview["timezone"], "UTC");
     assert_eq!(preview["rows"], 9);
     assert_eq!(preview["already_present"], 0);
     let skipped: Vec<(i64, String)> = preview["skipped"]

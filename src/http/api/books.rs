@@ -36,6 +36,8 @@ pub struct ImportResult {
     pub format: String,
     /// The format's name for people ("Coinbase transaction history").
     pub format_label: String,
+    /// The time zone that timestamps without an offset were read in.
+    pub timezone: String,
     /// Rows to import (or imported).
     pub rows: usize,
     pub dry_run: bool,
@@ -202,6 +204,7 @@ impl BooksApi {
             Ok(report) => Ok(ImportResponse::Ok(Json(ImportResult {
                 format: report.format.name.to_string(),
                 format_label: report.format.label.to_string(),
+                timezone: request.timezone.to_string(),
                 rows: report.rows.len(),
                 dry_run: report.imported.is_none(),
                 added: report.imported.as_ref().map(|i| i.added),
