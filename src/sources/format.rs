@@ -2,7 +2,7 @@
 //! driver that turns a file of any of them into ledger rows, rows skipped
 //! with their reason, or line-numbered errors.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use jiff::tz::TimeZone;
 
@@ -273,15 +273,20 @@ pub fn looks_like_text(bytes: &[u8]) -> bool {
 /// Some sources repeat an id (Strike's Reference, one Coinbase id for both
 /// legs); the ledger wants it unique per account, so repeats get `#2`, `#3`.
 fn unique_ids(rows: &mut [(u64, Tx)]) {
-    let mut seen: BTreeMap<String, u32> = BTreeMap::new();
-    for (_, tx) in rows.iter_mut() {
+    let mut seen: HashMap<&str, u32> = HashMap::new();
+    let mut repeats = Vec::new();
+    for (i, (_, tx)) in rows.iter().enumerate() {
         if let Some(id) = &tx.id {
-            let n = seen.entry(id.clone()).or_default();
+            let n = seen.entry(id.as_str()).or_default();
             *n += 1;
             if *n > 1 {
-                tx.id = Some(format!("{id}#{n}"));
+                repeats.push((i, *n));
             }
         }
+    }
+    for (i, n) in repeats {
+        let tx = &mut rows[i].1;
+        tx.id = tx.id.take().map(|id| format!("{id}#{n}"));
     }
 }
 

@@ -78,7 +78,7 @@ pub fn strip_bom(bytes: &[u8]) -> &[u8] {
 pub struct Row<'h> {
     pub line: u64,
     header: &'h Header,
-    record: StringRecord,
+    record: &'h StringRecord,
 }
 
 impl Row<'_> {
@@ -152,7 +152,7 @@ pub fn each_row(
                 visit(Row {
                     line,
                     header,
-                    record: std::mem::take(&mut record),
+                    record: &record,
                 });
             }
             Err(e) => {
