@@ -54,15 +54,16 @@ pub fn decimal(text: &str) -> Result<Decimal, String> {
     s = s.trim_end_matches(SYMBOLS).trim_end();
     let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
     let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
-    let whole = if whole.contains(',') {
+    let grouped = whole.contains(',');
+    let whole: std::borrow::Cow<'_, str> = if grouped {
         let groups: Vec<&str> = whole.split(',').collect();
         let first_ok = matches!(groups[0].len(), 1..=3) && digits(groups[0]);
         if !first_ok || !groups[1..].iter().all(|g| g.len() == 3 && digits(g)) {
             return Err(bad());
         }
-        groups.concat()
+        groups.concat().into()
     } else {
-        whole.to_string()
+        whole.into()
     };
     if (whole.is_empty() && fraction.is_empty())
         || !(whole.is_empty() || digits(&whole))
@@ -70,16 +71,20 @@ pub fn decimal(text: &str) -> Result<Decimal, String> {
     {
         return Err(bad());
     }
-    let whole = if whole.is_empty() { "0" } else { &whole };
+    let too_big = |_| format!("{text:?} is too large or too precise");
     // The scale stays as written: `800` stays `800`, `4400.0000` too.
-    let text_value = if fraction.is_empty() {
-        whole.to_string()
+    let value: Decimal = if !grouped && !whole.is_empty() && !s.ends_with('.') {
+        // The common case, parsed in place.
+        s.parse().map_err(too_big)?
     } else {
-        format!("{whole}.{fraction}")
+        let whole = if whole.is_empty() { "0" } else { &whole };
+        let text_value = if fraction.is_empty() {
+            whole.to_string()
+        } else {
+            format!("{whole}.{fraction}")
+        };
+        text_value.parse().map_err(too_big)?
     };
-    let value: Decimal = text_value
-        .parse()
-        .map_err(|_| format!("{text:?} is too large or too precise"))?;
     Ok(if negative { -value } else { value })
 }
 
