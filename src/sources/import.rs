@@ -64,6 +64,12 @@ pub fn read(
     account: Option<&str>,
 ) -> Result<Converted, ImportError> {
     let zone = TimeZone::get(timezone).map_err(|_| ImportError::Zone(timezone.to_string()))?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ImportError::Refused(vec![LineError {
+            line: 1,
+            message: "the file is empty".into(),
+        }]));
+    }
     if !format::looks_like_text(bytes) {
         return Err(ImportError::Refused(vec![LineError {
             line: 1,
@@ -196,4 +202,71 @@ fn fill_account(bytes: &[u8], account: &str) -> Vec<u8> {
         out.push('\n');
     }
     out.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(bytes: &[u8], format: &str) -> Vec<LineError> {
+        match read(bytes, format, "UTC", None) {
+            Err(ImportError::Refused(errors)) => errors,
+            Err(other) => panic!("{other}"),
+            Ok(_) => panic!("accepted"),
+        }
+    }
+
+    #[test]
+    fn empty_binary_and_unknown_files_are_refused_with_a_reason() {
+        assert_eq!(refusal(b" \r\n", "auto")[0].message, "the file is empty");
+        assert!(
+            refusal(b"PK\x03\x04\x00\x00", "auto")[0]
+                .message
+                .contains("not CSV text")
+        );
+        assert!(
+            refusal(b"\xff\xfe,a\n", "auto")[0]
+                .message
+                .contains("not CSV text")
+        );
+        let unknown = refusal(b"date,amount\n2024-01-01,1\n", "auto");
+        assert!(
+            unknown[0].message.starts_with("unknown column \"date\""),
+            "{unknown:?}"
+        );
+        assert!(
+            unknown[0]
+                .message
+                .contains("nor is it any other known format")
+        );
+        assert!(matches!(
+            read(b"a,b\n", "mtgox", "UTC", None),
+            Err(ImportError::Format(_))
+        ));
+        assert!(matches!(
+            read(b"a,b\n", "auto", "Mars/Olympus", None),
+            Err(ImportError::Zone(_))
+        ));
+    }
+
+    #[test]
+    fn the_account_is_the_sources_unless_named_and_generic_keeps_its_own_errors() {
+        let file = b"Date,Sent Amount,Sent Currency,Received Amount,Received Currency,Fee Amount,Fee Currency,Tag\n\
+                     2024-01-01 00:00:00,,,0.1,BTC,,,Deposit\n";
+        let read_as = |account| {
+            read(file, "auto", "UTC", account).expect("valid").rows[0]
+                .1
+                .account
+                .clone()
+        };
+        assert_eq!(read_as(None), "river");
+        assert_eq!(read_as(Some("river-joint")), "river-joint");
+        let typo = refusal(b"timestamp,type,acount,btc\n", "generic");
+        assert_eq!(typo[0].line, 1);
+        assert!(
+            typo[0].message.starts_with("unknown column \"acount\""),
+            "{typo:?}"
+        );
+        assert!(!typo[0].message.contains("nor is it"));
+    }
 }
