@@ -1,7 +1,7 @@
 //! Kraken's ledgers.csv (every balance change, the legs of one event
 //! sharing a refid) and trades.csv (one line per fill).
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use jiff::tz::TimeZone;
 use rust_decimal::Decimal;
@@ -87,9 +87,11 @@ fn entry(row: &Row<'_>) -> Result<Entry, String> {
 
 fn read_ledgers(input: &Input<'_>, ctx: &Context) -> Outcome {
     let mut out = Outcome::default();
-    // The legs of one event share a refid; they are usually adjacent, but
-    // nothing promises it.
-    let mut events: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
+    // A trade (or a Buy Crypto spend and receive) is two legs sharing a
+    // refid, usually adjacent but not always: a leg waits here for its
+    // other half, and the pair is read as soon as it is whole, so memory
+    // holds the rows kept, not the file. Every other event is one leg.
+    let mut halves: HashMap<String, Entry> = HashMap::new();
     let errors = input.rows(|row| {
         if row.get("txid").is_none() {
             out.push(
@@ -98,14 +100,25 @@ fn read_ledgers(input: &Input<'_>, ctx: &Context) -> Outcome {
             );
             return;
         }
-        match (row.need("refid"), entry(&row)) {
-            (Ok(refid), Ok(e)) => events.entry(refid.to_string()).or_default().push(e),
-            (Err(m), _) | (_, Err(m)) => out.push(row.line, Step::Fail(m)),
+        let (refid, e) = match (row.need("refid"), entry(&row)) {
+            (Ok(refid), Ok(e)) => (refid, e),
+            (Err(m), _) | (_, Err(m)) => return out.push(row.line, Step::Fail(m)),
+        };
+        if !matches!(e.kind.as_str(), "trade" | "spend" | "receive") {
+            return event(refid, &[e], ctx, &mut out);
+        }
+        match halves.remove(refid) {
+            Some(first) => event(refid, &[first, e], ctx, &mut out),
+            None => {
+                halves.insert(refid.to_string(), e);
+            }
         }
     });
     out.errors.extend(errors);
-    for (refid, legs) in events {
-        event(&refid, &legs, ctx, &mut out);
+    let mut alone: Vec<(String, Entry)> = halves.into_iter().collect();
+    alone.sort_by_key(|(_, e)| e.line);
+    for (refid, e) in alone {
+        event(&refid, &[e], ctx, &mut out);
     }
     out
 }
