@@ -164,14 +164,18 @@ pub fn iso(text: &str, zone: &TimeZone) -> Result<Timestamp, String> {
         Some(rest) => (rest, true),
         None => (t, false),
     };
-    if let Ok(ts) = t.parse::<Timestamp>() {
-        return Ok(ts);
-    }
-    // `+00` is a whole-hour offset that jiff wants as `+00:00`.
-    if let Some((body, sign, hours)) = short_offset(t)
-        && let Ok(ts) = format!("{body}{sign}{hours}:00").parse::<Timestamp>()
-    {
-        return Ok(ts);
+    // Most exports write no offset: only try to read one when there is one.
+    let offset = t.get(10..).is_some_and(|rest| rest.contains(['Z', 'z', '+', '-']));
+    if offset {
+        if let Ok(ts) = t.parse::<Timestamp>() {
+            return Ok(ts);
+        }
+        // `+00` is a whole-hour offset that jiff wants as `+00:00`.
+        if let Some((body, sign, hours)) = short_offset(t)
+            && let Ok(ts) = format!("{body}{sign}{hours}:00").parse::<Timestamp>()
+        {
+            return Ok(ts);
+        }
     }
     let civil: DateTime = t.parse().map_err(|_| {
         format!("time {text:?} is not ISO 8601 (2021-03-04T15:04:05Z or 2021-03-04 15:04:05)")
