@@ -165,7 +165,9 @@ pub fn iso(text: &str, zone: &TimeZone) -> Result<Timestamp, String> {
         None => (t, false),
     };
     // Most exports write no offset: only try to read one when there is one.
-    let offset = t.get(10..).is_some_and(|rest| rest.contains(['Z', 'z', '+', '-']));
+    let offset = t
+        .get(10..)
+        .is_some_and(|rest| rest.contains(['Z', 'z', '+', '-']));
     if offset {
         if let Ok(ts) = t.parse::<Timestamp>() {
             return Ok(ts);
