@@ -68,7 +68,10 @@ fn pair(text: &str) -> (String, String) {
         return (b.to_string(), q.to_string());
     }
     let at = t.len().saturating_sub(3);
-    (t[..at].to_string(), t[at..].to_string())
+    match t.split_at_checked(at) {
+        Some((b, q)) => (b.to_string(), q.to_string()),
+        None => (t.clone(), String::new()),
+    }
 }
 
 fn trade(row: &Row<'_>, ctx: &Context) -> Result<Step, String> {
@@ -137,6 +140,15 @@ fn movement(row: &Row<'_>, ctx: &Context) -> Result<Step, String> {
 #[cfg(test)]
 mod tests {
     use crate::sources::testing::{assert_rows, convert};
+
+    #[test]
+    fn pairs_with_characters_past_ascii_are_not_split_inside_them() {
+        assert_eq!(super::pair("Bԅ12"), ("Bԅ12".to_string(), String::new()));
+        assert_eq!(
+            super::pair("tBTCUSD"),
+            ("BTC".to_string(), "USD".to_string())
+        );
+    }
 
     #[test]
     fn trades_become_these_rows() {

@@ -192,7 +192,7 @@ fn short_offset(t: &str) -> Option<(&str, char, &str)> {
     let at = t.len().checked_sub(3)?;
     let (body, tail) = t.split_at_checked(at)?;
     let sign = tail.chars().next()?;
-    let hours = &tail[1..];
+    let hours = tail.strip_prefix(['+', '-'])?;
     ((sign == '+' || sign == '-') && hours.bytes().all(|b| b.is_ascii_digit()) && body.len() > 10)
         .then_some((body, sign, hours))
 }
@@ -269,5 +269,7 @@ mod tests {
         // 02:30 did not exist that night: moved forward an hour.
         assert_eq!(at("2024-03-10 02:30:00"), "2024-03-10T07:30:00Z");
         assert!(iso("yesterday", &ny).is_err());
+        // Found by fuzzing: a multi-byte character where an offset would be.
+        assert!(iso("2024-01-05 12:00:00ԅ2", &ny).is_err());
     }
 }

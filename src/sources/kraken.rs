@@ -203,8 +203,11 @@ fn pair(text: &str) -> (Asset, Asset) {
     } else {
         upper.len().saturating_sub(3)
     };
-    let (b, q) = upper.split_at(at);
-    (asset(b), asset(q))
+    // A character past ASCII is no asset code; never split inside it.
+    match upper.split_at_checked(at) {
+        Some((b, q)) => (asset(b), asset(q)),
+        None => (asset(&upper), Asset::Other(String::new())),
+    }
 }
 
 fn trade(row: &Row<'_>, ctx: &Context) -> Result<Step, String> {
@@ -266,6 +269,12 @@ fn trade(row: &Row<'_>, ctx: &Context) -> Result<Step, String> {
 #[cfg(test)]
 mod tests {
     use crate::sources::testing::{assert_rows, convert};
+
+    #[test]
+    fn pairs_with_characters_past_ascii_are_not_split_inside_them() {
+        assert_eq!(super::pair("Bԅ12").1, super::Asset::Other(String::new()));
+        assert_eq!(super::pair("XBTUSD").0, super::Asset::Btc);
+    }
 
     #[test]
     fn a_ledger_becomes_one_row_per_bitcoin_event() {
