@@ -56,7 +56,11 @@ fn step(row: &Row<'_>, ctx: &Context) -> Result<Step, String> {
             .transpose()
             .map(Option::unwrap_or_default)
     };
-    t.fee_btc = fee("transaction fee")? + fee("trade fee btc")?;
+    t.fee_btc = fee("transaction fee")?
+        .0
+        .checked_add(fee("trade fee btc")?.0)
+        .map(Sats)
+        .ok_or("the fees are too large")?;
     t.fiat_value = Some(number(row, "amount")?.ok_or("amount is empty")?.abs());
     t.currency = Some(row.need("currency")?.to_ascii_uppercase());
     t.id = row.get("trade id").map(str::to_string);

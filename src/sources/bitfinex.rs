@@ -99,7 +99,8 @@ fn trade(row: &Row<'_>, ctx: &Context) -> Result<Step, String> {
     }
     if is_fiat(&quote) {
         t.kind = if buy { Kind::Buy } else { Kind::Sell };
-        t.fiat_value = Some((btc(amount.abs())?.to_btc() * price).normalize());
+        let value = btc(amount.abs())?.to_btc().checked_mul(price);
+        t.fiat_value = Some(value.ok_or("the value is too large")?.normalize());
         t.currency = Some(quote.clone());
         if fee_currency == quote {
             t.fee_fiat = fee;

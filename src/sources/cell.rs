@@ -85,6 +85,11 @@ pub fn decimal(text: &str) -> Result<Decimal, String> {
         };
         text_value.parse().map_err(too_big)?
     };
+    // No amount in an export comes near this; refusing larger ones keeps
+    // every sum and product a parser makes far from overflowing.
+    if value.abs() >= Decimal::from(1_000_000_000_000_000_000u64) {
+        return Err(format!("{text:?} is too large"));
+    }
     Ok(if negative { -value } else { value })
 }
 
@@ -110,7 +115,9 @@ pub fn amount_with_code(text: &str) -> Result<(Decimal, Option<String>), String>
 /// `0.010713949999999999` is rounded to its satoshi; a real fraction of a
 /// satoshi is refused.
 pub fn btc(value: Decimal) -> Result<Sats, String> {
-    let sats = value * Decimal::from(100_000_000);
+    let sats = value
+        .checked_mul(Decimal::from(100_000_000))
+        .ok_or_else(|| format!("{value} BTC is too large"))?;
     let whole = sats.round();
     // A thousandth of a satoshi is far below any real amount and far above
     // the error of a float printed with 17 significant digits.
@@ -119,9 +126,12 @@ pub fn btc(value: Decimal) -> Result<Sats, String> {
             "{value} BTC is not a whole number of satoshis (more than 8 decimal places)"
         ));
     }
+    // i64::MIN has no positive counterpart: out of range too.
     i64::try_from(whole)
+        .ok()
+        .filter(|s| *s != i64::MIN)
         .map(Sats)
-        .map_err(|_| format!("{value} BTC is too large"))
+        .ok_or_else(|| format!("{value} BTC is too large"))
 }
 
 /// Bitcoin from the text of a BTC cell.
@@ -233,6 +243,9 @@ mod tests {
         assert_eq!(btc_cell("0.0107139500000000001"), Ok(Sats(1_071_395)));
         assert_eq!(btc_cell("-1.0000000000"), Ok(Sats(-100_000_000)));
         assert!(btc_cell("0.000000015").is_err());
+        // Found by fuzzing: too large to multiply, refused rather than a panic.
+        assert!(btc(Decimal::MAX).is_err());
+        assert!(decimal("99999999999999999999").is_err());
         assert_eq!(msat("1500"), Ok(Sats(2)));
         assert_eq!(msat("-2500"), Ok(Sats(-2)));
     }
