@@ -68,7 +68,7 @@ struct Setting {
     default: &'static str,
 }
 
-const SETTINGS: [Setting; 7] = [
+const SETTINGS: [Setting; 8] = [
     Setting {
         key: "data_dir",
         env: "LEDGERSYS_DATA_DIR",
@@ -111,6 +111,12 @@ const SETTINGS: [Setting; 7] = [
         flag: None,
         default: "12h",
     },
+    Setting {
+        key: "import.max_upload_mb",
+        env: "LEDGERSYS_IMPORT_MAX_UPLOAD_MB",
+        flag: None,
+        default: "50",
+    },
 ];
 
 #[derive(Clone)]
@@ -126,6 +132,8 @@ pub struct Config {
     pub secret_key: Option<String>,
     pub session_idle_seconds: i64,
     pub session_lifetime_seconds: i64,
+    /// The largest file (request body) an import accepts.
+    pub max_upload_bytes: usize,
     values: BTreeMap<&'static str, (String, Origin)>,
 }
 
@@ -262,6 +270,21 @@ fn build(
     };
     let session_idle_seconds = duration("session.idle_timeout")?;
     let session_lifetime_seconds = duration("session.lifetime")?;
+    let max_upload_bytes = get("import.max_upload_mb")
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|mb| (1..=4096).contains(mb))
+        .map(|mb| mb * 1024 * 1024)
+        .ok_or_else(|| {
+            invalid(
+                "import.max_upload_mb",
+                format!(
+                    "{:?} is not a whole number of megabytes from 1 to 4096",
+                    get("import.max_upload_mb")
+                ),
+            )
+        })?;
     Ok(Config {
         data_dir,
         listen,
@@ -271,6 +294,7 @@ fn build(
         secret_key,
         session_idle_seconds,
         session_lifetime_seconds,
+        max_upload_bytes,
         values,
     })
 }

@@ -71,6 +71,7 @@ pub struct Appliance {
     acceptor: TcpAcceptor,
     url: String,
     started: Instant,
+    max_upload_bytes: usize,
 }
 
 impl Appliance {
@@ -123,6 +124,7 @@ impl Appliance {
             acceptor,
             url,
             started,
+            max_upload_bytes: config.max_upload_bytes,
         })
     }
 
@@ -140,6 +142,7 @@ impl Appliance {
             secure_cookies: false,
             pending_imports: Default::default(),
             prices: self.prices,
+            max_upload_bytes: self.max_upload_bytes,
             started: self.started,
         };
         tracing::info!(

@@ -25,7 +25,8 @@ pub struct ImportArgs {
     /// The account for rows that name none.
     #[arg(long)]
     account: Option<String>,
-    /// The file's format (this build reads `generic`).
+    /// `auto` (recognised from the header) or a format name such as
+    /// coinbase, kraken-ledgers, strike, generic.
     #[arg(long, default_value = "auto")]
     format: String,
     /// Time zone for timestamps without an offset.
@@ -126,6 +127,18 @@ pub async fn import(args: ImportArgs, config: &Config) -> Result<u8, String> {
         |out: &mut dyn Write, text: String| writeln!(out, "{text}").map_err(|e| e.to_string());
     match import::import(&store, &request).await {
         Ok(report) => {
+            eprintln!("{}: read as {}", args.file.display(), report.format.label);
+            for s in &report.skipped {
+                eprintln!(
+                    "{}: line {}: skipped: {}",
+                    args.file.display(),
+                    s.line,
+                    s.reason
+                );
+            }
+            if report.imported.is_none() {
+                eprintln!("{} rows are already present", report.present);
+            }
             match report.imported {
                 None => say(
                     &mut out,

@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 use crate::config::{self, Config, LogFormat, Overrides};
 
 mod books;
+mod convert;
 mod prices;
 mod wallet;
 
@@ -99,6 +100,9 @@ enum Command {
     /// Watch-only wallets: add, sync, list.
     #[command(subcommand)]
     Wallet(wallet::WalletCommand),
+    /// Print the generic CSV that an exchange or wallet export becomes
+    /// (skipped rows and warnings on standard error).
+    Convert(convert::ConvertArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -221,6 +225,7 @@ async fn dispatch(command: Command, config: Config) -> Result<u8, String> {
         Command::Prices(command) => prices::run(command, &config).await,
         Command::Chain(command) => wallet::chain(command, &config).await,
         Command::Wallet(command) => wallet::wallet(command, &config).await,
+        Command::Convert(args) => convert::convert(&args),
         other => done(run(other, config).await),
     }
 }
@@ -229,6 +234,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
     match command {
         Command::Import(_)
         | Command::Report(_)
+        | Command::Convert(_)
         | Command::Prices(_)
         | Command::Chain(_)
         | Command::Wallet(_) => Ok(()),

@@ -194,7 +194,8 @@ async fn check_csrf(req: &mut Request, expected: &str) -> Result<()> {
     let is_upload = content_type.starts_with("multipart/form-data");
     if is_form || is_upload {
         let limit = if is_upload {
-            super::MAX_REQUEST_BYTES
+            req.data::<AppState>()
+                .map_or(super::MAX_REQUEST_BYTES, |s| s.max_upload_bytes)
         } else {
             MAX_FORM_BYTES
         };
@@ -202,7 +203,11 @@ async fn check_csrf(req: &mut Request, expected: &str) -> Result<()> {
             reject(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
-                "the form is too large",
+                if is_upload {
+                    "the file is over the upload limit (import.max_upload_mb)"
+                } else {
+                    "the form is too large"
+                },
             )
         })?;
         let found = if is_upload {

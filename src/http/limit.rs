@@ -30,7 +30,7 @@ fn too_large(max: usize) -> poem::Error {
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
         format!(
-            "the request body is over the {} MB limit",
+            "the request body is over the {} MB limit (import.max_upload_mb)",
             max / (1024 * 1024)
         ),
     )

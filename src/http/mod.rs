@@ -22,7 +22,7 @@ use crate::store::Store;
 
 pub use headers::CONTENT_SECURITY_POLICY;
 
-/// The largest API request body (an imported file), 50 MB.
+/// The largest imported file unless configured (`import.max_upload_mb`).
 pub const MAX_REQUEST_BYTES: usize = 50 * 1024 * 1024;
 
 /// What every handler may reach.
@@ -33,7 +33,9 @@ pub struct AppState {
     pub alerts: Alerts,
     /// Cookies get `Secure` and the `__Host-` prefix when served over TLS.
     pub secure_cookies: bool,
-    pub pending_imports: ui::books::PendingImports,
+    pub pending_imports: ui::imports::PendingImports,
+    /// The largest request body: an imported file.
+    pub max_upload_bytes: usize,
     pub prices: crate::prices::service::Service,
     pub started: Instant,
 }
@@ -42,12 +44,13 @@ pub struct AppState {
 pub fn app(state: AppState) -> impl Endpoint + use<> {
     let api = api::service();
     let spec = api.spec_endpoint();
+    let max_upload = state.max_upload_bytes;
     let docs = api::docs(&api);
     Route::new()
         .nest(
             "/api/v1",
             api.with(api::policy::Enforce)
-                .with(limit::LimitBody(MAX_REQUEST_BYTES)),
+                .with(limit::LimitBody(max_upload)),
         )
         .at("/api/openapi.json", spec)
         // Only static content is compressed: compressing pages that carry a

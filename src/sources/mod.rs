@@ -1,6 +1,34 @@
 //! Importers: each turns outside data into ledger rows, with no knowledge of
-//! the database.
+//! the database. `format` recognises a file by its header and drives the
+//! module of its source.
 
+pub mod binance;
+pub mod binance_history;
+pub mod bisq;
+pub mod bitfinex;
+pub mod bitstamp;
+pub mod bitvavo;
+pub mod bluewallet;
+pub mod cashapp;
+pub mod cell;
 pub mod chain;
+pub mod coinbase;
+pub mod coinbase_pro;
+pub mod electrum;
+pub mod format;
+pub mod fuzzing;
+pub mod gemini;
 pub mod generic;
+pub mod green;
 pub mod import;
+pub mod kraken;
+pub mod phoenix;
+pub mod relai;
+pub mod river;
+pub mod sparrow;
+pub mod strike;
+pub mod swan;
+pub mod table;
+#[cfg(test)]
+mod testing;
+pub mod wallet;

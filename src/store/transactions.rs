@@ -107,6 +107,32 @@ impl Store {
         Ok(Imported { added, present })
     }
 
+    /// How many of these rows are stored already (what a re-import would
+    /// leave alone), without storing anything.
+    pub async fn count_present(
+        &self,
+        workspace: WorkspaceId,
+        rows: &[Keyed<'_>],
+    ) -> Result<u64, StoreError> {
+        let mut present = 0u64;
+        for batch in rows.chunks(ROWS_PER_STATEMENT) {
+            let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "SELECT COUNT(*) FROM transactions WHERE workspace_id = ",
+            );
+            query.push_bind(workspace);
+            query.push(" AND (account, source_id) IN (");
+            query.push_values(batch, |mut values, row| {
+                values
+                    .push_bind(row.tx.account.clone())
+                    .push_bind(row.source_id.clone());
+            });
+            query.push(")");
+            let count: i64 = query.build_query_scalar().fetch_one(&self.pool).await?;
+            present += u64::try_from(count).unwrap_or_default();
+        }
+        Ok(present)
+    }
+
     /// Every row of a workspace, in time order.
     ///
     /// The rows come back as one JSON array built by SQLite: handing a

@@ -7,6 +7,7 @@ mod books;
 mod browser;
 mod cli;
 mod fakes;
+mod imports;
 mod prices;
 mod prices_api;
 mod prices_sync;

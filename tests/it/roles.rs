@@ -152,6 +152,11 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
         "/workspaces/{workspace_id}/settings",
         Rule::Member(Role::Admin),
     ),
+    (
+        "GET",
+        "/workspaces/{workspace_id}/transactions.csv",
+        Rule::Member(Role::Viewer),
+    ),
     ("GET", "/instance/audit", Rule::InstanceAdmin),
     ("GET", "/instance/smtp", Rule::InstanceAdmin),
     ("PUT", "/instance/smtp", Rule::InstanceAdmin),

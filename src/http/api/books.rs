@@ -31,13 +31,24 @@ pub struct RowView {
 
 #[derive(Debug, Object)]
 pub struct ImportResult {
-    /// Rows in the file.
+    /// The format the file was read as: detected from its header unless
+    /// `format` named one (`coinbase`, `kraken-ledgers`, `generic`, ...).
+    pub format: String,
+    /// The format's name for people ("Coinbase transaction history").
+    pub format_label: String,
+    /// The time zone that timestamps without an offset were read in.
+    pub timezone: String,
+    /// Rows to import (or imported).
     pub rows: usize,
     pub dry_run: bool,
     /// Rows stored now (absent on a dry run).
     pub added: Option<u64>,
-    /// Rows that were already stored (re-importing is a no-op).
+    /// Rows that were already stored (re-importing is a no-op); on a dry
+    /// run, those that would be left alone.
     pub already_present: Option<u64>,
+    /// Rows of the file left out, with why: pending, fiat-only, not
+    /// bitcoin, a move between the exchange's own wallets...
+    pub skipped: Vec<LineProblem>,
     /// The first rows of the file, as they will be (or were) stored.
     pub preview: Vec<RowView>,
 }
@@ -124,10 +135,12 @@ pub struct BooksApi;
 
 #[OpenApi(tag = "Tag::Books")]
 impl BooksApi {
-    /// Imports a file in the generic CSV format, sent as the request body
-    /// (`application/octet-stream`). The whole file is stored in one
-    /// transaction, or nothing is; with `dry_run=true` nothing is stored and
-    /// the preview shows what would be.
+    /// Imports a file, sent as the request body (`application/octet-stream`):
+    /// an exchange or wallet export recognised from its header, or the
+    /// generic CSV format; `format` overrides the detection. The whole file
+    /// is stored in one transaction, or nothing is; with `dry_run=true`
+    /// nothing is stored and the preview shows what would be, what is
+    /// skipped and why, and what is already present.
     #[oai(
         path = "/workspaces/:workspace_id/imports",
         method = "post",
@@ -144,6 +157,7 @@ impl BooksApi {
         timezone: Query<Option<String>>,
         account: Query<Option<String>>,
         dry_run: Query<Option<bool>>,
+        format: Query<Option<String>>,
     ) -> Result<ImportResponse, ApiError> {
         let (ws, _) = scope(&access)?;
         let caller = access.caller()?;
@@ -153,7 +167,7 @@ impl BooksApi {
             bytes: &file.0,
             workspace: Target::Id(ws),
             account: account.0.as_deref(),
-            format: "generic",
+            format: format.0.as_deref().unwrap_or("auto"),
             timezone: timezone.0.as_deref().unwrap_or("UTC"),
             dry_run: dry_run.0.unwrap_or(false),
             actor: &caller.username,
@@ -162,10 +176,21 @@ impl BooksApi {
         };
         match import::import(&state.store, &request).await {
             Ok(report) => Ok(ImportResponse::Ok(Json(ImportResult {
+                format: report.format.name.to_string(),
+                format_label: report.format.label.to_string(),
+                timezone: request.timezone.to_string(),
                 rows: report.rows.len(),
                 dry_run: report.imported.is_none(),
                 added: report.imported.as_ref().map(|i| i.added),
-                already_present: report.imported.as_ref().map(|i| i.present),
+                already_present: Some(report.present),
+                skipped: report
+                    .skipped
+                    .iter()
+                    .map(|s| LineProblem {
+                        line: s.line,
+                        message: s.reason.clone(),
+                    })
+                    .collect(),
                 preview: report
                     .rows
                     .iter()
@@ -226,6 +251,31 @@ impl BooksApi {
         let mut json = summary.json;
         json["issues"] = serde_json::to_value(&summary.issues).map_err(ApiError::internal)?;
         Ok(Json(json))
+    }
+
+    /// The whole ledger of the workspace as generic CSV, which imports
+    /// back unchanged: nothing is locked in.
+    #[oai(
+        path = "/workspaces/:workspace_id/transactions.csv",
+        method = "get",
+        operation_id = "export_transactions"
+    )]
+    async fn export(
+        &self,
+        state: Data<&AppState>,
+        access: Data<&Access>,
+        #[oai(name = "workspace_id")] workspace: Path<i64>,
+    ) -> Result<CsvReport, ApiError> {
+        let (ws, _) = scope(&access)?;
+        let rows = state.store.transactions(ws).await?;
+        let csv = crate::sources::generic::write(&rows).map_err(ApiError::internal)?;
+        Ok(CsvReport::Ok(
+            PlainText(csv),
+            format!(
+                "attachment; filename=\"ledgersys-workspace-{}.csv\"",
+                workspace.0
+            ),
+        ))
     }
 
     /// The yearly summary as CSV.

@@ -7,6 +7,7 @@ mod account;
 mod admin;
 pub mod books;
 mod context;
+pub mod imports;
 mod layout;
 mod login;
 mod pages;
@@ -24,9 +25,9 @@ pub fn routes() -> Route {
         .at("/", get(pages::dashboard))
         .at("/transactions", get(books::transactions_page))
         .at("/wallets", get(pages::wallets))
-        .at("/imports", get(books::imports))
-        .at("/imports/preview", post(books::preview))
-        .at("/imports/commit", post(books::commit))
+        .at("/imports", get(imports::imports))
+        .at("/imports/preview", post(imports::preview))
+        .at("/imports/commit", post(imports::commit))
         .at("/reports", get(books::reports_page))
         .at("/reports/print", get(printable::print))
         .at("/reports/trail", get(printable::trail))

@@ -1,0 +1,311 @@
+//! The Imports page: upload a file, see exactly what it holds (the format
+//! it was read as, the rows, what is skipped and why, or every problem with
+//! its line), confirm, and only then store it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use maud::{Markup, html};
+use poem::http::StatusCode;
+use poem::web::{Data, Form, Multipart, Query, Redirect};
+use poem::{IntoResponse, Request, Response, handler};
+use serde::Deserialize;
+
+use super::books::rows_table_upto;
+use super::context::{Ui, ui};
+use super::{layout, notice, render};
+use crate::auth::Role;
+use crate::http::AppState;
+use crate::ledger::Tx;
+use crate::sources::generic::LineError;
+use crate::sources::import::{self, ImportError, Target};
+use crate::store::{UserId, WorkspaceId};
+
+const PREVIEW_ROWS: usize = 100;
+/// An uploaded file waits this long for its confirmation.
+const PENDING_SECONDS: i64 = 3600;
+
+/// Files checked and waiting for the user to confirm the import.
+#[derive(Clone, Default)]
+pub struct PendingImports(Arc<Mutex<HashMap<String, Pending>>>);
+
+struct Pending {
+    user: UserId,
+    workspace: WorkspaceId,
+    file_name: String,
+    timezone: String,
+    /// The format the preview read the file as, so the import reads it the
+    /// same way.
+    format: String,
+    bytes: Vec<u8>,
+    created: i64,
+}
+
+impl PendingImports {
+    fn put(&self, pending: Pending) -> Option<String> {
+        let token = crate::crypto::random_token().ok()?;
+        let mut map = self.0.lock().ok()?;
+        map.retain(|_, p| pending.created - p.created < PENDING_SECONDS);
+        map.insert(token.clone(), pending);
+        Some(token)
+    }
+
+    fn take(&self, token: &str, user: UserId, workspace: WorkspaceId, now: i64) -> Option<Pending> {
+        let mut map = self.0.lock().ok()?;
+        let ok = map.get(token).is_some_and(|p| {
+            p.user == user && p.workspace == workspace && now - p.created < PENDING_SECONDS
+        });
+        if ok { map.remove(token) } else { None }
+    }
+}
+
+fn page(ui: &Ui, content: Markup) -> Response {
+    render(layout::page("Imports", Some("/imports"), ui, content)).into_response()
+}
+
+fn rows_table(rows: &[Tx]) -> Markup {
+    rows_table_upto(rows, PREVIEW_ROWS)
+}
+
+fn upload_form(ui: &Ui, format: &str) -> Markup {
+    html! {
+        form.card method="post" action="/imports/preview" enctype="multipart/form-data" {
+            input type="hidden" name="csrf_token" value=(ui.csrf_token);
+            label { "File: an exchange or wallet export, or the generic CSV format" input type="file" name="file" accept=".csv,text/csv,text/plain" required; }
+            label { "Format"
+                select name="format" {
+                    option value="auto" selected[format == "auto"] { "Recognise it from the header" }
+                    @for f in crate::sources::format::FORMATS {
+                        option value=(f.name) selected[format == f.name] { (f.label) }
+                    }
+                }
+            }
+            label { "Time zone of timestamps without an offset" input name="timezone" value="UTC"; }
+            button type="submit" { "Check the file" }
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct Done {
+    added: Option<u64>,
+    present: Option<u64>,
+}
+
+#[handler]
+pub async fn imports(state: Data<&AppState>, req: &Request, Query(done): Query<Done>) -> Response {
+    let ui = match ui(&state, req).await {
+        Ok(ui) => ui,
+        Err(redirect) => return redirect,
+    };
+    let Some((ws, _, _)) = ui.workspace.clone() else {
+        return page(
+            &ui,
+            html! { h1 { "Imports" } p { "You belong to no workspace." } },
+        );
+    };
+    let history = state.store.recent_imports(ws, 20).await.unwrap_or_default();
+    let message = match (done.added, done.present) {
+        (Some(a), Some(p)) => Some(format!("Imported {a} new rows; {p} were already present.")),
+        _ => None,
+    };
+    page(
+        &ui,
+        html! {
+            h1 { "Imports" }
+            p.lead { "Files are checked first: you see every row, or every problem with its line, before anything is stored." }
+            (notice("ok", message.as_deref()))
+            @if ui.can(Role::Accountant) { (upload_form(&ui, "auto")) } @else { p.muted { "Your role can read, not import." } }
+            section.card {
+                h2 { "Recent imports" }
+                @if history.is_empty() { p.muted { "None yet." } } @else {
+                    table {
+                        thead { tr { th { "When (UTC)" } th { "File" } th { "Added" } th { "Already present" } th { "By" } } }
+                        tbody {
+                            @for i in &history {
+                                tr { td { (crate::clock::rfc3339(i.imported_at)) } td { (i.file_name) } td.num { (i.rows_added) } td.num { (i.rows_present) } td { (i.actor) } }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+fn refused(ui: &Ui, file_name: &str, errors: &[LineError]) -> Response {
+    let content = html! {
+        h1 { "Imports" }
+        section.card {
+            h2 { "The file " (file_name) " was not imported" }
+            p { "Fix these lines and try again; nothing was stored." }
+            ul.problems { @for e in errors { li { "Line " (e.line) ": " (e.message) } } }
+        }
+        (upload_form(ui, "auto"))
+    };
+    let mut resp = page(ui, content);
+    resp.set_status(StatusCode::UNPROCESSABLE_ENTITY);
+    resp
+}
+
+#[handler]
+pub async fn preview(state: Data<&AppState>, req: &Request, mut form: Multipart) -> Response {
+    let ui = match ui(&state, req).await {
+        Ok(ui) => ui,
+        Err(redirect) => return redirect,
+    };
+    let (Some((ws, _, _)), true) = (ui.workspace.clone(), ui.can(Role::Accountant)) else {
+        return super::error_page(StatusCode::FORBIDDEN, "Your role does not allow importing.")
+            .with_status(StatusCode::FORBIDDEN)
+            .into_response();
+    };
+    let (mut file_name, mut bytes, mut timezone, mut format) = (
+        String::from("upload.csv"),
+        Vec::new(),
+        String::from("UTC"),
+        String::from("auto"),
+    );
+    while let Ok(Some(field)) = form.next_field().await {
+        match field.name() {
+            Some("file") => {
+                file_name = field.file_name().unwrap_or("upload.csv").to_string();
+                bytes = field.bytes().await.unwrap_or_default();
+            }
+            Some("timezone") => {
+                timezone = field.text().await.unwrap_or_default().trim().to_string()
+            }
+            Some("format") => format = field.text().await.unwrap_or_default().trim().to_string(),
+            _ => {}
+        }
+    }
+    let request = import::Request {
+        file_name: &file_name,
+        bytes: &bytes,
+        workspace: Target::Id(ws),
+        account: None,
+        format: &format,
+        timezone: &timezone,
+        dry_run: true,
+        actor: &ui.username,
+        actor_id: Some(ui.user_id),
+        now: crate::clock::now(),
+    };
+    let report = match import::import(&state.store, &request).await {
+        Ok(report) => report,
+        Err(ImportError::Refused(errors)) => return refused(&ui, &file_name, &errors),
+        Err(err) => {
+            return refused(
+                &ui,
+                &file_name,
+                &[LineError {
+                    line: 0,
+                    message: err.to_string(),
+                }],
+            );
+        }
+    };
+    let pending = Pending {
+        user: ui.user_id,
+        workspace: ws,
+        file_name: file_name.clone(),
+        timezone: timezone.clone(),
+        format: report.format.name.to_string(),
+        bytes,
+        created: crate::clock::now(),
+    };
+    let rows = report.rows;
+    let Some(token) = state.pending_imports.put(pending) else {
+        return super::error_page(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+            .into_response();
+    };
+    page(
+        &ui,
+        html! {
+            h1 { "Imports" }
+            section.card {
+                h2 { (file_name) ": " (rows.len()) " rows" }
+                p { "Read as " strong { (report.format.label) }
+                    @if format == "auto" { " (recognised from its header)" }
+                    ". Times without an offset are read in " (timezone) "." }
+                p { "Check the rows below. "
+                    @if report.present > 0 { (report.present) " of them were imported before and will be left alone. " }
+                    @if !report.skipped.is_empty() { (report.skipped.len()) " lines are skipped, listed below." } }
+                form method="post" action="/imports/commit" {
+                    input type="hidden" name="csrf_token" value=(ui.csrf_token);
+                    input type="hidden" name="token" value=(token);
+                    button type="submit" { "Import " (rows.len()) " rows" }
+                }
+            }
+            (rows_table(&rows))
+            @if !report.skipped.is_empty() {
+                section.card {
+                    h2 { "Skipped: " (report.skipped.len()) }
+                    ul.problems { @for s in report.skipped.iter().take(PREVIEW_ROWS) { li { "Line " (s.line) ": " (s.reason) } } }
+                }
+            }
+            section.card {
+                h2 { "Not the right format?" }
+                p.muted { "Choose the format and check the file again." }
+            }
+            (upload_form(&ui, report.format.name))
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct Commit {
+    token: String,
+}
+
+#[handler]
+pub async fn commit(state: Data<&AppState>, req: &Request, Form(form): Form<Commit>) -> Response {
+    let ui = match ui(&state, req).await {
+        Ok(ui) => ui,
+        Err(redirect) => return redirect,
+    };
+    let (Some((ws, _, _)), true) = (ui.workspace.clone(), ui.can(Role::Accountant)) else {
+        return super::error_page(StatusCode::FORBIDDEN, "Your role does not allow importing.")
+            .with_status(StatusCode::FORBIDDEN)
+            .into_response();
+    };
+    let now = crate::clock::now();
+    let Some(pending) = state.pending_imports.take(&form.token, ui.user_id, ws, now) else {
+        return super::error_page(
+            StatusCode::GONE,
+            "This check has expired or was already used; upload the file again.",
+        )
+        .with_status(StatusCode::GONE)
+        .into_response();
+    };
+    let request = import::Request {
+        file_name: &pending.file_name,
+        bytes: &pending.bytes,
+        workspace: Target::Id(ws),
+        account: None,
+        format: &pending.format,
+        timezone: &pending.timezone,
+        dry_run: false,
+        actor: &ui.username,
+        actor_id: Some(ui.user_id),
+        now,
+    };
+    match import::import(&state.store, &request).await {
+        Ok(report) => {
+            let done = report
+                .imported
+                .map(|i| (i.added, i.present))
+                .unwrap_or_default();
+            Redirect::see_other(format!("/imports?added={}&present={}", done.0, done.1))
+                .into_response()
+        }
+        Err(ImportError::Refused(errors)) => refused(&ui, &pending.file_name, &errors),
+        Err(err) => {
+            tracing::error!(error = %err, "import failed");
+            super::error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The import failed; nothing was stored.",
+            )
+            .into_response()
+        }
+    }
+}

@@ -1,0 +1,404 @@
+//! Exchange and wallet exports as a user drops them: recognised from their
+//! header, previewed with what is skipped and why, imported once, converted
+//! on the command line, and the whole ledger exported and imported back.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::support::{Server, Session, command, text};
+
+fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn bytes(name: &str) -> Vec<u8> {
+    std::fs::read(fixture(name)).expect("fixture")
+}
+
+async fn import(session: &Session, ws: i64, query: &str, body: Vec<u8>) -> reqwest::Response {
+    session
+        .http
+        .post(session.url(&format!("/api/v1/workspaces/{ws}/imports?{query}")))
+        .header("x-csrf-token", &session.csrf)
+        .header("content-type", "application/octet-stream")
+        .body(body)
+        .send()
+        .await
+        .expect("post")
+}
+
+#[test]
+fn convert_prints_the_generic_rows_and_lists_what_it_skipped() {
+    let out = command()
+        .args([
+            "convert",
+            &fixture("kraken-ledgers.csv"),
+            "--account",
+            "kraken-main",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 8, "{stdout}");
+    assert_eq!(
+        lines[0],
+        "id,timestamp,type,account,btc,fiat_value,fiat_currency,fee_btc,fee_fiat,to_account,txid,note"
+    );
+    assert_eq!(
+        lines[2],
+        "T1,2024-01-04T12:00:00.1234Z,buy,kraken-main,0.10000000,4400.0000,USD,,11.4400,,,"
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("read as Kraken ledgers (7 rows, 5 skipped)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 3: skipped: a pending entry (no txid yet)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 9: skipped: a move between Kraken wallets"),
+        "{stderr}"
+    );
+
+    // The override wins over detection, and says when it does not fit.
+    let wrong = command()
+        .args([
+            "convert",
+            &fixture("kraken-ledgers.csv"),
+            "--format",
+            "coinbase",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(wrong.status.code(), Some(3));
+    assert!(wrong.stdout.is_empty());
+    assert!(text(&wrong.stderr).contains("no Coinbase transaction history header found"));
+
+    let unknown = command()
+        .args([
+            "convert",
+            &fixture("kraken-ledgers.csv"),
+            "--format",
+            "mtgox",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+#[test]
+fn convert_refuses_a_file_with_a_bad_row_and_prints_nothing() {
+    let temp = tempfile::tempdir().expect("temp");
+    let file = temp.path().join("river.csv");
+    let good = std::fs::read_to_string(fixture("river.csv")).expect("fixture");
+    std::fs::write(&file, good.replace("0.01500000,BTC", "lots,BTC")).expect("write");
+    let out = command()
+        .args([
+            "convert",
+            &file.display().to_string(),
+            "--timezone",
+            "America/New_York",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(out.stdout.is_empty());
+    assert!(
+        text(&out.stderr).contains("line 4: \"lots\" is not a number"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn an_export_is_recognised_previewed_and_imported_once() {
+    let server = Server::start();
+    let owner = server.owner().await;
+    let preview: Value = import(&owner, 1, "dry_run=true", bytes("coinbase-2024.csv"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(preview["format"], "coinbase");
+    assert_eq!(preview["format_label"], "Coinbase transaction history");
+    assert_eq!(preview["timezone"], "UTC");
+    assert_eq!(preview["rows"], 9);
+    assert_eq!(preview["already_present"], 0);
+    let skipped: Vec<(i64, String)> = preview["skipped"]
+        .as_array()
+        .expect("skipped")
+        .iter()
+        .map(|s| {
+            (
+                s["line"].as_i64().unwrap_or(0),
+                s["message"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        skipped,
+        vec![
+            (
+                6,
+                "Deposit of USD: a fiat-only row, no bitcoin moves".to_string()
+            ),
+            (9, "Convert of ETH: not bitcoin".to_string()),
+            (
+                15,
+                "Withdrawal of USD: a fiat-only row, no bitcoin moves".to_string()
+            ),
+        ]
+    );
+    assert_eq!(preview["preview"][1]["type"], "sell");
+    assert_eq!(preview["preview"][1]["fiat_value"], "3050.00");
+
+    let done: Value = import(&owner, 1, "", bytes("coinbase-2024.csv"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (done["added"].clone(), done["already_present"].clone()),
+        (Value::from(9), Value::from(0))
+    );
+    let again: Value = import(&owner, 1, "dry_run=true", bytes("coinbase-2024.csv"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        again["already_present"], 9,
+        "the preview says what is already there"
+    );
+
+    // Naming a format that does not fit refuses the file and stores nothing.
+    let wrong = import(
+        &owner,
+        1,
+        "format=kraken-ledgers",
+        bytes("coinbase-2024.csv"),
+    )
+    .await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let wrong: Value = wrong.json().await.expect("json");
+    assert_eq!(
+        wrong["errors"][0]["message"],
+        "no Kraken ledgers header found in the file"
+    );
+
+    let binary = import(&owner, 1, "", vec![0x89, b'P', b'N', b'G', 0, 0, 1, 2]).await;
+    assert_eq!(binary.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let binary: Value = binary.json().await.expect("json");
+    assert!(
+        binary["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not CSV text")
+    );
+
+    // Deposits and withdrawals of the exchange reach the review queue.
+    let review: Value = owner
+        .get("/api/v1/workspaces/1/review")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let kinds: Vec<&str> = review
+        .as_array()
+        .expect("queue")
+        .iter()
+        .filter_map(|i| i["row"]["type"].as_str())
+        .collect();
+    assert_eq!(kinds, vec!["deposit", "withdrawal"], "{review}");
+}
+
+#[tokio::test]
+async fn the_upload_limit_is_configurable_and_clear() {
+    let server = Server::start_with(&[("LEDGERSYS_IMPORT_MAX_UPLOAD_MB", "1")]);
+    let owner = server.owner().await;
+    let big = vec![b'a'; 1024 * 1024 + 1];
+    let refused = import(&owner, 1, "", big).await;
+    assert_eq!(refused.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = refused.json().await.expect("json");
+    assert_eq!(body["code"], "payload_too_large");
+    assert!(
+        body["message"].as_str().unwrap_or("").contains("1 MB"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn the_preview_page_names_the_format_and_lists_skipped_lines() {
+    use reqwest::multipart::{Form, Part};
+    let server = Server::start();
+    let owner = server.owner().await;
+    let form = Form::new()
+        .part(
+            "file",
+            Part::bytes(bytes("strike.csv")).file_name("strike.csv"),
+        )
+        .text("timezone", "UTC")
+        .text("format", "auto")
+        .text("csrf_token", owner.csrf.clone());
+    let page = owner
+        .http
+        .post(owner.url("/imports/preview"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.expect("html");
+    assert!(html.contains("strike.csv: 9 rows"), "{html}");
+    assert!(
+        html.contains(
+            "Read as <strong>Strike annual transactions</strong> (recognised from its header)"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("Skipped: 2"), "{html}");
+    assert!(
+        html.contains("Line 11: Withdrawal: a fiat-only row, no bitcoin moves"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<option value=\"strike\" selected>"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn the_exported_ledger_imports_back_into_a_fresh_workspace_identically() {
+    let first = Server::start();
+    let owner = first.owner().await;
+    for (name, zone) in [
+        ("coinbase-2021.csv", "UTC"),
+        ("kraken-ledgers.csv", "UTC"),
+        ("river.csv", "America/New_York"),
+        ("strike.csv", "UTC"),
+        ("swan.csv", "UTC"),
+    ] {
+        let done = import(&owner, 1, &format!("timezone={zone}"), bytes(name)).await;
+        assert_eq!(done.status(), StatusCode::OK, "{name}");
+    }
+    let exported = owner.get("/api/v1/workspaces/1/transactions.csv").await;
+    assert_eq!(exported.status(), StatusCode::OK);
+    assert!(
+        exported.headers()["content-disposition"]
+            .to_str()
+            .expect("cd")
+            .contains("attachment")
+    );
+    let csv = exported.text().await.expect("csv");
+    assert_eq!(csv.lines().count(), 1 + 9 + 7 + 9 + 9 + 7);
+
+    let second = Server::start();
+    let fresh = second.owner().await;
+    let back: Value = import(&fresh, 1, "file_name=export.csv", csv.clone().into_bytes())
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(back["format"], "generic");
+    assert_eq!(back["added"], 41);
+    let again = fresh
+        .get("/api/v1/workspaces/1/transactions.csv")
+        .await
+        .text()
+        .await
+        .expect("csv");
+    assert_eq!(again, csv, "the same ledger, row for row");
+    for query in [
+        "jurisdiction=us&method=fifo&basis=universal",
+        "jurisdiction=us&method=hifo&basis=per-wallet",
+        "jurisdiction=uk",
+        "jurisdiction=de&currency=EUR",
+    ] {
+        let path = format!("/api/v1/workspaces/1/reports/summary?{query}");
+        let a: Value = owner.get(&path).await.json().await.expect("json");
+        let b: Value = fresh.get(&path).await.json().await.expect("json");
+        assert_eq!(a, b, "{query}");
+        assert!(
+            a["years"].as_array().is_some_and(|y| !y.is_empty()),
+            "{query}: {a}"
+        );
+    }
+}
+
+#[test]
+fn the_command_line_imports_an_export_once_with_the_format_named_or_detected() {
+    let temp = tempfile::tempdir().expect("temp");
+    let dir = temp.path().join("data").display().to_string();
+    let file = fixture("swan.csv");
+    let run = |extra: &[&str]| {
+        command()
+            .args(
+                [
+                    &["--data-dir", dir.as_str(), "import", file.as_str()],
+                    extra,
+                ]
+                .concat(),
+            )
+            .output()
+            .expect("run")
+    };
+    let checked = run(&["--dry-run"]);
+    assert_eq!(checked.status.code(), Some(0), "{}", text(&checked.stderr));
+    assert_eq!(
+        text(&checked.stdout).trim(),
+        "7 rows are valid; nothing was stored (dry run)"
+    );
+    let done = run(&["--format", "swan", "--account", "swan-main"]);
+    assert_eq!(
+        text(&done.stdout).trim(),
+        "imported 7 new rows into workspace default; 0 were already present"
+    );
+    let stderr = text(&done.stderr);
+    assert!(
+        stderr.contains("read as Swan deposits and purchases"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 9: skipped: purchase is pending, not settled (pending)"),
+        "{stderr}"
+    );
+    let again = run(&["--account", "swan-main"]);
+    assert_eq!(
+        text(&again.stdout).trim(),
+        "imported 0 new rows into workspace default; 7 were already present"
+    );
+    let recheck = run(&["--dry-run", "--account", "swan-main"]);
+    assert!(text(&recheck.stderr).contains("7 rows are already present"));
+    let holdings = command()
+        .args([
+            "--data-dir",
+            dir.as_str(),
+            "report",
+            "holdings",
+            "--jurisdiction",
+            "us",
+            "--date",
+            "2023-12-31",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("run");
+    let lots: Value = serde_json::from_slice(&holdings.stdout).expect("json");
+    let sats: i64 = lots
+        .as_array()
+        .expect("lots")
+        .iter()
+        .filter_map(|l| l["btc"].as_str())
+        // Eight decimal places: whole satoshis without the point.
+        .map(|b| b.replace('.', "").parse::<i64>().unwrap_or(0))
+        .sum();
+    assert_eq!(
+        sats,
+        590_000 + 470_000 + 280_000 + 10_000_000 + 4_000_000 + 1_071_395 + 350_000
+    );
+}
