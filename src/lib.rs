@@ -9,6 +9,7 @@ pub mod admin;
 pub mod alerts;
 pub mod auth;
 pub mod backup;
+pub mod btcpay;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -68,6 +69,7 @@ pub struct Appliance {
     auth: crate::auth::Auth,
     alerts: crate::alerts::Alerts,
     prices: crate::prices::service::Service,
+    btcpay: crate::btcpay::Service,
     acceptor: TcpAcceptor,
     url: String,
     started: Instant,
@@ -86,6 +88,7 @@ impl Appliance {
         let keys = crate::crypto::keys::open(&store, &source, now).await?;
         let alerts = crate::alerts::Alerts::new(store.clone(), keys.secrets.clone());
         let prices = crate::prices::service::Service::new(store.clone(), keys.secrets.clone());
+        let btcpay = crate::btcpay::Service::new(store.clone(), keys.secrets.clone());
         let lifetimes = crate::auth::session::Lifetimes {
             idle_seconds: config.session_idle_seconds,
             absolute_seconds: config.session_lifetime_seconds,
@@ -120,6 +123,7 @@ impl Appliance {
             auth,
             alerts,
             prices,
+            btcpay,
             acceptor,
             url,
             started,
@@ -140,6 +144,7 @@ impl Appliance {
             secure_cookies: false,
             pending_imports: Default::default(),
             prices: self.prices,
+            btcpay: self.btcpay,
             started: self.started,
         };
         tracing::info!(

@@ -35,6 +35,7 @@ pub struct AppState {
     pub secure_cookies: bool,
     pub pending_imports: ui::books::PendingImports,
     pub prices: crate::prices::service::Service,
+    pub btcpay: crate::btcpay::Service,
     pub started: Instant,
 }
 

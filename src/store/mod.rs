@@ -6,6 +6,7 @@
 pub mod adjustments;
 pub mod alerts;
 pub mod audit;
+pub mod btcpay;
 mod ids;
 mod open;
 pub mod price_overrides;

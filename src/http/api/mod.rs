@@ -2,6 +2,7 @@
 
 mod audit;
 pub mod books;
+mod btcpay;
 mod instance;
 mod me;
 mod members;
@@ -40,6 +41,8 @@ pub enum Tag {
     Instance,
     /// Imports and reports.
     Books,
+    /// BTCPay Server webhooks (signed by BTCPay, not by a session or token).
+    Btcpay,
 }
 
 /// An empty success.
@@ -62,6 +65,7 @@ type Apis = (
     review::ReviewApi,
     reports::ReportsApi,
     price_overrides::PriceOverridesApi,
+    btcpay::BtcpayApi,
 );
 
 pub type ApiService = OpenApiService<Apis, ()>;
@@ -80,6 +84,7 @@ pub fn service() -> ApiService {
         review::ReviewApi,
         reports::ReportsApi,
         price_overrides::PriceOverridesApi,
+        btcpay::BtcpayApi,
     );
     OpenApiService::new(apis, "Ledgersys", env!("CARGO_PKG_VERSION"))
         .description(
