@@ -66,7 +66,7 @@ impl Client {
             .header("Accept", "application/json")
             .send()
             .await
-            .map_err(|e| ClientError::Unreachable(e.without_url().to_string()))?;
+            .map_err(unreachable)?;
         let status = resp.status();
         // The query is left out: it carries nothing secret but is noise.
         let shown = path.split('?').next().unwrap_or(path).to_string();
@@ -79,7 +79,7 @@ impl Client {
         let bytes = resp
             .bytes()
             .await
-            .map_err(|e| ClientError::Unreachable(e.without_url().to_string()))?;
+            .map_err(unreachable)?;
         serde_json::from_slice(&bytes).map_err(|e| ClientError::Malformed {
             path: shown,
             reason: e.to_string(),
@@ -154,6 +154,19 @@ impl Client {
         }
         Ok(all)
     }
+}
+
+/// The error with its causes ("error sending request" alone says little),
+/// without the URL.
+fn unreachable(e: reqwest::Error) -> ClientError {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    ClientError::Unreachable(text)
 }
 
 fn plain(id: &str) -> Result<(), ClientError> {

@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 use crate::config::{self, Config, LogFormat, Overrides};
 
 mod books;
+mod btcpay;
 mod prices;
 
 /// Exit codes shared by every subcommand.
@@ -92,6 +93,9 @@ enum Command {
     /// The BTC price table: import a file, look a day up, fill gaps.
     #[command(subcommand)]
     Prices(prices::PricesCommand),
+    /// BTCPay Server: connect a store, reconcile its invoices.
+    #[command(subcommand)]
+    Btcpay(btcpay::BtcpayCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -212,13 +216,16 @@ async fn dispatch(command: Command, config: Config) -> Result<u8, String> {
         Command::Import(args) => books::import(args, &config).await,
         Command::Report(report) => books::report(report, &config).await,
         Command::Prices(command) => prices::run(command, &config).await,
+        Command::Btcpay(command) => btcpay::run(command, &config).await,
         other => done(run(other, config).await),
     }
 }
 
 async fn run(command: Command, config: Config) -> Result<(), String> {
     match command {
-        Command::Import(_) | Command::Report(_) | Command::Prices(_) => Ok(()),
+        Command::Import(_) | Command::Report(_) | Command::Prices(_) | Command::Btcpay(_) => {
+            Ok(())
+        }
         Command::Serve { .. } => serve(config).await,
         Command::Config(ConfigCommand::Check) => {
             let mut out = std::io::stdout().lock();

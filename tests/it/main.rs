@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod books;
+mod btcpay;
 mod browser;
 mod cli;
 mod fakes;
