@@ -86,7 +86,13 @@ impl Setup {
         rows
     }
 
+    /// The 2025 income of the US summary, and the exit code.
     fn income_2025(&self) -> (String, Option<i32>) {
+        let (income, code, _) = self.summary_2025();
+        (income, code)
+    }
+
+    fn summary_2025(&self) -> (String, Option<i32>, String) {
         let out = self.server.cli(&[
             "report",
             "summary",
@@ -107,6 +113,7 @@ impl Setup {
         (
             year["income"].as_str().unwrap_or("none").to_string(),
             out.status.code(),
+            text(&out.stderr),
         )
     }
 
@@ -283,9 +290,16 @@ async fn the_sweep_recovers_lost_webhooks_and_invalidation_reverses_on_1x() {
         .expect("a reversal row");
     assert_eq!(reversal.btc, Sats(1_000_000));
     assert!(reversal.note.as_deref().is_some_and(|n| n.contains("InvC")));
-    // The reversed income no longer counts; the unexplained deposit and
-    // withdrawal it leaves wait in the review queue.
-    assert_eq!(s.income_2025(), ("84.07".to_string(), Some(0)));
+    // The reversed income no longer counts. The reversal is visible: the
+    // report is incomplete (exit 3) until the user classifies the deposit
+    // and withdrawal it leaves.
+    let (income, code, problems) = s.summary_2025();
+    assert_eq!((income.as_str(), code), ("84.07", Some(3)));
+    assert!(
+        problems.contains("deposit 0.01000000 BTC on BTCPay")
+            && problems.contains("withdrawal 0.01000000 BTC on BTCPay"),
+        "{problems}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
