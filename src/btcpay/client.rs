@@ -76,10 +76,7 @@ impl Client {
                 path: shown,
             });
         }
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(unreachable)?;
+        let bytes = resp.bytes().await.map_err(unreachable)?;
         serde_json::from_slice(&bytes).map_err(|e| ClientError::Malformed {
             path: shown,
             reason: e.to_string(),

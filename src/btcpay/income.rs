@@ -142,7 +142,11 @@ mod tests {
         let tx = &out.income[0].1;
         assert_eq!(tx.txid, None);
         assert_eq!(tx.fiat_value, Some(Decimal::from(10)));
-        assert!(tx.note.as_deref().is_some_and(|n| n.contains("lightning payment hash ff00")));
+        assert!(
+            tx.note
+                .as_deref()
+                .is_some_and(|n| n.contains("lightning payment hash ff00"))
+        );
     }
 
     #[test]

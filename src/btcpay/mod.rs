@@ -138,7 +138,11 @@ impl Service {
         permissions::check(&key.permissions, store_id).map_err(BtcpayError::Refused)?;
         let (server_version, _) = client.server_version().await?;
         let (secret, generated) = match new.webhook_secret.map(str::trim) {
-            Some("") => return Err(BtcpayError::Refused("the webhook secret file is empty".into())),
+            Some("") => {
+                return Err(BtcpayError::Refused(
+                    "the webhook secret file is empty".into(),
+                ));
+            }
             Some(given) => (given.to_string(), false),
             None => (
                 crate::crypto::random_token().map_err(|e| BtcpayError::Secret(e.to_string()))?,
@@ -147,7 +151,16 @@ impl Service {
         };
         let workspace = self
             .store
-            .workspace_named(new.workspace, &AuditEntry::new(audit.at, audit.actor_id, audit.actor.clone(), "workspace.created").target(new.workspace))
+            .workspace_named(
+                new.workspace,
+                &AuditEntry::new(
+                    audit.at,
+                    audit.actor_id,
+                    audit.actor.clone(),
+                    "workspace.created",
+                )
+                .target(new.workspace),
+            )
             .await?;
         let account = format!("BTCPay {store_id}");
         let url = new.url.trim().trim_end_matches('/');
@@ -190,7 +203,11 @@ impl Service {
         })
     }
 
-    fn open(&self, name: &str, sealed: Option<crate::store::secrets::SealedSecret>) -> Result<String, String> {
+    fn open(
+        &self,
+        name: &str,
+        sealed: Option<crate::store::secrets::SealedSecret>,
+    ) -> Result<String, String> {
         let sealed = sealed.ok_or_else(|| format!("the secret {name} is missing"))?;
         self.secrets
             .open(name, &sealed.sealed)
@@ -282,7 +299,10 @@ impl Service {
                     .map_err(|e| WebhookError::Upstream(e.to_string()))?;
                 let outcome = income::outcome(&integration.account, &invoice)
                     .map_err(WebhookError::Upstream)?;
-                (outcome.income, outcome.reverse.then(|| income::invoice_prefix(invoice_id)))
+                (
+                    outcome.income,
+                    outcome.reverse.then(|| income::invoice_prefix(invoice_id)),
+                )
             }
             _ => (Vec::new(), None),
         };
@@ -347,7 +367,8 @@ impl Service {
             cursor: integration.sweep_cursor,
         };
         for invoice in &invoices {
-            let outcome = income::outcome(&integration.account, invoice).map_err(BtcpayError::Refused)?;
+            let outcome =
+                income::outcome(&integration.account, invoice).map_err(BtcpayError::Refused)?;
             let prefix = outcome.reverse.then(|| income::invoice_prefix(&invoice.id));
             let booked = self
                 .store

@@ -44,7 +44,11 @@ mod tests {
         assert!(sig.starts_with("sha256=") && sig.len() == 7 + 64, "{sig}");
         assert!(verify("s3cret", body, Some(&sig)));
         assert!(!verify("other", body, Some(&sig)));
-        assert!(!verify("s3cret", b"{\"type\":\"InvoiceSettled\"}", Some(&sig)));
+        assert!(!verify(
+            "s3cret",
+            b"{\"type\":\"InvoiceSettled\"}",
+            Some(&sig)
+        ));
         assert!(!verify("s3cret", body, None));
         assert!(!verify("s3cret", body, Some("sha256=zz")));
         assert!(!verify("s3cret", body, Some(&sig[7..])));

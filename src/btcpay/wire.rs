@@ -130,9 +130,7 @@ pub enum Rail {
 /// 1.x `BTC`, `BTC-OnChain`, `BTC_LightningLike`, `BTC-LightningNetwork`,
 /// `BTC-LNURLPAY`; 2.x `BTC-CHAIN`, `BTC-LN`, `BTC-LNURL`.
 pub fn normalise_method(id: &str) -> Option<(String, Rail)> {
-    let (code, kind) = id
-        .split_once(['-', '_'])
-        .unwrap_or((id, "CHAIN"));
+    let (code, kind) = id.split_once(['-', '_']).unwrap_or((id, "CHAIN"));
     let rail = match kind.to_ascii_lowercase().as_str() {
         "chain" | "onchain" | "bitcoinlike" | "btclike" => Rail::Chain,
         "ln" | "lnurl" | "lnurlpay" | "lightninglike" | "lightningnetwork" | "offchain" => {

@@ -223,9 +223,7 @@ async fn dispatch(command: Command, config: Config) -> Result<u8, String> {
 
 async fn run(command: Command, config: Config) -> Result<(), String> {
     match command {
-        Command::Import(_) | Command::Report(_) | Command::Prices(_) | Command::Btcpay(_) => {
-            Ok(())
-        }
+        Command::Import(_) | Command::Report(_) | Command::Prices(_) | Command::Btcpay(_) => Ok(()),
         Command::Serve { .. } => serve(config).await,
         Command::Config(ConfigCommand::Check) => {
             let mut out = std::io::stdout().lock();

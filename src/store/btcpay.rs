@@ -219,9 +219,9 @@ impl Store {
                 let key = source_id.strip_prefix("btcpay:").unwrap_or(&source_id);
                 let reversal = Tx {
                     id: None,
-                    time: time.parse().map_err(|_| {
-                        StoreError::Invalid("a stored time is malformed".into())
-                    })?,
+                    time: time
+                        .parse()
+                        .map_err(|_| StoreError::Invalid("a stored time is malformed".into()))?,
                     kind: Kind::Withdrawal,
                     account: integration.account.clone(),
                     btc: crate::ledger::Sats(sats),
@@ -235,9 +235,13 @@ impl Store {
                         "reverses BTCPay income {source_id}: the invoice was marked invalid after settlement"
                     )),
                 };
-                let added =
-                    insert_row(&mut tx, workspace, &format!("{REVERSAL_PREFIX}{key}"), &reversal)
-                        .await?;
+                let added = insert_row(
+                    &mut tx,
+                    workspace,
+                    &format!("{REVERSAL_PREFIX}{key}"),
+                    &reversal,
+                )
+                .await?;
                 if added == 1 {
                     let decision = Adjustment::Reclassify {
                         row: row_id,
@@ -245,8 +249,14 @@ impl Store {
                         fiat_value: None,
                         currency: None,
                     };
-                    super::adjustments::insert(&mut tx, workspace, &decision, &audit.actor, audit.at)
-                        .await?;
+                    super::adjustments::insert(
+                        &mut tx,
+                        workspace,
+                        &decision,
+                        &audit.actor,
+                        audit.at,
+                    )
+                    .await?;
                     booked.reversed += 1;
                 }
             }

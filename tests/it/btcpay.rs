@@ -50,10 +50,16 @@ async fn connected(version: &str) -> Setup {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let added: Value = serde_json::from_slice(&out.stdout).expect("json");
     let id = added["integration_id"].as_i64().expect("id");
-    assert_eq!(added["webhook_path"], format!("/api/v1/btcpay/webhook/{id}"));
+    assert_eq!(
+        added["webhook_path"],
+        format!("/api/v1/btcpay/webhook/{id}")
+    );
     assert_eq!(added["server_version"], version);
     assert_eq!(added["api_key_last4"], "d5e6");
-    let secret = added["webhook_secret"].as_str().expect("secret").to_string();
+    let secret = added["webhook_secret"]
+        .as_str()
+        .expect("secret")
+        .to_string();
     let hook = server.at(&format!("/api/v1/btcpay/webhook/{id}"));
     Setup {
         server,
@@ -144,7 +150,10 @@ async fn signed_webhooks_book_each_payment_once_on_2x() {
     assert_eq!(again["status"], "duplicate");
     // Another event about the same payment adds nothing either.
     let (_, payment) = s.deliver("InvoicePaymentSettled", "InvA", None).await;
-    assert_eq!((payment["status"].as_str(), payment["added"].as_u64()), (Some("applied"), Some(0)));
+    assert_eq!(
+        (payment["status"].as_str(), payment["added"].as_u64()),
+        (Some("applied"), Some(0))
+    );
     let (_, b) = s.deliver("InvoiceSettled", "InvB", None).await;
     assert_eq!(b["added"], 1);
     // Events that are not about income are taken in and book nothing.
@@ -179,7 +188,9 @@ async fn signed_webhooks_book_each_payment_once_on_2x() {
     assert_eq!(s.rows().await.len(), 2);
     let requests = s.fake.state.lock().expect("state").requests.clone();
     assert!(
-        requests.iter().any(|r| r.contains("includePaymentMethods=true")),
+        requests
+            .iter()
+            .any(|r| r.contains("includePaymentMethods=true")),
         "2.4 lists payment methods with the invoices: {requests:?}"
     );
 }
@@ -194,8 +205,8 @@ async fn a_bad_signature_is_refused_audited_and_stores_nothing() {
     let err: Value = forged.json().await.expect("json");
     assert_eq!(err["code"], "bad_signature");
     // The right signature over other bytes (re-serialised JSON) fails too.
-    let compact = serde_json::to_vec(&serde_json::from_slice::<Value>(&body).expect("json"))
-        .expect("json");
+    let compact =
+        serde_json::to_vec(&serde_json::from_slice::<Value>(&body).expect("json")).expect("json");
     let resp = crate::support::client()
         .post(&s.hook)
         .header("content-type", "application/json")
@@ -220,7 +231,9 @@ async fn a_bad_signature_is_refused_audited_and_stores_nothing() {
         "nothing was asked of BTCPay before the signature held: {requests:?}"
     );
 
-    let store = Store::open_for_command(&s.server.data_dir).await.expect("open");
+    let store = Store::open_for_command(&s.server.data_dir)
+        .await
+        .expect("open");
     let refused: Vec<_> = store
         .audit_log(None, 50)
         .await
@@ -242,7 +255,10 @@ async fn a_bad_signature_is_refused_audited_and_stores_nothing() {
     let huge = vec![b' '; 300 * 1024];
     let too_big = s.fake.deliver(&s.hook, &s.secret, &huge).await;
     assert_eq!(too_big.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    let garbage = s.fake.deliver(&s.hook, &s.secret, b"{\"not\": \"an event\"}").await;
+    let garbage = s
+        .fake
+        .deliver(&s.hook, &s.secret, b"{\"not\": \"an event\"}")
+        .await;
     assert_eq!(garbage.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(s.rows().await.is_empty());
 }
@@ -251,7 +267,13 @@ async fn a_bad_signature_is_refused_audited_and_stores_nothing() {
 async fn the_sweep_recovers_lost_webhooks_and_invalidation_reverses_on_1x() {
     let s = connected("1.13.7").await;
     let mut list = invoices();
-    list.push(FakeInvoice::settled("InvC", T0 + 200, C_VALUE, "40000.50", &format!("{TXID_A}-2")));
+    list.push(FakeInvoice::settled(
+        "InvC",
+        T0 + 200,
+        C_VALUE,
+        "40000.50",
+        &format!("{TXID_A}-2"),
+    ));
     s.fake.set(|st| st.invoices = list);
 
     // No webhook ever came: the sweep books all three.
@@ -261,7 +283,11 @@ async fn the_sweep_recovers_lost_webhooks_and_invalidation_reverses_on_1x() {
     assert_eq!(s.income_2025(), ("484.07".to_string(), Some(0)));
     let requests = s.fake.state.lock().expect("state").requests.clone();
     assert!(
-        requests.iter().filter(|r| r.ends_with("/payment-methods")).count() == 3,
+        requests
+            .iter()
+            .filter(|r| r.ends_with("/payment-methods"))
+            .count()
+            == 3,
         "1.x needs one payment-methods request per invoice: {requests:?}"
     );
     // A late webhook for a swept invoice adds nothing; a second sweep neither.
@@ -279,7 +305,10 @@ async fn the_sweep_recovers_lost_webhooks_and_invalidation_reverses_on_1x() {
     assert_eq!(invalid["reversed"], 1);
     // Out of order: the settled event for InvC arrives after the invalidation.
     let (_, stale) = s.deliver("InvoiceSettled", "InvC", None).await;
-    assert_eq!((stale["added"].as_u64(), stale["reversed"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(
+        (stale["added"].as_u64(), stale["reversed"].as_u64()),
+        (Some(0), Some(0))
+    );
     assert_eq!(s.sweep()[0]["reversed"], 0);
 
     let rows = s.rows().await;

@@ -4,8 +4,8 @@
 mod audit;
 mod auth;
 mod books;
-mod btcpay;
 mod browser;
+mod btcpay;
 mod cli;
 mod fakes;
 mod prices;

@@ -172,11 +172,7 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ),
     ("POST", "/instance/prices/fill", Rule::InstanceAdmin),
     ("GET", "/instance/prices/fill", Rule::InstanceAdmin),
-    (
-        "POST",
-        "/btcpay/webhook/{integration_id}",
-        Rule::Signed,
-    ),
+    ("POST", "/btcpay/webhook/{integration_id}", Rule::Signed),
 ];
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -29,6 +29,11 @@ const FROZEN: &[(i64, &str, &str)] = &[
         "prices",
         "d0e70f4d57ce5eab9045d1f1ba71df61808aaa0dbc4fa7f928ce9c4fee0e0fbe9c787003e7ecef023d194d1cebce6751",
     ),
+    (
+        8,
+        "btcpay",
+        "32fe447485b0e0f5fd8227343cfc4587561fffae0daeadd756f669e84d9d939eb5ffa7c01bdd160a82b7a6a08c68acb5",
+    ),
 ];
 
 #[test]

@@ -79,12 +79,16 @@ impl BtcpayApi {
             Err(e @ WebhookError::BadSignature) => {
                 Err(ApiError::Unauthorized(body("bad_signature", e.to_string())))
             }
-            Err(e @ WebhookError::Malformed(_)) => {
-                Err(ApiError::Unprocessable(body("malformed_event", e.to_string())))
-            }
+            Err(e @ WebhookError::Malformed(_)) => Err(ApiError::Unprocessable(body(
+                "malformed_event",
+                e.to_string(),
+            ))),
             Err(e @ WebhookError::Upstream(_)) => {
                 tracing::warn!(integration = id, error = %e, "a BTCPay delivery waits for a retry");
-                Err(ApiError::Unavailable(body("btcpay_unreachable", e.to_string())))
+                Err(ApiError::Unavailable(body(
+                    "btcpay_unreachable",
+                    e.to_string(),
+                )))
             }
             Err(WebhookError::Internal(e)) => Err(ApiError::internal(e)),
         }

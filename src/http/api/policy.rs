@@ -191,11 +191,7 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ),
     ("POST", "/instance/prices/fill", Rule::InstanceAdmin),
     ("GET", "/instance/prices/fill", Rule::InstanceAdmin),
-    (
-        "POST",
-        "/btcpay/webhook/{integration_id}",
-        Rule::Signed,
-    ),
+    ("POST", "/btcpay/webhook/{integration_id}", Rule::Signed),
 ];
 
 /// The rule for a request, and the path parameters it matched.

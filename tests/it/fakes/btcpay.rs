@@ -145,7 +145,9 @@ fn authorised(req: &Request, state: &State) -> bool {
 fn unauthorised() -> Response {
     (
         StatusCode::UNAUTHORIZED,
-        poem::web::Json(json!({"code": "unauthenticated", "message": "Authentication is required"})),
+        poem::web::Json(
+            json!({"code": "unauthenticated", "message": "Authentication is required"}),
+        ),
     )
         .into_response()
 }
@@ -166,8 +168,10 @@ macro_rules! guard {
 #[handler]
 fn current_key(req: &Request, state: Data<&Shared>) -> Response {
     let s = guard!(req, state.0);
-    poem::web::Json(json!({"apiKey": s.api_key, "label": "ledgersys", "permissions": s.permissions}))
-        .into_response()
+    poem::web::Json(
+        json!({"apiKey": s.api_key, "label": "ledgersys", "permissions": s.permissions}),
+    )
+    .into_response()
 }
 
 #[handler]
@@ -217,7 +221,11 @@ fn invoices(
 }
 
 #[handler]
-fn invoice(req: &Request, state: Data<&Shared>, Path((store, id)): Path<(String, String)>) -> Response {
+fn invoice(
+    req: &Request,
+    state: Data<&Shared>,
+    Path((store, id)): Path<(String, String)>,
+) -> Response {
     let s = guard!(req, state.0);
     match s.invoices.iter().find(|i| i.id == id && store == STORE) {
         Some(i) => poem::web::Json(invoice_json(&s, i, false)).into_response(),
@@ -316,7 +324,11 @@ impl FakeBtcpay {
             "InvoicePaymentSettled" | "InvoiceReceivedPayment" => {
                 if let Some(inv) = s.invoices.iter().find(|i| i.id == invoice_id) {
                     let method = method_json(&s, inv);
-                    let id_field = if v2(&s) { "paymentMethodId" } else { "paymentMethod" };
+                    let id_field = if v2(&s) {
+                        "paymentMethodId"
+                    } else {
+                        "paymentMethod"
+                    };
                     body[id_field] = method
                         .get("paymentMethodId")
                         .or(method.get("paymentMethod"))
