@@ -144,7 +144,7 @@ impl Appliance {
             secure_cookies: false,
             pending_imports: Default::default(),
             prices: self.prices,
-            btcpay: self.btcpay,
+            btcpay: self.btcpay.clone(),
             started: self.started,
         };
         tracing::info!(
@@ -153,10 +153,12 @@ impl Appliance {
             ready_ms = self.started.elapsed().as_millis() as u64,
             "Ledgersys is ready"
         );
+        let sweeper = tokio::spawn(crate::btcpay::sweep_periodically(self.btcpay.clone()));
         let result = Server::new_with_acceptor(self.acceptor)
             .name("ledgersys")
             .run_with_graceful_shutdown(http::app(state), shutdown, Some(SHUTDOWN_GRACE))
             .await;
+        sweeper.abort();
         self.store.close().await;
         tracing::info!("Ledgersys stopped");
         result.map_err(StartError::Serve)

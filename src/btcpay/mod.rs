@@ -391,6 +391,44 @@ impl Service {
     }
 }
 
+/// How often the server sweeps every integration on its own, the first
+/// time at start (events lost while it was down are picked up then).
+pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Sweeps every integration now and then every [`SWEEP_EVERY`], each on
+/// its own so that one unreachable server does not hold up the others.
+pub async fn sweep_periodically(service: Service) {
+    let mut every = tokio::time::interval(SWEEP_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let ids = match service.store.btcpay_integrations().await {
+            Ok(all) => all.into_iter().map(|i| i.id).collect::<Vec<_>>(),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot list BTCPay integrations to sweep");
+                continue;
+            }
+        };
+        for id in ids {
+            match service.sweep(Some(id), ACTOR, crate::clock::now()).await {
+                Ok(done) => {
+                    for s in done.iter().filter(|s| s.added > 0 || s.reversed > 0) {
+                        tracing::info!(
+                            integration = id,
+                            added = s.added,
+                            reversed = s.reversed,
+                            "BTCPay sweep booked income"
+                        );
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(integration = id, error = %e, "BTCPay sweep failed; retrying at the next one")
+                }
+            }
+        }
+    }
+}
+
 /// The next sweep starts at the oldest invoice that can still change (new,
 /// processing, or still monitored for payments); when none can, just after
 /// the newest one seen.

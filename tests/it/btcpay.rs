@@ -19,20 +19,20 @@ const T0: i64 = 1_735_689_600; // 2025-01-01T00:00:00Z
 const TXID_A: &str = "081a054ec7b76b58cbe77dff1792fec57036547df73b7da193cffd203c4165ab";
 const HASH_B: &str = "5e1f0d6c2b3a49f8e7d6c5b4a3928170f6e5d4c3b2a1908f7e6d5c4b3a291807";
 
-fn read_only() -> Vec<String> {
+pub fn read_only() -> Vec<String> {
     vec![format!("btcpay.store.canviewstoresettings:{STORE}")]
 }
 
-struct Setup {
-    server: Server,
-    fake: FakeBtcpay,
-    id: i64,
-    secret: String,
-    hook: String,
+pub struct Setup {
+    pub server: Server,
+    pub fake: FakeBtcpay,
+    pub id: i64,
+    pub secret: String,
+    pub hook: String,
 }
 
 /// A server with one store connected through `btcpay add`, secret generated.
-async fn connected(version: &str) -> Setup {
+pub async fn connected(version: &str) -> Setup {
     let server = Server::start();
     let fake = FakeBtcpay::start(version, &read_only()).await;
     let key = server.data_dir.with_extension("apikey");
@@ -78,7 +78,7 @@ impl Setup {
         (original, resp.json().await.expect("json"))
     }
 
-    async fn rows(&self) -> Vec<Tx> {
+    pub async fn rows(&self) -> Vec<Tx> {
         let store = Store::open_for_command(&self.server.data_dir)
             .await
             .expect("open");
@@ -93,7 +93,7 @@ impl Setup {
     }
 
     /// The 2025 income of the US summary, and the exit code.
-    fn income_2025(&self) -> (String, Option<i32>) {
+    pub fn income_2025(&self) -> (String, Option<i32>) {
         let (income, code, _) = self.summary_2025();
         (income, code)
     }
@@ -123,7 +123,7 @@ impl Setup {
         )
     }
 
-    fn sweep(&self) -> Value {
+    pub fn sweep(&self) -> Value {
         let out = self.server.cli(&["btcpay", "sweep"]);
         assert!(out.status.success(), "{}", text(&out.stderr));
         serde_json::from_slice(&out.stdout).expect("json")

@@ -1,0 +1,182 @@
+//! BTCPay deliveries in bulk: duplicates and redeliveries in random order,
+//! delivered concurrently, and a server killed (SIGKILL) in the middle of a
+//! delivery stream. Income must come out exactly once either way.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokio::task::JoinSet;
+
+use crate::btcpay::{Setup, connected};
+use crate::fakes::btcpay::FakeInvoice;
+use crate::support::Server;
+
+const T0: i64 = 1_735_689_600; // 2025-01-01T00:00:00Z
+
+/// Invoice `i` is paid (i + 1) × 10,000 sats at 50,000 USD: (i + 1) × 5.00
+/// USD. Even invoices on chain, odd ones over Lightning.
+fn invoices(n: u64) -> Vec<FakeInvoice> {
+    (0..n)
+        .map(|i| {
+            let sats = (i + 1) * 10_000;
+            let value = format!("{}.{:08}", sats / 100_000_000, sats % 100_000_000);
+            let payment = if i % 2 == 0 {
+                format!("{i:064x}-0")
+            } else {
+                format!("{:064x}", i + 1_000_000)
+            };
+            FakeInvoice::settled(
+                &format!("Inv{i:04}"),
+                T0 + i as i64 * 60,
+                &value,
+                "50000",
+                &payment,
+            )
+        })
+        .collect()
+}
+
+/// The expected total: 5 × n(n+1)/2, in dollars.
+fn expected_income(n: u64) -> String {
+    format!("{}.00", 5 * n * (n + 1) / 2)
+}
+
+/// A deterministic shuffle (xorshift), so a failure can be replayed.
+fn shuffle<T>(items: &mut [T], mut seed: u64) {
+    for i in (1..items.len()).rev() {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        items.swap(i, (seed % (i as u64 + 1)) as usize);
+    }
+}
+
+/// Every invoice's settled and payment-settled events, and a redelivery of
+/// about 30% of them, shuffled.
+fn stream(s: &Setup, n: u64, seed: u64) -> (Vec<Vec<u8>>, usize) {
+    let mut bodies = Vec::new();
+    let mut originals = 0;
+    for i in 0..n {
+        let id = format!("Inv{i:04}");
+        for (k, kind) in ["InvoiceSettled", "InvoicePaymentSettled"]
+            .iter()
+            .enumerate()
+        {
+            let (original, body) = s.fake.event(kind, &id, None);
+            originals += 1;
+            bodies.push(body);
+            if (i * 2 + k as u64) % 10 < 3 {
+                bodies.push(s.fake.event(kind, &id, Some(&original)).1);
+            }
+        }
+    }
+    shuffle(&mut bodies, seed);
+    (bodies, originals)
+}
+
+async fn send_all(s: &Setup, bodies: Vec<Vec<u8>>, at_once: usize) -> Vec<Value> {
+    let mut answers = Vec::new();
+    for chunk in bodies.chunks(at_once) {
+        let mut set = JoinSet::new();
+        for body in chunk {
+            let (hook, secret, body) = (s.hook.clone(), s.secret.clone(), body.clone());
+            let sig = crate::fakes::btcpay::sign(&secret, &body);
+            set.spawn(async move {
+                let resp = crate::support::client()
+                    .post(hook)
+                    .header("content-type", "application/json")
+                    .header("btcpay-sig", sig)
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("deliver");
+                assert_eq!(resp.status(), StatusCode::OK);
+                resp.json::<Value>().await.expect("json")
+            });
+        }
+        while let Some(answer) = set.join_next().await {
+            answers.push(answer.expect("task"));
+        }
+    }
+    answers
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicates_and_redeliveries_in_random_order_book_each_payment_once() {
+    const N: u64 = 60;
+    let s = connected("2.4.1").await;
+    s.fake.set(|st| st.invoices = invoices(N));
+    let (bodies, originals) = stream(&s, N, 0x5eed_b7c0);
+    let total = bodies.len();
+    assert!(
+        total > originals + originals / 4,
+        "about 30% are redeliveries"
+    );
+    let answers = send_all(&s, bodies, 8).await;
+    let count = |status: &str| answers.iter().filter(|a| a["status"] == status).count();
+    assert_eq!(count("applied"), originals, "each original delivery once");
+    assert_eq!(count("duplicate"), total - originals);
+    let added: u64 = answers.iter().filter_map(|a| a["added"].as_u64()).sum();
+    assert_eq!(added, N, "one income row per payment");
+
+    let rows = s.rows().await;
+    assert_eq!(rows.len(), N as usize);
+    let sats: i64 = rows.iter().map(|r| r.btc.0).sum();
+    assert_eq!(sats, 10_000 * (N * (N + 1) / 2) as i64);
+    assert_eq!(
+        rows.iter().filter(|r| r.txid.is_none()).count(),
+        N as usize / 2
+    );
+    assert_eq!(s.income_2025(), (expected_income(N), Some(0)));
+    assert_eq!(s.sweep()[0]["added"], 0, "the sweep finds nothing missing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_mid_stream_loses_and_doubles_nothing_after_the_sweep() {
+    const N: u64 = 30;
+    let mut s = connected("2.4.1").await;
+    s.fake.set(|st| st.invoices = invoices(N));
+    let (bodies, _) = stream(&s, N, 42);
+    let (first, rest) = bodies.split_at(bodies.len() / 3);
+    send_all(&s, first.to_vec(), 4).await;
+
+    // The rest is on its way while the server dies: some deliveries land,
+    // some fail with a broken connection (BTCPay would retry those).
+    let (hook, secret, rest) = (s.hook.clone(), s.secret.clone(), rest.to_vec());
+    let (landed_tx, mut landed) = tokio::sync::mpsc::channel::<()>(64);
+    let sender = tokio::spawn(async move {
+        for body in rest {
+            let sig = crate::fakes::btcpay::sign(&secret, &body);
+            let sent = crate::support::client()
+                .post(&hook)
+                .header("content-type", "application/json")
+                .header("btcpay-sig", sig)
+                .body(body)
+                .send()
+                .await;
+            if sent.is_ok() {
+                let _ = landed_tx.send(()).await;
+            }
+        }
+    });
+    for _ in 0..3 {
+        landed.recv().await;
+    }
+    s.server.child.kill().expect("SIGKILL");
+    s.server.child.wait().expect("wait");
+    sender.await.expect("sender");
+
+    let data_dir = s.server.data_dir.clone();
+    let restarted = Server::start_in(&data_dir).expect("restart");
+    // Keep the killed one (and its temporary directory) until the end.
+    let _killed = std::mem::replace(&mut s.server, restarted);
+    s.hook = s.server.at(&format!("/api/v1/btcpay/webhook/{}", s.id));
+
+    s.sweep();
+    let rows = s.rows().await;
+    assert_eq!(rows.len(), N as usize, "nothing lost, nothing doubled");
+    assert_eq!(s.income_2025(), (expected_income(N), Some(0)));
+    // BTCPay's retries of everything arrive afterwards: still nothing twice.
+    let answers = send_all(&s, bodies, 4).await;
+    assert!(answers.iter().all(|a| a["added"] == 0), "{answers:?}");
+    assert_eq!(s.rows().await.len(), N as usize);
+}
