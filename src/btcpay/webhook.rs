@@ -4,7 +4,7 @@
 
 use super::{ACTOR, Received, Service, WebhookError, income, signature, wire};
 use crate::store::AuditEntry;
-use crate::store::btcpay::{Delivery, webhook_secret_name};
+use crate::store::btcpay::{Delivery, audit_target, webhook_secret_name};
 
 impl Service {
     /// Takes in one webhook delivery: signature first, then the event, then
@@ -31,7 +31,7 @@ impl Service {
                 .audit(
                     &AuditEntry::new(now, None, ACTOR, "btcpay.webhook_refused")
                         .in_workspace(integration.workspace_id)
-                        .target(format!("btcpay integration {}", integration.id))
+                        .target(audit_target(integration.id))
                         .from_addr(client_addr)
                         .detail(if signature.is_some() {
                             "the BTCPay-Sig signature does not match"

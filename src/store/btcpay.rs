@@ -18,6 +18,11 @@ pub fn webhook_secret_name(id: i64) -> String {
     format!("btcpay.{id}.webhook-secret")
 }
 
+/// How audit entries name an integration.
+pub fn audit_target(id: i64) -> String {
+    format!("btcpay integration {id}")
+}
+
 #[derive(Debug, Clone, FromRow, serde::Serialize)]
 pub struct Integration {
     pub id: i64,
@@ -122,7 +127,7 @@ impl Store {
         audit
             .clone()
             .in_workspace(workspace)
-            .target(format!("btcpay integration {id}"))
+            .target(audit_target(id))
             .insert(&mut tx)
             .await?;
         tx.commit().await?;
@@ -147,6 +152,33 @@ impl Store {
             " FROM btcpay_integrations ORDER BY id"
         ))
         .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn btcpay_integrations_in(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<Integration>, StoreError> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM btcpay_integrations WHERE workspace_id = ? ORDER BY id"
+        ))
+        .bind(workspace)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Deliveries taken in for an integration, and when the last came.
+    pub async fn btcpay_delivery_stats(
+        &self,
+        integration: i64,
+    ) -> Result<(i64, Option<i64>), StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT COUNT(*), MAX(received_at) FROM btcpay_deliveries WHERE integration_id = ?",
+        )
+        .bind(integration)
+        .fetch_one(&self.pool)
         .await?)
     }
 
@@ -265,7 +297,7 @@ impl Store {
             audit
                 .clone()
                 .in_workspace(workspace)
-                .target(format!("btcpay integration {}", integration.id))
+                .target(audit_target(integration.id))
                 .detail(format!(
                     "{} income row(s) added, {} reversed",
                     booked.added, booked.reversed

@@ -180,3 +180,72 @@ async fn a_server_killed_mid_stream_loses_and_doubles_nothing_after_the_sweep() 
     assert!(answers.iter().all(|a| a["added"] == 0), "{answers:?}");
     assert_eq!(s.rows().await.len(), N as usize);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_connect_a_store_and_show_its_deliveries_and_sweeps() {
+    let server = Server::start();
+    let owner = server.owner().await;
+    let fake = crate::fakes::btcpay::FakeBtcpay::start("2.4.1", &crate::btcpay::read_only()).await;
+    fake.set(|st| st.invoices = invoices(2));
+    let form = |key: &str| {
+        vec![
+            ("csrf_token", owner.csrf.clone()),
+            ("url", fake.url.clone()),
+            ("store_id", crate::fakes::btcpay::STORE.to_string()),
+            ("api_key", key.to_string()),
+            ("webhook_secret", String::new()),
+        ]
+    };
+    // A key BTCPay does not know is refused before anything is stored.
+    let wrong = owner
+        .http
+        .post(owner.url("/settings/btcpay"))
+        .form(&form("not-the-key"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(wrong.status(), StatusCode::BAD_GATEWAY);
+    let page = owner
+        .http
+        .post(owner.url("/settings/btcpay"))
+        .form(&form(crate::fakes::btcpay::API_KEY))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.expect("text");
+    assert!(page.contains("/api/v1/btcpay/webhook/1"), "{page}");
+    let secret = page
+        .split("Webhook secret (shown once)</dt><dd><code>")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the secret, once")
+        .to_string();
+    assert_eq!(secret.len(), 43);
+
+    let hook = server.at("/api/v1/btcpay/webhook/1");
+    let (_, body) = fake.event("InvoiceSettled", "Inv0000", None);
+    assert_eq!(fake.deliver(&hook, &secret, &body).await.status(), 200);
+    assert_eq!(fake.deliver(&hook, "forged", &body).await.status(), 401);
+    let swept = owner
+        .http
+        .post(owner.url("/settings/btcpay/sweep"))
+        .form(&[("csrf_token", owner.csrf.as_str())])
+        .send()
+        .await
+        .expect("sweep");
+    assert_eq!(swept.status(), StatusCode::OK, "followed to Settings");
+    let settings = swept.text().await.expect("text");
+    assert!(
+        settings.contains("…<code>d5e6</code>"),
+        "last four of the key"
+    );
+    assert!(!settings.contains(crate::fakes::btcpay::API_KEY));
+    assert!(!settings.contains(&secret), "the secret is shown only once");
+    assert!(
+        settings.contains("<td>1<br><small class=\"muted\">last 20"),
+        "one delivery taken in: {settings}"
+    );
+    assert!(settings.contains("<td>1 (bad signature"), "one refused");
+    assert!(!settings.contains("<td>never</td>"), "the sweep is shown");
+}

@@ -6,6 +6,7 @@
 mod account;
 mod admin;
 pub mod books;
+mod btcpay;
 mod context;
 mod layout;
 mod login;
@@ -42,6 +43,8 @@ pub fn routes() -> Route {
         .at("/settings/prices/coingecko-key", post(prices::save_key))
         .at("/settings/prices/fill", post(prices::fill))
         .at("/settings/workspaces", post(admin::create_workspace))
+        .at("/settings/btcpay", post(btcpay::connect))
+        .at("/settings/btcpay/sweep", post(btcpay::sweep))
         .at("/workspace", post(admin::switch_workspace))
         .at("/audit", get(admin::audit_page))
         .at("/account", get(account::page))
