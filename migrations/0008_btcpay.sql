@@ -29,3 +29,15 @@ CREATE TABLE btcpay_deliveries (
     received_at INTEGER NOT NULL,
     PRIMARY KEY (integration_id, original_delivery_id)
 ) STRICT;
+
+-- BTCPay's authorize redirect flow: the callback is a cross-site form POST
+-- that carries no session cookie, so a one-time `state` (stored hashed,
+-- short-lived, deleted when used) says who asked and for which store.
+CREATE TABLE btcpay_authorizations (
+    state_hash TEXT PRIMARY KEY NOT NULL,
+    workspace_id INTEGER NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    url TEXT NOT NULL,
+    store_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+) STRICT;

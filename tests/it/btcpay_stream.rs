@@ -249,3 +249,90 @@ async fn settings_connect_a_store_and_show_its_deliveries_and_sweeps() {
     assert!(settings.contains("<td>1 (bad signature"), "one refused");
     assert!(!settings.contains("<td>never</td>"), "the sweep is shown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_authorize_flow_returns_by_a_cross_site_post_with_a_one_time_state() {
+    let server = Server::start();
+    let owner = server.owner().await;
+    let fake = crate::fakes::btcpay::FakeBtcpay::start("2.4.1", &crate::btcpay::read_only()).await;
+    let no_redirects = reqwest::Client::builder()
+        .no_proxy()
+        .cookie_store(false)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    // Start from Settings, signed in: a 303 to BTCPay's consent page.
+    let started = owner
+        .http
+        .post(owner.url("/settings/btcpay/authorize"))
+        .form(&[
+            ("csrf_token", owner.csrf.as_str()),
+            ("url", fake.url.as_str()),
+            ("store_id", crate::fakes::btcpay::STORE),
+        ])
+        .send()
+        .await
+        .expect("start");
+    // The session client follows redirects: it landed on the fake, which
+    // has no consent page; the address it went to is what matters.
+    let consent = started.url().clone();
+    assert!(
+        consent
+            .as_str()
+            .starts_with(&format!("{}/api-keys/authorize?", fake.url))
+    );
+    let pairs: Vec<(String, String)> = consent.query_pairs().into_owned().collect();
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .expect(k)
+    };
+    assert_eq!(
+        get("permissions"),
+        format!(
+            "btcpay.store.canviewstoresettings:{}",
+            crate::fakes::btcpay::STORE
+        )
+    );
+    assert_eq!(get("strict"), "true");
+    let back = get("redirect");
+    assert!(
+        back.contains("/settings/btcpay/authorized?state="),
+        "{back}"
+    );
+
+    // BTCPay's auto-submitting form: a cross-site POST without our cookie.
+    let post_back = |url: String| {
+        no_redirects
+            .post(url)
+            .header("sec-fetch-site", "cross-site")
+            .header("origin", fake.url.clone())
+            .form(&[
+                ("apiKey", crate::fakes::btcpay::API_KEY),
+                ("userId", "u1"),
+                ("permissions[]", "btcpay.store.canviewstoresettings"),
+            ])
+            .send()
+    };
+    let done = post_back(back.clone()).await.expect("callback");
+    assert_eq!(done.status(), StatusCode::OK);
+    let page = done.text().await.expect("text");
+    assert!(page.contains("BTCPay store connected"), "{page}");
+    assert!(page.contains("/api/v1/btcpay/webhook/1"), "{page}");
+    // The state is used up; a made-up one never worked.
+    let replay = post_back(back.clone()).await.expect("replay");
+    assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
+    let forged = post_back(back.replace("state=", "state=x"))
+        .await
+        .expect("forged");
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    let swept = server.cli(&["btcpay", "sweep"]);
+    let swept: Value = serde_json::from_slice(&swept.stdout).expect("json");
+    assert_eq!(
+        swept.as_array().map(Vec::len),
+        Some(1),
+        "one store connected"
+    );
+}

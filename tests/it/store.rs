@@ -32,7 +32,7 @@ const FROZEN: &[(i64, &str, &str)] = &[
     (
         8,
         "btcpay",
-        "32fe447485b0e0f5fd8227343cfc4587561fffae0daeadd756f669e84d9d939eb5ffa7c01bdd160a82b7a6a08c68acb5",
+        "ca9108b9b1707c1338c737e26d96782b58aca54ba88e57ce6204252095f225afd89e27ea82ba2b604bdb9d4a88c7ba99",
     ),
 ];
 

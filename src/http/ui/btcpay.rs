@@ -72,6 +72,13 @@ pub async fn section(state: &AppState, ui: &Ui) -> Result<Markup, StoreError> {
                 }
             }
             h3 { "Connect a store" }
+            form method="post" action="/settings/btcpay/authorize" {
+                input type="hidden" name="csrf_token" value=(csrf);
+                label { "BTCPay URL" input name="url" type="url" required placeholder="https://btcpay.example"; }
+                label { "Store id" input name="store_id" required maxlength="128"; }
+                button type="submit" { "Authorize in BTCPay" }
+            }
+            p.muted { "Or paste a key:" }
             p.muted {
                 "Create an API key in BTCPay with only "
                 code { "btcpay.store.canviewstoresettings" } " for the store; a key with more is refused."
