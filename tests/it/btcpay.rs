@@ -400,3 +400,56 @@ async fn a_given_webhook_secret_is_used_and_never_printed() {
     let needle = crate::fakes::btcpay::API_KEY.as_bytes();
     assert!(!db.windows(needle.len()).any(|w| w == needle));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_event_type_is_answered_and_only_settled_payments_are_income() {
+    let s = connected("2.0.0").await;
+    let mut pending = FakeInvoice::settled("InvP", T0, C_VALUE, "40000.50", &format!("{TXID_A}-3"));
+    pending.status = "Processing".into();
+    pending.payments[0].status = "Processing".into();
+    s.fake.set(|st| st.invoices = vec![pending]);
+
+    let test = s.fake.test_event();
+    let resp = s.fake.deliver(&s.hook, &s.secret, &test).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        resp.json::<Value>().await.expect("json")["status"],
+        "ignored"
+    );
+
+    for kind in [
+        "InvoiceCreated",
+        "InvoiceReceivedPayment",
+        "InvoiceProcessing",
+        "InvoiceExpired",
+        // The payment is not settled yet: nothing to book.
+        "InvoicePaymentSettled",
+        "InvoiceSettled",
+        "PayoutCreated",
+        "PayoutApproved",
+        "PayoutUpdated",
+        "PaymentRequestCreated",
+        "PaymentRequestUpdated",
+        "PaymentRequestArchived",
+        "PaymentRequestStatusChanged",
+    ] {
+        let (_, answer) = s.deliver(kind, "InvP", None).await;
+        assert_eq!(
+            (answer["status"].as_str(), answer["added"].as_u64()),
+            (Some("applied"), Some(0)),
+            "{kind}"
+        );
+    }
+    assert!(s.rows().await.is_empty());
+
+    // Confirmed: the payment and the invoice settle.
+    s.fake.set(|st| {
+        st.invoices[0].status = "Settled".into();
+        st.invoices[0].payments[0].status = "Settled".into();
+    });
+    let (_, settled) = s.deliver("InvoicePaymentSettled", "InvP", None).await;
+    assert_eq!(settled["added"], 1);
+    let (_, again) = s.deliver("InvoiceSettled", "InvP", None).await;
+    assert_eq!(again["added"], 0);
+    assert_eq!(s.income_2025(), ("400.00".to_string(), Some(0)));
+}

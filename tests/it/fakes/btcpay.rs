@@ -341,12 +341,41 @@ impl FakeBtcpay {
                     }
                 }
             }
+            k if k.starts_with("Payout") => {
+                let map = body.as_object_mut().expect("object");
+                map.remove("invoiceId");
+                map.remove("metadata");
+                map.insert("payoutId".into(), json!(invoice_id));
+                map.insert("pullPaymentId".into(), Value::Null);
+                map.insert("payoutState".into(), json!("Completed"));
+            }
+            k if k.starts_with("PaymentRequest") => {
+                let map = body.as_object_mut().expect("object");
+                map.remove("invoiceId");
+                map.remove("metadata");
+                map.insert("paymentRequestId".into(), json!(invoice_id));
+                map.insert("status".into(), json!("Completed"));
+            }
+            "InvoiceProcessing" => body["overPaid"] = json!(false),
+            "InvoiceExpired" => body["partiallyPaid"] = json!(false),
             _ => {}
         }
         (
             original,
             serde_json::to_vec_pretty(&body).expect("serialise"),
         )
+    }
+
+    /// The "send test webhook" event of BTCPay ≤ 2.2: `__test__` ids.
+    pub fn test_event(&self) -> Vec<u8> {
+        let id = "__test__9f1c2d3e-4b5a-6978-8a9b-0c1d2e3f4a5b__test__";
+        serde_json::to_vec_pretty(&json!({
+            "deliveryId": id, "webhookId": "V9YybsYgDaguxf98N54SJr", "originalDeliveryId": id,
+            "isRedelivery": false, "type": "InvoiceSettled", "timestamp": 1_700_000_000,
+            "storeId": STORE, "invoiceId": id, "metadata": null,
+            "manuallyMarked": false, "overPaid": false
+        }))
+        .expect("serialise")
     }
 
     /// POSTs a body to `url` the way BTCPay's webhook sender does.
