@@ -70,6 +70,8 @@ pub struct Appliance {
     alerts: crate::alerts::Alerts,
     prices: crate::prices::service::Service,
     btcpay: crate::btcpay::Service,
+    /// BTCPay integrations to sweep as soon as the server runs.
+    sweep_at_start: Vec<i64>,
     acceptor: TcpAcceptor,
     url: String,
     started: Instant,
@@ -89,6 +91,12 @@ impl Appliance {
         let alerts = crate::alerts::Alerts::new(store.clone(), keys.secrets.clone());
         let prices = crate::prices::service::Service::new(store.clone(), keys.secrets.clone());
         let btcpay = crate::btcpay::Service::new(store.clone(), keys.secrets.clone());
+        let sweep_at_start = store
+            .btcpay_integrations()
+            .await?
+            .into_iter()
+            .map(|i| i.id)
+            .collect();
         let lifetimes = crate::auth::session::Lifetimes {
             idle_seconds: config.session_idle_seconds,
             absolute_seconds: config.session_lifetime_seconds,
@@ -124,6 +132,7 @@ impl Appliance {
             alerts,
             prices,
             btcpay,
+            sweep_at_start,
             acceptor,
             url,
             started,
@@ -153,7 +162,10 @@ impl Appliance {
             ready_ms = self.started.elapsed().as_millis() as u64,
             "Ledgersys is ready"
         );
-        let sweeper = tokio::spawn(crate::btcpay::sweep_periodically(self.btcpay.clone()));
+        let sweeper = tokio::spawn(crate::btcpay::sweep_periodically(
+            self.btcpay.clone(),
+            self.sweep_at_start,
+        ));
         let result = Server::new_with_acceptor(self.acceptor)
             .name("ledgersys")
             .run_with_graceful_shutdown(http::app(state), shutdown, Some(SHUTDOWN_GRACE))

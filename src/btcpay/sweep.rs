@@ -76,17 +76,25 @@ pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(10 *
 
 /// Sweeps every integration now and then every [`SWEEP_EVERY`], each on
 /// its own so that one unreachable server does not hold up the others.
-pub async fn sweep_periodically(service: Service) {
+///
+/// The first run covers `at_start`, the integrations that existed when the
+/// server opened its database, so that one added right after start is left
+/// to its own `btcpay add`/webhooks until the next run.
+pub async fn sweep_periodically(service: Service, at_start: Vec<i64>) {
     let mut every = tokio::time::interval(SWEEP_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut first = Some(at_start);
     loop {
         every.tick().await;
-        let ids = match service.store.btcpay_integrations().await {
-            Ok(all) => all.into_iter().map(|i| i.id).collect::<Vec<_>>(),
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot list BTCPay integrations to sweep");
-                continue;
-            }
+        let ids = match first.take() {
+            Some(ids) => ids,
+            None => match service.store.btcpay_integrations().await {
+                Ok(all) => all.into_iter().map(|i| i.id).collect::<Vec<_>>(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot list BTCPay integrations to sweep");
+                    continue;
+                }
+            },
         };
         for id in ids {
             match service.sweep(Some(id), ACTOR, crate::clock::now()).await {

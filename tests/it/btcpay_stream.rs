@@ -336,3 +336,32 @@ async fn the_authorize_flow_returns_by_a_cross_site_post_with_a_one_time_state()
         "one store connected"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_key_and_secret_survive_a_key_rotation() {
+    let mut s = connected("2.4.1").await;
+    s.fake.set(|st| st.invoices = invoices(2));
+    assert!(s.server.terminate().success());
+    let rotated = s.server.cli(&["admin", "rotate-key"]);
+    assert!(
+        rotated.status.success(),
+        "{}",
+        crate::support::text(&rotated.stderr)
+    );
+    let restarted = Server::start_in(&s.server.data_dir.clone()).expect("restart");
+    let _stopped = std::mem::replace(&mut s.server, restarted);
+    s.hook = s.server.at(&format!("/api/v1/btcpay/webhook/{}", s.id));
+    // The webhook secret still verifies and the API key still opens (the
+    // server's start-up sweep may have booked the row first: 0 or 1 added).
+    let (_, answer) = s_deliver(&s, "InvoiceSettled", "Inv0000").await;
+    assert_eq!(answer["status"], "applied");
+    s.sweep();
+    assert_eq!(s.rows().await.len(), 2);
+}
+
+async fn s_deliver(s: &Setup, kind: &str, invoice: &str) -> (String, Value) {
+    let (original, body) = s.fake.event(kind, invoice, None);
+    let resp = s.fake.deliver(&s.hook, &s.secret, &body).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    (original, resp.json().await.expect("json"))
+}
