@@ -6,6 +6,7 @@ mod auth;
 mod books;
 mod browser;
 mod btcpay;
+mod btcpay_api;
 mod btcpay_stream;
 mod cli;
 mod fakes;

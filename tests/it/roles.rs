@@ -173,6 +173,21 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("POST", "/instance/prices/fill", Rule::InstanceAdmin),
     ("GET", "/instance/prices/fill", Rule::InstanceAdmin),
     ("POST", "/btcpay/webhook/{integration_id}", Rule::Signed),
+    (
+        "GET",
+        "/workspaces/{workspace_id}/btcpay",
+        Rule::Member(Role::Admin),
+    ),
+    (
+        "POST",
+        "/workspaces/{workspace_id}/btcpay",
+        Rule::Member(Role::Admin),
+    ),
+    (
+        "POST",
+        "/workspaces/{workspace_id}/btcpay/sweep",
+        Rule::Member(Role::Admin),
+    ),
 ];
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -3,6 +3,7 @@
 mod audit;
 pub mod books;
 mod btcpay;
+mod btcpay_integrations;
 mod instance;
 mod me;
 mod members;
@@ -66,6 +67,7 @@ type Apis = (
     reports::ReportsApi,
     price_overrides::PriceOverridesApi,
     btcpay::BtcpayApi,
+    btcpay_integrations::BtcpayIntegrationsApi,
 );
 
 pub type ApiService = OpenApiService<Apis, ()>;
@@ -85,6 +87,7 @@ pub fn service() -> ApiService {
         reports::ReportsApi,
         price_overrides::PriceOverridesApi,
         btcpay::BtcpayApi,
+        btcpay_integrations::BtcpayIntegrationsApi,
     );
     OpenApiService::new(apis, "Ledgersys", env!("CARGO_PKG_VERSION"))
         .description(

@@ -192,6 +192,21 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("POST", "/instance/prices/fill", Rule::InstanceAdmin),
     ("GET", "/instance/prices/fill", Rule::InstanceAdmin),
     ("POST", "/btcpay/webhook/{integration_id}", Rule::Signed),
+    (
+        "GET",
+        "/workspaces/{workspace_id}/btcpay",
+        Rule::Member(Role::Admin),
+    ),
+    (
+        "POST",
+        "/workspaces/{workspace_id}/btcpay",
+        Rule::Member(Role::Admin),
+    ),
+    (
+        "POST",
+        "/workspaces/{workspace_id}/btcpay/sweep",
+        Rule::Member(Role::Admin),
+    ),
 ];
 
 /// The rule for a request, and the path parameters it matched.
