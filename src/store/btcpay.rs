@@ -182,6 +182,27 @@ impl Store {
         .await?)
     }
 
+    /// Invoices with income booked by the sweep alone: no settlement
+    /// webhook for them was ever taken in.
+    pub async fn btcpay_invoices_without_webhook(
+        &self,
+        integration: &Integration,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT inv FROM (SELECT substr(source_id, 8, instr(substr(source_id, 8), ':') - 1) AS inv \
+             FROM transactions WHERE workspace_id = ? AND account = ? AND kind = 'income' \
+             AND substr(source_id, 1, 7) = 'btcpay:') \
+             WHERE NOT EXISTS (SELECT 1 FROM btcpay_deliveries d WHERE d.integration_id = ? \
+             AND d.invoice_id = inv AND d.event_type IN ('InvoiceSettled', 'InvoicePaymentSettled')) \
+             ORDER BY inv",
+        )
+        .bind(integration.workspace_id)
+        .bind(&integration.account)
+        .bind(integration.id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     pub async fn btcpay_delivery_seen(
         &self,
         integration: i64,

@@ -78,6 +78,7 @@ async fn the_api_connects_lists_and_sweeps_a_store() {
     assert_eq!(item["refused_deliveries"], 1);
     assert_eq!(item["deliveries"], 0);
     assert!(item["last_sweep_at"].as_i64().is_some());
+    assert_eq!(item["invoices_without_webhook"], json!(["InvA"]));
     let text = list.to_string();
     assert!(!text.contains(API_KEY) && !text.contains(&secret));
 }

@@ -248,6 +248,12 @@ async fn settings_connect_a_store_and_show_its_deliveries_and_sweeps() {
     );
     assert!(settings.contains("<td>1 (bad signature"), "one refused");
     assert!(!settings.contains("<td>never</td>"), "the sweep is shown");
+    // Inv0001 came only through the sweep; Inv0000's webhook came.
+    assert!(
+        settings.contains("<td><code>Inv0001</code></td>"),
+        "{settings}"
+    );
+    assert!(!settings.contains("<code>Inv0000</code>"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

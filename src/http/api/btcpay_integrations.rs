@@ -36,6 +36,9 @@ pub struct IntegrationView {
     pub last_delivery_at: Option<i64>,
     /// Deliveries refused for a bad or missing signature.
     pub refused_deliveries: i64,
+    /// Invoices whose income only the sweep found: their settlement
+    /// webhook never came.
+    pub invoices_without_webhook: Vec<String>,
 }
 
 #[derive(Debug, Object)]
@@ -107,7 +110,9 @@ impl BtcpayIntegrationsApi {
                 .store
                 .audit_count(ws, "btcpay.webhook_refused", &audit_target(i.id))
                 .await?;
+            let invoices_without_webhook = state.store.btcpay_invoices_without_webhook(&i).await?;
             views.push(IntegrationView {
+                invoices_without_webhook,
                 webhook_path: crate::btcpay::webhook_path(i.id),
                 id: i.id,
                 url: i.url,

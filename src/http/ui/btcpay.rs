@@ -35,7 +35,8 @@ pub async fn section(state: &AppState, ui: &Ui) -> Result<Markup, StoreError> {
             .store
             .audit_count(*ws, "btcpay.webhook_refused", &audit_target(i.id))
             .await?;
-        rows.push((i, delivered, last, refused));
+        let missed = state.store.btcpay_invoices_without_webhook(&i).await?;
+        rows.push((i, delivered, last, refused, missed));
     }
     let csrf = &ui.csrf_token;
     Ok(html! {
@@ -50,10 +51,10 @@ pub async fn section(state: &AppState, ui: &Ui) -> Result<Markup, StoreError> {
                 table {
                     thead { tr {
                         th { "Store" } th { "Server" } th { "API key" } th { "Webhook" }
-                        th { "Last sweep" } th { "Deliveries" } th { "Refused" }
+                        th { "Last sweep" } th { "Deliveries" } th { "Refused" } th { "Found by the sweep only" }
                     } }
                     tbody {
-                        @for (i, delivered, last, refused) in &rows {
+                        @for (i, delivered, last, refused, missed) in &rows {
                             tr {
                                 td { (i.store_id) br; small.muted { (i.account) } }
                                 td { (i.url) " (" (i.server_version) ")" }
@@ -62,6 +63,14 @@ pub async fn section(state: &AppState, ui: &Ui) -> Result<Markup, StoreError> {
                                 td { (when(i.last_sweep_at)) }
                                 td { (delivered) br; small.muted { "last " (when(*last)) } }
                                 td { (refused) @if *refused > 0 { " (bad signature; see the audit log)" } }
+                                td {
+                                    @if missed.is_empty() { "none" }
+                                    @for (n, invoice) in missed.iter().take(10).enumerate() {
+                                        @if n > 0 { ", " }
+                                        code { (invoice) }
+                                    }
+                                    @if missed.len() > 10 { " and " (missed.len() - 10) " more" }
+                                }
                             }
                         }
                     }
