@@ -12,6 +12,9 @@ mod sweep;
 mod webhook;
 pub mod wire;
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use serde::Serialize;
 
 pub use client::{Client, ClientError};
@@ -112,11 +115,24 @@ pub struct NewConnection<'a> {
 pub struct Service {
     store: Store,
     secrets: SecretBox,
+    /// Each integration's client and webhook secret, opened once: building
+    /// an HTTPS client and opening two sealed secrets per delivery would cost
+    /// more than the rest of the delivery. Keys are only rotated offline.
+    opened: Arc<Mutex<HashMap<i64, Arc<Opened>>>>,
+}
+
+struct Opened {
+    client: Client,
+    webhook_secret: String,
 }
 
 impl Service {
     pub fn new(store: Store, secrets: SecretBox) -> Service {
-        Service { store, secrets }
+        Service {
+            store,
+            secrets,
+            opened: Arc::default(),
+        }
     }
 
     /// Checks the key (read-only permissions, the server's version), then
@@ -218,11 +234,30 @@ impl Service {
             .map_err(|e| e.to_string())
     }
 
-    async fn client(&self, integration: &Integration) -> Result<Client, BtcpayError> {
-        let name = api_key_secret(integration.id);
+    async fn opened(&self, integration: &Integration) -> Result<Arc<Opened>, BtcpayError> {
+        let cached = self
+            .opened
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&integration.id).cloned());
+        if let Some(opened) = cached {
+            return Ok(opened);
+        }
+        let key_name = api_key_secret(integration.id);
         let key = self
-            .open(&name, self.store.secret(&name).await?)
+            .open(&key_name, self.store.secret(&key_name).await?)
             .map_err(BtcpayError::Secret)?;
-        Ok(Client::new(&integration.url, &key)?)
+        let secret_name = webhook_secret_name(integration.id);
+        let webhook_secret = self
+            .open(&secret_name, self.store.secret(&secret_name).await?)
+            .map_err(BtcpayError::Secret)?;
+        let opened = Arc::new(Opened {
+            client: Client::new(&integration.url, &key)?,
+            webhook_secret,
+        });
+        if let Ok(mut map) = self.opened.lock() {
+            map.insert(integration.id, opened.clone());
+        }
+        Ok(opened)
     }
 }

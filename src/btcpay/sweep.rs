@@ -33,7 +33,7 @@ impl Service {
         actor: &str,
         now: i64,
     ) -> Result<Swept, BtcpayError> {
-        let client = self.client(integration).await?;
+        let client = self.opened(integration).await?.client.clone();
         let (_, version) = client.server_version().await?;
         let invoices = client
             .invoices_since(&integration.store_id, integration.sweep_cursor, version)

@@ -4,7 +4,7 @@
 
 use super::{ACTOR, Received, Service, WebhookError, income, signature, wire};
 use crate::store::AuditEntry;
-use crate::store::btcpay::{Delivery, audit_target, webhook_secret_name};
+use crate::store::btcpay::{Delivery, audit_target};
 
 impl Service {
     /// Takes in one webhook delivery: signature first, then the event, then
@@ -22,11 +22,11 @@ impl Service {
             .btcpay_integration(integration_id)
             .await?
             .ok_or(WebhookError::UnknownIntegration)?;
-        let name = webhook_secret_name(integration.id);
-        let secret = self
-            .open(&name, self.store.secret(&name).await?)
-            .map_err(WebhookError::Internal)?;
-        if !signature::verify(&secret, body, signature) {
+        let opened = self
+            .opened(&integration)
+            .await
+            .map_err(|e| WebhookError::Internal(e.to_string()))?;
+        if !signature::verify(&opened.webhook_secret, body, signature) {
             self.store
                 .audit(
                     &AuditEntry::new(now, None, ACTOR, "btcpay.webhook_refused")
@@ -73,11 +73,8 @@ impl Service {
                         "{invoice_id:?} is not an invoice id"
                     )));
                 }
-                let client = self
-                    .client(&integration)
-                    .await
-                    .map_err(|e| WebhookError::Internal(e.to_string()))?;
-                let invoice = client
+                let invoice = opened
+                    .client
                     .invoice(&integration.store_id, invoice_id)
                     .await
                     .map_err(|e| WebhookError::Upstream(e.to_string()))?;
