@@ -378,3 +378,108 @@ async fn insert_row(
     .await?
     .rows_affected())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::Sats;
+
+    fn income(account: &str, payment: &str, sats: i64) -> (String, Tx) {
+        let tx = Tx {
+            id: None,
+            time: "2025-01-01T00:00:00Z".parse().expect("time"),
+            kind: Kind::Income,
+            account: account.into(),
+            btc: Sats(sats),
+            fee_btc: Sats(0),
+            fiat_value: Some(rust_decimal::Decimal::from(sats / 100)),
+            currency: Some("USD".into()),
+            fee_fiat: rust_decimal::Decimal::ZERO,
+            to_account: None,
+            txid: None,
+            note: None,
+        };
+        (format!("btcpay:INV:{payment}"), tx)
+    }
+
+    #[tokio::test]
+    async fn a_delivery_books_once_and_a_reversal_happens_once() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(dir.path()).await.expect("open");
+        let audit = AuditEntry::new(1, None, "test", "btcpay.income");
+        let ws = store.create_workspace("shop", &audit).await.expect("ws");
+        let new = NewIntegration {
+            url: "http://btcpay.invalid",
+            store_id: "S1",
+            account: "BTCPay S1",
+            server_version: "2.4.1",
+            api_key_last4: "1234",
+            webhook_secret_last4: "5678",
+        };
+        let id = store
+            .add_btcpay_integration(
+                ws,
+                &new,
+                Box::new(|_| Ok(("sealed-key".into(), "sealed-secret".into()))),
+                &audit,
+            )
+            .await
+            .expect("add");
+        let integration = store
+            .btcpay_integration(id)
+            .await
+            .expect("read")
+            .expect("found");
+        let rows = [income("BTCPay S1", "p1", 10_000)];
+        let delivery = Delivery {
+            original_id: "D1",
+            event_type: "InvoiceSettled",
+            invoice_id: Some("INV"),
+        };
+        let first = store
+            .book_btcpay(&integration, &rows, None, Some(&delivery), &audit)
+            .await
+            .expect("book");
+        assert_eq!((first.duplicate, first.added), (false, 1));
+        let again = store
+            .book_btcpay(&integration, &rows, None, Some(&delivery), &audit)
+            .await
+            .expect("book");
+        assert!(again.duplicate);
+        // The sweep brings the same payment: present, not added.
+        let swept = store
+            .book_btcpay(&integration, &rows, None, None, &audit)
+            .await
+            .expect("book");
+        assert_eq!(swept.added, 0);
+        for expected in [1, 0] {
+            let reversed = store
+                .book_btcpay(&integration, &[], Some("btcpay:INV:"), None, &audit)
+                .await
+                .expect("reverse");
+            assert_eq!(reversed.reversed, expected);
+        }
+        let stored = store.stored_rows(ws).await.expect("rows");
+        assert_eq!(stored.len(), 2);
+        assert_eq!(stored[1].1.kind, Kind::Withdrawal);
+        assert_eq!(stored[1].1.btc, Sats(10_000));
+        let decisions = store.decisions(ws).await.expect("decisions");
+        assert_eq!(
+            decisions,
+            vec![Adjustment::Reclassify {
+                row: stored[0].0,
+                kind: Kind::Deposit,
+                fiat_value: None,
+                currency: None
+            }]
+        );
+        assert_eq!(
+            store
+                .btcpay_invoices_without_webhook(&integration)
+                .await
+                .expect("missed"),
+            Vec::<String>::new(),
+            "INV's settlement webhook came"
+        );
+    }
+}
