@@ -1,6 +1,7 @@
 //! BTCPay webhook throughput: deliveries per second through the real
 //! server, each with its signature check, the invoice read back from a
-//! loopback BTCPay (a minimal in-process Greenfield 2.x fake) and the commit.
+//! loopback BTCPay (a minimal in-process Greenfield 2.4 fake: one request,
+//! the invoice with its payment methods) and the commit.
 //! 2,000 invoices, each delivered as `InvoiceSettled`, plus a redelivery of
 //! 30% of them, shuffled, 8 in flight at a time.
 //!

@@ -109,14 +109,19 @@ impl Client {
         .await
     }
 
-    /// One invoice with its payment methods.
+    /// One invoice with its payment methods: in one request from 2.3.6 on
+    /// (older servers ignore the query and need a second request).
     pub async fn invoice(&self, store: &str, invoice: &str) -> Result<Invoice, ClientError> {
         plain(store)?;
         plain(invoice)?;
         let mut found: Invoice = self
-            .get(&format!("/api/v1/stores/{store}/invoices/{invoice}"))
+            .get(&format!(
+                "/api/v1/stores/{store}/invoices/{invoice}?includePaymentMethods=true"
+            ))
             .await?;
-        found.payment_methods = Some(self.payment_methods(store, invoice).await?);
+        if found.payment_methods.is_none() {
+            found.payment_methods = Some(self.payment_methods(store, invoice).await?);
+        }
         Ok(found)
     }
 
