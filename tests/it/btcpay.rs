@@ -193,6 +193,10 @@ async fn signed_webhooks_book_each_payment_once_on_2x() {
             .any(|r| r.contains("includePaymentMethods=true")),
         "2.4 lists payment methods with the invoices: {requests:?}"
     );
+    assert!(
+        !requests.iter().any(|r| r.ends_with("/payment-methods")),
+        "2.4 gives payment methods with the invoice, in one request: {requests:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
