@@ -45,24 +45,27 @@ fn number(id: &str) -> u64 {
     id.trim_start_matches("Inv").parse().unwrap_or(0)
 }
 
+fn payment_methods(n: u64) -> Value {
+    json!([{"paymentMethodId": "BTC-CHAIN", "currency": "BTC", "rate": "50000",
+        "payments": [{"id": format!("{n:064x}-0"), "receivedDate": 1_735_689_660 + n,
+            "value": "0.0001", "fee": "0", "status": "Settled", "destination": "bc1q"}]}])
+}
+
+/// As 2.4 answers `?includePaymentMethods=true`: the invoice with its
+/// payment methods, in one response.
 #[handler]
 fn invoice(Path((_, id)): Path<(String, String)>) -> Json<Value> {
     let n = number(&id);
     Json(
         json!({"id": id, "storeId": STORE, "amount": "10", "currency": "USD", "status": "Settled",
         "createdTime": 1_735_689_600 + n, "monitoringExpiration": 1_735_693_200 + n,
-        "metadata": {"orderId": format!("o{n}")}}),
+        "metadata": {"orderId": format!("o{n}")}, "paymentMethods": payment_methods(n)}),
     )
 }
 
 #[handler]
 fn methods(Path((_, id)): Path<(String, String)>) -> Json<Value> {
-    let n = number(&id);
-    Json(
-        json!([{"paymentMethodId": "BTC-CHAIN", "currency": "BTC", "rate": "50000",
-        "payments": [{"id": format!("{n:064x}-0"), "receivedDate": 1_735_689_660 + n,
-            "value": "0.0001", "fee": "0", "status": "Settled", "destination": "bc1q"}]}]),
-    )
+    Json(payment_methods(number(&id)))
 }
 
 fn sign(secret: &str, body: &[u8]) -> String {

@@ -220,15 +220,24 @@ fn invoices(
     poem::web::Json(page).into_response()
 }
 
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OneQuery {
+    include_payment_methods: Option<bool>,
+}
+
 #[handler]
 fn invoice(
     req: &Request,
     state: Data<&Shared>,
     Path((store, id)): Path<(String, String)>,
+    Query(q): Query<OneQuery>,
 ) -> Response {
     let s = guard!(req, state.0);
+    // Payment methods with the invoice only from 2.3.6 on.
+    let with = q.include_payment_methods.unwrap_or(false) && version(&s.version) >= (2, 3, 6);
     match s.invoices.iter().find(|i| i.id == id && store == STORE) {
-        Some(i) => poem::web::Json(invoice_json(&s, i, false)).into_response(),
+        Some(i) => poem::web::Json(invoice_json(&s, i, with)).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
