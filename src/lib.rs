@@ -9,6 +9,7 @@ pub mod admin;
 pub mod alerts;
 pub mod auth;
 pub mod backup;
+pub mod btcpay;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -68,6 +69,9 @@ pub struct Appliance {
     auth: crate::auth::Auth,
     alerts: crate::alerts::Alerts,
     prices: crate::prices::service::Service,
+    btcpay: crate::btcpay::Service,
+    /// BTCPay integrations to sweep as soon as the server runs.
+    sweep_at_start: Vec<i64>,
     acceptor: TcpAcceptor,
     url: String,
     started: Instant,
@@ -87,6 +91,13 @@ impl Appliance {
         let keys = crate::crypto::keys::open(&store, &source, now).await?;
         let alerts = crate::alerts::Alerts::new(store.clone(), keys.secrets.clone());
         let prices = crate::prices::service::Service::new(store.clone(), keys.secrets.clone());
+        let btcpay = crate::btcpay::Service::new(store.clone(), keys.secrets.clone());
+        let sweep_at_start = store
+            .btcpay_integrations()
+            .await?
+            .into_iter()
+            .map(|i| i.id)
+            .collect();
         let lifetimes = crate::auth::session::Lifetimes {
             idle_seconds: config.session_idle_seconds,
             absolute_seconds: config.session_lifetime_seconds,
@@ -121,6 +132,8 @@ impl Appliance {
             auth,
             alerts,
             prices,
+            btcpay,
+            sweep_at_start,
             acceptor,
             url,
             started,
@@ -143,6 +156,7 @@ impl Appliance {
             pending_imports: Default::default(),
             prices: self.prices,
             max_upload_bytes: self.max_upload_bytes,
+            btcpay: self.btcpay.clone(),
             started: self.started,
         };
         tracing::info!(
@@ -151,10 +165,15 @@ impl Appliance {
             ready_ms = self.started.elapsed().as_millis() as u64,
             "Ledgersys is ready"
         );
+        let sweeper = tokio::spawn(crate::btcpay::sweep_periodically(
+            self.btcpay.clone(),
+            self.sweep_at_start,
+        ));
         let result = Server::new_with_acceptor(self.acceptor)
             .name("ledgersys")
             .run_with_graceful_shutdown(http::app(state), shutdown, Some(SHUTDOWN_GRACE))
             .await;
+        sweeper.abort();
         self.store.close().await;
         tracing::info!("Ledgersys stopped");
         result.map_err(StartError::Serve)

@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 use crate::config::{self, Config, LogFormat, Overrides};
 
 mod books;
+mod btcpay;
 mod convert;
 mod prices;
 mod wallet;
@@ -103,6 +104,9 @@ enum Command {
     /// Print the generic CSV that an exchange or wallet export becomes
     /// (skipped rows and warnings on standard error).
     Convert(convert::ConvertArgs),
+    /// BTCPay Server: connect a store, reconcile its invoices.
+    #[command(subcommand)]
+    Btcpay(btcpay::BtcpayCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -226,6 +230,7 @@ async fn dispatch(command: Command, config: Config) -> Result<u8, String> {
         Command::Chain(command) => wallet::chain(command, &config).await,
         Command::Wallet(command) => wallet::wallet(command, &config).await,
         Command::Convert(args) => convert::convert(&args),
+        Command::Btcpay(command) => btcpay::run(command, &config).await,
         other => done(run(other, config).await),
     }
 }
@@ -237,7 +242,8 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
         | Command::Convert(_)
         | Command::Prices(_)
         | Command::Chain(_)
-        | Command::Wallet(_) => Ok(()),
+        | Command::Wallet(_)
+        | Command::Btcpay(_) => Ok(()),
         Command::Serve { .. } => serve(config).await,
         Command::Config(ConfigCommand::Check) => {
             let mut out = std::io::stdout().lock();

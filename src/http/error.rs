@@ -39,6 +39,9 @@ pub enum ApiError {
     /// Conflicts with what exists (a taken name).
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
+    /// The body is larger than this route takes.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
     /// Well-formed but not acceptable (a weak password).
     #[oai(status = 422)]
     Unprocessable(Json<ErrorBody>),

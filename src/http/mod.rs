@@ -37,6 +37,7 @@ pub struct AppState {
     /// The largest request body: an imported file.
     pub max_upload_bytes: usize,
     pub prices: crate::prices::service::Service,
+    pub btcpay: crate::btcpay::Service,
     pub started: Instant,
 }
 

@@ -26,6 +26,30 @@ impl AdjustmentRecord {
     }
 }
 
+/// Records a decision inside a caller's transaction (a BTCPay reversal
+/// keeps its decision with the rows it changes).
+pub(super) async fn insert(
+    conn: &mut sqlx::SqliteConnection,
+    workspace: WorkspaceId,
+    decision: &Adjustment,
+    actor: &str,
+    at: i64,
+) -> Result<AdjustmentId, StoreError> {
+    let detail = serde_json::to_string(decision)
+        .map_err(|e| StoreError::Invalid(format!("a decision does not serialise: {e}")))?;
+    Ok(sqlx::query_scalar(
+        "INSERT INTO adjustments (workspace_id, action, detail, actor, created_at) \
+         VALUES (?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(workspace)
+    .bind(decision.action())
+    .bind(&detail)
+    .bind(actor)
+    .bind(at)
+    .fetch_one(conn)
+    .await?)
+}
+
 impl Store {
     /// Every decision, oldest first, undone ones included.
     pub async fn adjustments(

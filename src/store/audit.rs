@@ -95,6 +95,23 @@ impl Store {
         entry.insert(&mut conn).await
     }
 
+    /// How many entries of this action name this target in a workspace.
+    pub async fn audit_count(
+        &self,
+        workspace: WorkspaceId,
+        action: &str,
+        target: &str,
+    ) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE workspace_id = ? AND action = ? AND target = ?",
+        )
+        .bind(workspace)
+        .bind(action)
+        .bind(target)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// The newest entries first. With a workspace, its entries and the
     /// instance-wide ones that name one of its members; without, everything.
     pub async fn audit_log(

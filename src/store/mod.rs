@@ -6,6 +6,8 @@
 pub mod adjustments;
 pub mod alerts;
 pub mod audit;
+pub mod btcpay;
+pub mod btcpay_authorizations;
 mod ids;
 mod open;
 pub mod price_overrides;

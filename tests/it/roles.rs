@@ -182,6 +182,22 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ),
     ("POST", "/instance/prices/fill", Rule::InstanceAdmin),
     ("GET", "/instance/prices/fill", Rule::InstanceAdmin),
+    ("POST", "/btcpay/webhook/{integration_id}", Rule::Signed),
+    (
+        "GET",
+        "/workspaces/{workspace_id}/btcpay",
+        Rule::Member(Role::Admin),
+    ),
+    (
+        "POST",
+        "/workspaces/{workspace_id}/btcpay",
+        Rule::Member(Role::Admin),
+    ),
+    (
+        "POST",
+        "/workspaces/{workspace_id}/btcpay/sweep",
+        Rule::Member(Role::Admin),
+    ),
 ];
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -207,7 +223,7 @@ struct Caller {
 
 fn allowed(rule: Rule, caller: &Caller) -> bool {
     match rule {
-        Rule::Public => true,
+        Rule::Public | Rule::Signed => true,
         Rule::Session | Rule::User => caller.session.is_some(),
         Rule::InstanceAdmin => caller.instance_admin,
         Rule::Member(required) => caller.role.is_some_and(|r| r.allows(required)),

@@ -34,6 +34,11 @@ const FROZEN: &[(i64, &str, &str)] = &[
         "wallets",
         "1eeb58e55534d08c3c26a81804526a3a86511c050f68a931ca74e72d0443ffeeb4c643d97bfc3615be5f4d4f668dbc3d",
     ),
+    (
+        8,
+        "btcpay",
+        "ca9108b9b1707c1338c737e26d96782b58aca54ba88e57ce6204252095f225afd89e27ea82ba2b604bdb9d4a88c7ba99",
+    ),
 ];
 
 #[test]

@@ -2,6 +2,8 @@
 
 mod audit;
 pub mod books;
+mod btcpay;
+mod btcpay_integrations;
 mod instance;
 mod me;
 mod members;
@@ -41,6 +43,8 @@ pub enum Tag {
     Instance,
     /// Imports and reports.
     Books,
+    /// BTCPay Server webhooks (signed by BTCPay, not by a session or token).
+    Btcpay,
 }
 
 /// An empty success.
@@ -64,6 +68,8 @@ type Apis = (
     reports::ReportsApi,
     price_overrides::PriceOverridesApi,
     wallets::WalletsApi,
+    btcpay::BtcpayApi,
+    btcpay_integrations::BtcpayIntegrationsApi,
 );
 
 pub type ApiService = OpenApiService<Apis, ()>;
@@ -83,6 +89,8 @@ pub fn service() -> ApiService {
         reports::ReportsApi,
         price_overrides::PriceOverridesApi,
         wallets::WalletsApi,
+        btcpay::BtcpayApi,
+        btcpay_integrations::BtcpayIntegrationsApi,
     );
     OpenApiService::new(apis, "Ledgersys", env!("CARGO_PKG_VERSION"))
         .description(

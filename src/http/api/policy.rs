@@ -16,6 +16,9 @@ use crate::store::WorkspaceId;
 pub enum Rule {
     /// Anyone, signed in or not.
     Public,
+    /// No session or token: the handler authenticates the request by a
+    /// signature over its body (BTCPay webhooks).
+    Signed,
     /// A signed-in browser session (not an API token).
     Session,
     /// Any signed-in caller, by session or API token.
@@ -198,6 +201,22 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ),
     ("POST", "/instance/prices/fill", Rule::InstanceAdmin),
     ("GET", "/instance/prices/fill", Rule::InstanceAdmin),
+    ("POST", "/btcpay/webhook/{integration_id}", Rule::Signed),
+    (
+        "GET",
+        "/workspaces/{workspace_id}/btcpay",
+        Rule::Member(Role::Admin),
+    ),
+    (
+        "POST",
+        "/workspaces/{workspace_id}/btcpay",
+        Rule::Member(Role::Admin),
+    ),
+    (
+        "POST",
+        "/workspaces/{workspace_id}/btcpay/sweep",
+        Rule::Member(Role::Admin),
+    ),
 ];
 
 /// The rule for a request, and the path parameters it matched.
@@ -324,6 +343,8 @@ async fn decide(
     };
     match rule {
         Rule::Public => Ok(open(caller)),
+        // Whoever calls, the handler sees no caller: only the signature counts.
+        Rule::Signed => Ok(open(None)),
         Rule::User => caller.map(|c| open(Some(c))).ok_or_else(signed_out),
         Rule::Session => match caller {
             Some(

@@ -62,6 +62,11 @@ async fn settings_content(
     } else {
         None
     };
+    let integrations = if ui.can(Role::Admin) {
+        Some(super::btcpay::section(state, ui).await?)
+    } else {
+        None
+    };
     let csrf = &ui.csrf_token;
     let grantable: Vec<Role> = Role::ALL
         .into_iter()
@@ -152,6 +157,7 @@ async fn settings_content(
                 }
             }
         }
+        @if let Some(integrations) = integrations { (integrations) }
         @if let Some(prices) = prices { (prices) }
     })
 }

@@ -6,6 +6,8 @@
 mod account;
 mod admin;
 pub mod books;
+mod btcpay;
+pub mod btcpay_authorize;
 mod context;
 pub mod imports;
 mod layout;
@@ -43,6 +45,10 @@ pub fn routes() -> Route {
         .at("/settings/prices/coingecko-key", post(prices::save_key))
         .at("/settings/prices/fill", post(prices::fill))
         .at("/settings/workspaces", post(admin::create_workspace))
+        .at("/settings/btcpay", post(btcpay::connect))
+        .at("/settings/btcpay/sweep", post(btcpay::sweep))
+        .at("/settings/btcpay/authorize", post(btcpay_authorize::start))
+        .at(btcpay_authorize::CALLBACK, post(btcpay_authorize::callback))
         .at("/workspace", post(admin::switch_workspace))
         .at("/audit", get(admin::audit_page))
         .at("/account", get(account::page))

@@ -1,5 +1,6 @@
 //! In-repo fakes of outside services, speaking their real wire protocols.
 
+pub mod btcpay;
 pub mod esplora;
 pub mod prices;
 pub mod smtp;
