@@ -15,43 +15,49 @@ use crate::ledger::{Tx, money};
 /// SHA-256 of the rows (in their canonical order) and the settings: the
 /// same inputs always give the same report.
 ///
-/// Each row's fields are written straight into the hash, each ended by a
-/// unit separator (which no field can hold unescaped in any meaningful way)
-/// and each row by a record separator: no copy of the rows, no text file.
+/// Each row is encoded into one reused buffer and hashed at once: numbers as
+/// fixed-width integers (a time as seconds and nanoseconds, a decimal as its
+/// normalised mantissa and scale), text with its length in front, so no two
+/// different rows encode alike and no field is formatted as text.
 pub fn input_sha256(rows: &[Tx], settings: &str) -> String {
-    use std::fmt::Write;
-    struct Feed(Sha256);
-    impl Write for Feed {
-        fn write_str(&mut self, s: &str) -> std::fmt::Result {
-            self.0.update(s.as_bytes());
-            Ok(())
-        }
-    }
     let mut sorted: Vec<&Tx> = rows.iter().collect();
     sorted.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
-    let mut hasher = Feed(Sha256::new());
+    let mut hasher = Sha256::new();
+    let mut buf: Vec<u8> = Vec::with_capacity(256);
+    let text = |buf: &mut Vec<u8>, t: Option<&str>| match t {
+        None => buf.push(0),
+        Some(t) => {
+            buf.push(1);
+            buf.extend_from_slice(&(t.len() as u64).to_le_bytes());
+            buf.extend_from_slice(t.as_bytes());
+        }
+    };
+    let decimal = |buf: &mut Vec<u8>, d: Option<Decimal>| match d {
+        None => buf.push(0),
+        Some(d) => {
+            let d = d.normalize();
+            buf.push(1);
+            buf.extend_from_slice(&d.mantissa().to_le_bytes());
+            buf.extend_from_slice(&d.scale().to_le_bytes());
+        }
+    };
     for tx in sorted {
-        // Writing into a hasher cannot fail.
-        let _ = write!(
-            hasher,
-            "{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f\x1e",
-            tx.id.as_deref().unwrap_or(""),
-            tx.time,
-            tx.kind,
-            tx.account,
-            tx.btc,
-            tx.fiat_value
-                .map(|v| v.normalize().to_string())
-                .unwrap_or_default(),
-            tx.currency.as_deref().unwrap_or(""),
-            tx.fee_btc,
-            tx.fee_fiat.normalize(),
-            tx.to_account.as_deref().unwrap_or(""),
-            tx.txid.as_deref().unwrap_or(""),
-            tx.note.as_deref().unwrap_or(""),
-        );
+        buf.clear();
+        text(&mut buf, tx.id.as_deref());
+        buf.extend_from_slice(&tx.time.as_second().to_le_bytes());
+        buf.extend_from_slice(&tx.time.subsec_nanosecond().to_le_bytes());
+        text(&mut buf, Some(tx.kind.as_str()));
+        text(&mut buf, Some(&tx.account));
+        buf.extend_from_slice(&tx.btc.0.to_le_bytes());
+        decimal(&mut buf, tx.fiat_value);
+        text(&mut buf, tx.currency.as_deref());
+        buf.extend_from_slice(&tx.fee_btc.0.to_le_bytes());
+        decimal(&mut buf, Some(tx.fee_fiat));
+        text(&mut buf, tx.to_account.as_deref());
+        text(&mut buf, tx.txid.as_deref());
+        text(&mut buf, tx.note.as_deref());
+        hasher.update(&buf);
     }
-    let mut hasher = hasher.0;
     hasher.update(b"\n--settings--\n");
     hasher.update(settings.as_bytes());
     hex::encode(hasher.finalize())
@@ -68,8 +74,8 @@ struct UsYear {
 }
 
 pub fn us_years(outcome: &us::Outcome, zone: &TimeZone, currency: &str) -> Vec<Value> {
-    let year_of = |t: jiff::Timestamp| t.to_zoned(zone.clone()).year().to_string();
-    let mut years: BTreeMap<String, UsYear> = BTreeMap::new();
+    let year_of = |t: jiff::Timestamp| t.to_zoned(zone.clone()).year();
+    let mut years: BTreeMap<i16, UsYear> = BTreeMap::new();
     for d in &outcome.disposals {
         let y = years.entry(year_of(d.time)).or_default();
         y.disposals += 1;
@@ -92,7 +98,7 @@ pub fn us_years(outcome: &us::Outcome, zone: &TimeZone, currency: &str) -> Vec<V
         .into_iter()
         .map(|(year, y)| {
             json!({
-                "year": year,
+                "year": year.to_string(),
                 "disposals": y.disposals,
                 "proceeds": money(y.proceeds, currency),
                 "cost_basis": money(y.cost_basis, currency),

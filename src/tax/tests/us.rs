@@ -328,3 +328,31 @@ fn the_2025_allocation_to_wallets_follows_the_default_rule_or_the_users_own() {
             .contains("only 0.00000000 BTC could go there")
     );
 }
+
+#[test]
+fn the_input_hash_follows_the_content_of_the_rows_not_their_order_or_notation() {
+    use crate::tax::summary::input_sha256;
+    let a = rows("USD", TWO_BUYS_ONE_SALE);
+    let mut reversed = a.clone();
+    reversed.reverse();
+    assert_eq!(input_sha256(&a, "s"), input_sha256(&reversed, "s"));
+    // 10000 and 10000.00 are the same value.
+    let mut scaled = a.clone();
+    scaled[0].fiat_value = scaled[0].fiat_value.map(|v| v.round_dp(2) + d("0.00"));
+    assert_eq!(input_sha256(&a, "s"), input_sha256(&scaled, "s"));
+    // Any change of content or settings changes the hash.
+    let mut changed = a.clone();
+    changed[0].btc = crate::ledger::Sats(changed[0].btc.0 + 1);
+    assert_ne!(input_sha256(&a, "s"), input_sha256(&changed, "s"));
+    let mut moved = a.clone();
+    moved[0].account = "ex2".into();
+    assert_ne!(input_sha256(&a, "s"), input_sha256(&moved, "s"));
+    let mut noted = a.clone();
+    noted[0].note = Some(String::new());
+    assert_ne!(
+        input_sha256(&a, "s"),
+        input_sha256(&noted, "s"),
+        "no note and an empty note differ"
+    );
+    assert_ne!(input_sha256(&a, "s"), input_sha256(&a, "t"));
+}
