@@ -663,16 +663,7 @@ async fn the_review_queue_lists_what_matching_could_not_explain() {
         2020-03-01T01:00:00Z,deposit,cold,0.5,\n\
         2020-03-01T02:00:00Z,deposit,phone,0.5,\n\
         2021-01-01T00:00:00Z,deposit,cold,2,\n";
-    let imported = owner
-        .http
-        .post(owner.url("/api/v1/workspaces/1/imports"))
-        .header("x-csrf-token", &owner.csrf)
-        .header("content-type", "application/octet-stream")
-        .body(file)
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(imported.status(), 200);
+    owner.import_csv(file).await;
     let review: Value = owner
         .get("/api/v1/workspaces/1/review")
         .await

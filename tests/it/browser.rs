@@ -294,16 +294,7 @@ async fn a_person_explains_an_unknown_deposit_and_undoes_it_in_a_browser() {
     let file = "timestamp,type,account,btc,fiat_value,fiat_currency\n\
         2020-01-01T12:00:00Z,buy,exchange,1,10000,USD\n\
         2020-04-01T12:00:00Z,deposit,cold,0.1,,\n";
-    let resp = owner
-        .http
-        .post(owner.url("/api/v1/workspaces/1/imports"))
-        .header("x-csrf-token", &owner.csrf)
-        .header("content-type", "application/octet-stream")
-        .body(file)
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(resp.status(), 200);
+    owner.import_csv(file).await;
     let browser = Browser::start(1280, 900, false).await;
     sign_in(&browser, &server).await;
     browser.goto(&server.at("/review")).await;

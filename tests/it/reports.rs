@@ -17,16 +17,7 @@ const FILE: &str = "timestamp,type,account,btc,fiat_value,fiat_currency,fee_fiat
 
 async fn imported(server: &Server) -> Session {
     let owner = server.owner().await;
-    let resp = owner
-        .http
-        .post(owner.url("/api/v1/workspaces/1/imports"))
-        .header("x-csrf-token", &owner.csrf)
-        .header("content-type", "application/octet-stream")
-        .body(FILE)
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(resp.status(), 200);
+    owner.import_csv(FILE).await;
     owner
 }
 

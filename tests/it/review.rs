@@ -24,16 +24,7 @@ const FILE: &str = "timestamp,type,account,btc,fiat_value,fiat_currency\n\
 
 async fn imported(server: &Server) -> Session {
     let owner = server.owner().await;
-    let resp = owner
-        .http
-        .post(owner.url("/api/v1/workspaces/1/imports"))
-        .header("x-csrf-token", &owner.csrf)
-        .header("content-type", "application/octet-stream")
-        .body(FILE)
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(resp.status(), 200);
+    owner.import_csv(FILE).await;
     owner
 }
 
@@ -208,16 +199,7 @@ async fn an_automatic_pair_can_be_taken_apart() {
     let file = "timestamp,type,account,btc,txid\n\
         2020-01-02T12:00:00Z,withdrawal,exchange,1,abc\n\
         2020-01-02T12:40:00Z,deposit,cold,1,abc\n";
-    let resp = owner
-        .http
-        .post(owner.url("/api/v1/workspaces/1/imports"))
-        .header("x-csrf-token", &owner.csrf)
-        .header("content-type", "application/octet-stream")
-        .body(file)
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(resp.status(), 200);
+    owner.import_csv(file).await;
     assert_eq!(
         json(&owner, "/api/v1/workspaces/1/transfers").await,
         json!([{"withdrawal_id": 1, "deposit_id": 2, "paired_by": "txid"}])
@@ -294,16 +276,7 @@ async fn days_are_judged_in_the_workspace_time_zone() {
     let file = "timestamp,type,account,btc,fiat_value,fiat_currency\n\
         2020-12-31T20:00:00Z,buy,a,1,100,USD\n\
         2021-01-01T01:00:00Z,sell,a,1,150,USD\n";
-    let resp = owner
-        .http
-        .post(owner.url("/api/v1/workspaces/1/imports"))
-        .header("x-csrf-token", &owner.csrf)
-        .header("content-type", "application/octet-stream")
-        .body(file)
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(resp.status(), 200);
+    owner.import_csv(file).await;
     assert_eq!(summary(&owner, "").await["years"][0]["year"], "2021");
     let bad = owner
         .put(
@@ -350,16 +323,7 @@ async fn the_2025_basis_allocation_can_be_overridden() {
         2024-02-01T12:00:00Z,buy,a,1,30000,USD,\n\
         2024-06-01T12:00:00Z,transfer,a,1,,,b\n\
         2025-03-01T12:00:00Z,sell,b,1,50000,USD,\n";
-    let resp = owner
-        .http
-        .post(owner.url("/api/v1/workspaces/1/imports"))
-        .header("x-csrf-token", &owner.csrf)
-        .header("content-type", "application/octet-stream")
-        .body(file)
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(resp.status(), 200);
+    owner.import_csv(file).await;
     let basis = |s: Value| s["years"][0]["cost_basis"].clone();
     assert_eq!(
         basis(summary(&owner, "transfer_fee=non-taxable").await),
@@ -394,16 +358,7 @@ async fn the_review_page_offers_the_fitting_deposits_and_pairs_by_form() {
         2020-03-01T00:00:00Z,withdrawal,exchange,0.5\n\
         2020-03-01T01:00:00Z,deposit,cold,0.5\n\
         2020-03-01T02:00:00Z,deposit,phone,0.5\n";
-    let resp = owner
-        .http
-        .post(owner.url("/api/v1/workspaces/1/imports"))
-        .header("x-csrf-token", &owner.csrf)
-        .header("content-type", "application/octet-stream")
-        .body(file)
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(resp.status(), 200);
+    owner.import_csv(file).await;
     let page = owner.get("/review").await.text().await.expect("html");
     assert!(page.contains("more than one counterpart fits"), "{page}");
     assert!(page.contains("<option value=\"2\">"), "{page}");

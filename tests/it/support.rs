@@ -257,6 +257,21 @@ impl Session {
         self.send(reqwest::Method::PUT, path, Some(body)).await
     }
 
+    /// Imports a generic CSV file into workspace 1 through the API and
+    /// checks it was taken whole.
+    pub async fn import_csv(&self, file: &str) {
+        let resp = self
+            .http
+            .post(self.url("/api/v1/workspaces/1/imports"))
+            .header("x-csrf-token", &self.csrf)
+            .header("content-type", "application/octet-stream")
+            .body(file.to_string())
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(resp.status(), 200, "the import was refused");
+    }
+
     pub async fn delete(&self, path: &str) -> reqwest::Response {
         self.send(reqwest::Method::DELETE, path, None).await
     }
