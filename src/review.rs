@@ -30,6 +30,13 @@ pub struct Loaded {
     pub book: Book,
 }
 
+impl Loaded {
+    /// The stored rows by id, for looking many of them up.
+    pub fn by_id(&self) -> std::collections::HashMap<RowRef, &Tx> {
+        self.stored.iter().map(|(id, tx)| (*id, tx)).collect()
+    }
+}
+
 pub async fn load(store: &Store, workspace: WorkspaceId) -> Result<Loaded, StoreError> {
     let stored = store.stored_rows(workspace).await?;
     let decisions = store.decisions(workspace).await?;

@@ -53,25 +53,6 @@ impl Adjustment {
             Adjustment::Allocate { .. } => "allocate",
         }
     }
-
-    /// The rows the decision names.
-    pub fn rows(&self) -> Vec<RowRef> {
-        match self {
-            Adjustment::Pair {
-                withdrawal,
-                deposit,
-            }
-            | Adjustment::Unpair {
-                withdrawal,
-                deposit,
-            } => vec![*withdrawal, *deposit],
-            Adjustment::Reclassify { row, .. } => vec![*row],
-            Adjustment::PickLots { disposal, lots } => std::iter::once(*disposal)
-                .chain(lots.iter().map(|(r, _)| *r))
-                .collect(),
-            Adjustment::Allocate { lots } => lots.iter().map(|(_, r, _)| *r).collect(),
-        }
-    }
 }
 
 /// Why a row is in the review queue.

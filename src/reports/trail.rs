@@ -83,11 +83,12 @@ pub fn trail(book: &Book, o: &Options) -> Result<Vec<Value>, String> {
 fn us_trail(book: &Book, outcome: &us::Outcome, s: &us::Settings, method: &str) -> Vec<Value> {
     let c = s.currency.as_str();
     let origin = |i: usize| book.origin.get(i).copied();
+    let picks = picks(book, method);
     outcome
         .disposals
         .iter()
         .map(|d| {
-            let picked = picks(book, method).get(&d.row).cloned().unwrap_or_default();
+            let picked = picks.get(&d.row).map(Vec::as_slice).unwrap_or_default();
             let proceeds = d.proceeds.unwrap_or_default();
             let cost: rust_decimal::Decimal = d.parts.iter().filter_map(|p| p.lot.basis).sum();
             json!({

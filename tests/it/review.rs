@@ -418,3 +418,50 @@ async fn the_review_page_offers_the_fitting_deposits_and_pairs_by_form() {
             .contains("Not done: row 1 is already paired")
     );
 }
+
+#[tokio::test]
+async fn lots_are_picked_on_their_page_by_form() {
+    let server = Server::start();
+    let owner = imported(&server).await;
+    // Row 6 (a sale of 0.5 BTC in 2021) can draw on the rows acquired
+    // before it: the two buys (rows 1 and 2) and the deposits (4 and 5).
+    let page = owner
+        .get("/review/lots?disposal=6")
+        .await
+        .text()
+        .await
+        .expect("html");
+    for field in [
+        "name=\"lot_1\"",
+        "name=\"lot_2\"",
+        "name=\"lot_4\"",
+        "name=\"lot_5\"",
+    ] {
+        assert!(page.contains(field), "{field} missing");
+    }
+    assert!(
+        !page.contains("name=\"lot_6\""),
+        "the sale itself is no lot"
+    );
+    let picked = owner
+        .http
+        .post(owner.url("/review/decide"))
+        .form(&[
+            ("csrf_token", owner.csrf.as_str()),
+            ("action", "pick_lots"),
+            ("disposal", "6"),
+            ("lot_1", ""),
+            ("lot_2", "0.5"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert!(picked.status().is_success(), "{}", picked.status());
+    let history = json(&owner, "/api/v1/workspaces/1/decisions").await;
+    assert_eq!(
+        history[0]["decision"],
+        json!({"action": "pick_lots", "disposal": 6, "lots": [[2, 50_000_000]]})
+    );
+    let missing = owner.get("/review/lots?disposal=999").await;
+    assert_eq!(missing.status(), 404);
+}

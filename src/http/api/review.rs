@@ -117,13 +117,8 @@ impl ReviewApi {
     ) -> Result<Json<Vec<QueueItem>>, ApiError> {
         let (ws, _) = scope(&access)?;
         let loaded = review::load(&state.store, ws).await?;
-        let view = |id: i64| {
-            loaded
-                .stored
-                .iter()
-                .find(|(r, _)| *r == id)
-                .map(|(_, tx)| row_view(tx))
-        };
+        let by_id = loaded.by_id();
+        let view = |id: i64| by_id.get(&id).map(|tx| row_view(tx));
         let mut items: Vec<QueueItem> = loaded
             .book
             .queue

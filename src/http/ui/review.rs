@@ -79,7 +79,8 @@ fn pair_form(ui: &Ui, id: i64, tx: &Tx, others: &[(i64, &Tx)]) -> Markup {
 }
 
 fn queue_section(ui: &Ui, loaded: &Loaded) -> Markup {
-    let row = |id: i64| loaded.stored.iter().find(|(r, _)| *r == id).map(|(_, t)| t);
+    let by_id = loaded.by_id();
+    let row = |id: i64| by_id.get(&id).copied();
     let queued: Vec<(i64, &Tx)> = loaded
         .book
         .queue
@@ -154,7 +155,8 @@ fn missing_section(ui: &Ui, loaded: &Loaded, missing: &[usize]) -> Markup {
 }
 
 fn transfers_section(ui: &Ui, loaded: &Loaded) -> Markup {
-    let row = |id: i64| loaded.stored.iter().find(|(r, _)| *r == id).map(|(_, t)| t);
+    let by_id = loaded.by_id();
+    let row = |id: i64| by_id.get(&id).copied();
     html! {
         section.card #transfers {
             h2 { "Transfers between your accounts: " (loaded.book.pairs.len()) }
