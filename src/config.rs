@@ -329,7 +329,8 @@ fn build(
                 ),
             )
         })?;
-    let tls = crate::tls::TlsConfig::from_settings(&get).map_err(|(key, message)| invalid(key, message))?;
+    let tls = crate::tls::TlsConfig::from_settings(&get)
+        .map_err(|(key, message)| invalid(key, message))?;
     Ok(Config {
         tls,
         data_dir,

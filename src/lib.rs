@@ -124,8 +124,7 @@ impl Appliance {
             source,
         })?;
         tracing::debug!(local = ?acceptor.local_addr(), "socket ready");
-        let https =
-            crate::tls::start(&config.tls, acceptor, addr, &store, &keys.secrets).await?;
+        let https = crate::tls::start(&config.tls, acceptor, addr, &store, &keys.secrets).await?;
         let url = https.url;
         if let Some(token) = crate::auth::setup::setup_token(&store).await? {
             tracing::warn!(

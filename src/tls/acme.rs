@@ -177,10 +177,14 @@ impl Acme {
         let facts = pem
             .check("the issued certificate", "its key")
             .map_err(|e| AcmeError::Keep(e.to_string()))?;
-        self.keep(CERTIFICATE_SECRET, "tls.certificate_issued", &StoredCertificate {
-            chain: pem.chain.clone(),
-            key: pem.key.clone(),
-        })
+        self.keep(
+            CERTIFICATE_SECRET,
+            "tls.certificate_issued",
+            &StoredCertificate {
+                chain: pem.chain.clone(),
+                key: pem.key.clone(),
+            },
+        )
         .await?;
         Ok((pem, facts))
     }
@@ -225,10 +229,14 @@ impl Acme {
             )
             .await
             .map_err(server)?;
-        self.keep(ACCOUNT_SECRET, "tls.acme_account_created", &StoredAccount {
-            directory: self.config.directory.clone(),
-            credentials,
-        })
+        self.keep(
+            ACCOUNT_SECRET,
+            "tls.acme_account_created",
+            &StoredAccount {
+                directory: self.config.directory.clone(),
+                credentials,
+            },
+        )
         .await?;
         Ok(account)
     }

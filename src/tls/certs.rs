@@ -178,7 +178,10 @@ mod tests {
             chain: String::new(),
             key: String::new(),
         };
-        assert!(matches!(empty.check("c", "k"), Err(CertError::NoCertificate(_))));
+        assert!(matches!(
+            empty.check("c", "k"),
+            Err(CertError::NoCertificate(_))
+        ));
     }
 
     #[test]
@@ -192,6 +195,10 @@ mod tests {
         let domains = names(&["a.example.org"]);
         assert!(!due_for_renewal(&facts, &domains, 59 * day));
         assert!(due_for_renewal(&facts, &domains, 60 * day));
-        assert!(due_for_renewal(&facts, &names(&["a.example.org", "b.example.org"]), 0));
+        assert!(due_for_renewal(
+            &facts,
+            &names(&["a.example.org", "b.example.org"]),
+            0
+        ));
     }
 }

@@ -137,9 +137,7 @@ fn valid_domain(domain: &str) -> bool {
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         })
 }
 
@@ -173,8 +171,14 @@ mod tests {
             parse(&[("tls.cert_file", "c.pem"), ("tls.key_file", "k.pem")]),
             Ok(TlsConfig::Files { .. })
         ));
-        assert_eq!(parse(&[("tls.cert_file", "c.pem")]).err().map(|e| e.0), Some("tls.key_file"));
-        assert_eq!(parse(&[("tls.key_file", "k.pem")]).err().map(|e| e.0), Some("tls.cert_file"));
+        assert_eq!(
+            parse(&[("tls.cert_file", "c.pem")]).err().map(|e| e.0),
+            Some("tls.key_file")
+        );
+        assert_eq!(
+            parse(&[("tls.key_file", "k.pem")]).err().map(|e| e.0),
+            Some("tls.cert_file")
+        );
     }
 
     #[test]
@@ -190,7 +194,10 @@ mod tests {
         };
         assert_eq!(acme.domains, ["books.example.org", "ledger.example.org"]);
         assert_eq!(acme.directory, LETS_ENCRYPT);
-        let bad = parse(&[("tls.acme_domains", "not a domain"), ("tls.http_listen", "0.0.0.0:80")]);
+        let bad = parse(&[
+            ("tls.acme_domains", "not a domain"),
+            ("tls.http_listen", "0.0.0.0:80"),
+        ]);
         assert_eq!(bad.err().map(|e| e.0), Some("tls.acme_domains"));
     }
 

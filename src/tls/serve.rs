@@ -4,7 +4,9 @@
 
 use std::net::SocketAddr;
 
-use poem::listener::{AcceptorExt, BoxAcceptor, RustlsConfig, TcpAcceptor};
+use poem::listener::{Acceptor, AcceptorExt, BoxAcceptor, RustlsConfig, TcpAcceptor};
+use poem::web::{LocalAddr, RemoteAddr};
+use tokio_stream::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::TlsConfig;
@@ -86,7 +88,14 @@ pub async fn start(
             format!("https://{host}{port}/")
         }
     };
-    let acceptor = main.rustls(ReceiverStream::new(received)).boxed();
+    let (loaded, gate) = tokio::sync::watch::channel(false);
+    let configs = ReceiverStream::new(received).map(move |config| {
+        let _ = loaded.send(true);
+        config
+    });
+    let acceptor = AfterFirstConfig { inner: main, gate }
+        .rustls(configs)
+        .boxed();
     let redirect = match config.http_listen() {
         None => None,
         Some(addr) => {
@@ -141,5 +150,31 @@ async fn reload_on_hangup(
                 "the new certificate files do not check; still serving the previous certificate"
             ),
         }
+    }
+}
+
+/// Holds back the first connection until the TLS layer has its first
+/// certificate. poem's TLS acceptor waits for a new certificate and a new
+/// connection at once and picks either when both are ready; a connection
+/// picked before any certificate would be dropped.
+struct AfterFirstConfig<A> {
+    inner: A,
+    gate: tokio::sync::watch::Receiver<bool>,
+}
+
+impl<A: Acceptor> Acceptor for AfterFirstConfig<A> {
+    type Io = A::Io;
+
+    fn local_addr(&self) -> Vec<LocalAddr> {
+        self.inner.local_addr()
+    }
+
+    async fn accept(
+        &mut self,
+    ) -> std::io::Result<(Self::Io, LocalAddr, RemoteAddr, poem::http::uri::Scheme)> {
+        if self.gate.wait_for(|loaded| *loaded).await.is_err() {
+            return Err(std::io::Error::other("the certificate source is gone"));
+        }
+        self.inner.accept().await
     }
 }

@@ -22,6 +22,7 @@ mod server;
 mod startup;
 mod store;
 mod support;
+mod tls;
 mod wallet_chain;
 mod wallet_secrets;
 mod wallet_views;
