@@ -23,6 +23,7 @@ mod startup;
 mod store;
 mod support;
 mod tls;
+mod tls_acme;
 mod wallet_chain;
 mod wallet_secrets;
 mod wallet_views;
