@@ -200,14 +200,14 @@ impl Acme {
             Some(ca) => Account::builder_with_root(ca),
             None => Account::builder(),
         };
-        if let Some(stored) = self.stored_account().await {
-            if stored.directory == self.config.directory {
-                return builder()
-                    .map_err(server)?
-                    .from_credentials(stored.credentials)
-                    .await
-                    .map_err(server);
-            }
+        if let Some(stored) = self.stored_account().await
+            && stored.directory == self.config.directory
+        {
+            return builder()
+                .map_err(server)?
+                .from_credentials(stored.credentials)
+                .await
+                .map_err(server);
         }
         let contact: Vec<String> = self
             .config

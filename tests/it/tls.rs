@@ -229,3 +229,56 @@ fn a_key_that_does_not_match_its_certificate_stops_start_up_with_the_reason() {
         "{missing}"
     );
 }
+
+#[tokio::test]
+async fn only_tls_1_2_and_1_3_are_spoken() {
+    let certs = tempfile::tempdir().expect("temp");
+    let ca = TestCa::new("operator");
+    let leaf = ca.leaf(certs.path(), "server", &[NAME]);
+    let server = Server::start_with(&[
+        (
+            "LEDGERSYS_TLS_CERT_FILE",
+            leaf.cert.to_str().expect("utf-8"),
+        ),
+        ("LEDGERSYS_TLS_KEY_FILE", leaf.key.to_str().expect("utf-8")),
+    ]);
+    let port = port_of(&server.url);
+    let tls12 = reqwest::Client::builder()
+        .no_proxy()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(ca.root_pem.as_bytes()).expect("root"))
+        .resolve(NAME, SocketAddr::from(([127, 0, 0, 1], port)))
+        .min_tls_version(reqwest::tls::Version::TLS_1_2)
+        .max_tls_version(reqwest::tls::Version::TLS_1_2)
+        .build()
+        .expect("client");
+    let resp = tls12
+        .get(format!("https://{NAME}:{port}/healthz"))
+        .send()
+        .await
+        .expect("TLS 1.2");
+    assert_eq!(resp.status(), 200);
+    // TLS 1.1 and 1.0, offered by a client willing to use them, are refused
+    // by the server with an alert.
+    for version in ["-tls1_1", "-tls1"] {
+        let out = std::process::Command::new("openssl")
+            .args([
+                "s_client",
+                "-connect",
+                &format!("127.0.0.1:{port}"),
+                version,
+            ])
+            .args(["-cipher", "DEFAULT@SECLEVEL=0", "-servername", NAME])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("openssl");
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.status.success(), "{version} was accepted: {said}");
+        assert!(said.contains("SSL alert number"), "{version}: {said}");
+        assert!(said.contains("Cipher is (NONE)"), "{version}: {said}");
+    }
+}

@@ -86,7 +86,9 @@ impl Pebble {
         reqwest::Client::builder()
             .no_proxy()
             .tls_built_in_root_certs(false)
-            .add_root_certificate(reqwest::Certificate::from_pem(ca.root_pem.as_bytes()).expect("ca"))
+            .add_root_certificate(
+                reqwest::Certificate::from_pem(ca.root_pem.as_bytes()).expect("ca"),
+            )
             .build()
             .expect("client")
             .get(format!("https://{DOMAIN}:{}/roots/0", self.management))
@@ -132,7 +134,10 @@ async fn a_certificate_from_a_real_acme_server_is_served_and_kept_across_restart
     let env = [
         ("LEDGERSYS_TLS_ACME_DOMAINS", DOMAIN),
         ("LEDGERSYS_TLS_ACME_DIRECTORY", directory.as_str()),
-        ("LEDGERSYS_TLS_ACME_CA_FILE", ca_file.to_str().expect("utf-8")),
+        (
+            "LEDGERSYS_TLS_ACME_CA_FILE",
+            ca_file.to_str().expect("utf-8"),
+        ),
         ("LEDGERSYS_TLS_ACME_CONTACT", "owner@example.org"),
         ("LEDGERSYS_TLS_HTTP_LISTEN", http_listen.as_str()),
     ];
@@ -173,7 +178,11 @@ async fn a_certificate_from_a_real_acme_server_is_served_and_kept_across_restart
         .await
         .expect("the kept certificate");
     assert_eq!(health.status(), 200);
-    assert!(!again.log().contains("temporary self-signed"), "{}", again.log());
+    assert!(
+        !again.log().contains("temporary self-signed"),
+        "{}",
+        again.log()
+    );
 }
 
 fn port_of(url: &str) -> u16 {
