@@ -7,6 +7,7 @@ pub mod binance;
 pub mod binance_history;
 pub mod bisq;
 pub mod bitfinex;
+pub mod bitfinex_ledgers;
 pub mod bitstamp;
 pub mod bitvavo;
 pub mod bluewallet;
