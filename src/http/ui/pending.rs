@@ -68,13 +68,19 @@ impl PendingImports {
     /// Keeps an upload; the answer is the id that names it from now on.
     pub fn put(&self, pending: Pending, bytes: &[u8]) -> std::io::Result<String> {
         let token = crate::crypto::random_token().map_err(std::io::Error::other)?;
-        let mut file = std::fs::OpenOptions::new()
+        let path = self.path(&token);
+        // No fsync: a waiting upload does not outlive the process anyway.
+        let written = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
-            .open(self.path(&token))?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
+            .open(&path)
+            .and_then(|mut file| file.write_all(bytes));
+        if let Err(error) = written {
+            // A disk that filled up halfway leaves no part of the file.
+            let _ = std::fs::remove_file(&path);
+            return Err(error);
+        }
         let mut gone = self.expired(pending.created);
         {
             let mut map = self.lock()?;
