@@ -4,226 +4,55 @@
 //!
 //! The binary is a thin shell over this library: [`cli`] parses the command
 //! line, [`Appliance`] opens the data directory and serves HTTP.
+//!
+//! Everything but the pure ledger and the file parsers sits behind the
+//! default `server` feature, so the fuzz targets (`fuzz/`) build with
+//! `default-features = false` and instrument a handful of crates instead of
+//! the web server, the database driver and the wallet libraries.
 
-pub mod admin;
-pub mod alerts;
-pub mod auth;
-pub mod backup;
-pub mod btcpay;
-pub mod cli;
-pub mod clock;
-pub mod config;
-pub mod crypto;
-pub mod datadir;
-pub mod http;
 pub mod ledger;
-mod logging;
-pub mod prices;
-mod probe;
-pub mod reports;
-pub mod review;
 pub mod sources;
+
+#[cfg(feature = "server")]
+pub mod admin;
+#[cfg(feature = "server")]
+pub mod alerts;
+#[cfg(feature = "server")]
+mod appliance;
+#[cfg(feature = "server")]
+pub mod auth;
+#[cfg(feature = "server")]
+pub mod backup;
+#[cfg(feature = "server")]
+pub mod btcpay;
+#[cfg(feature = "server")]
+pub mod cli;
+#[cfg(feature = "server")]
+pub mod clock;
+#[cfg(feature = "server")]
+pub mod config;
+#[cfg(feature = "server")]
+pub mod crypto;
+#[cfg(feature = "server")]
+pub mod datadir;
+#[cfg(feature = "server")]
+pub mod http;
+#[cfg(feature = "server")]
+mod logging;
+#[cfg(feature = "server")]
+pub mod prices;
+#[cfg(feature = "server")]
+mod probe;
+#[cfg(feature = "server")]
+pub mod reports;
+#[cfg(feature = "server")]
+pub mod review;
+#[cfg(feature = "server")]
 pub mod store;
+#[cfg(feature = "server")]
 pub mod tax;
+#[cfg(feature = "server")]
 pub mod tls;
 
-use std::future::Future;
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
-
-use poem::Server;
-use poem::listener::{Acceptor, BoxAcceptor, TcpAcceptor};
-
-use crate::config::Config;
-use crate::datadir::{DataDir, DataDirError};
-use crate::store::{Store, StoreError};
-
-/// How long in-flight requests may take to finish after a shutdown signal.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
-
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error(transparent)]
-    DataDir(#[from] DataDirError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Keys(#[from] crate::crypto::keys::KeyError),
-    #[error("cannot prepare first-run setup: {0}")]
-    Setup(#[from] crate::auth::AuthError),
-    #[error(
-        "cannot listen on {addr}: {source}; choose another address with --listen or LEDGERSYS_LISTEN"
-    )]
-    Listen {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
-    #[error(transparent)]
-    Tls(#[from] crate::tls::serve::TlsError),
-    #[error("the server stopped with an error: {0}")]
-    Serve(std::io::Error),
-}
-
-/// A started appliance: data directory locked, database migrated, socket
-/// bound. Nothing is answered until [`Appliance::run`].
-pub struct Appliance {
-    data_dir: DataDir,
-    store: Store,
-    auth: crate::auth::Auth,
-    alerts: crate::alerts::Alerts,
-    prices: crate::prices::service::Service,
-    btcpay: crate::btcpay::Service,
-    /// BTCPay integrations to sweep as soon as the server runs.
-    sweep_at_start: Vec<i64>,
-    acceptor: BoxAcceptor,
-    redirect: Option<(TcpAcceptor, crate::tls::redirect::Redirect)>,
-    secure: bool,
-    url: String,
-    started: Instant,
-    max_upload_bytes: usize,
-}
-
-impl Appliance {
-    pub async fn open(
-        config: &Config,
-        listener: tokio::net::TcpListener,
-    ) -> Result<Self, StartError> {
-        let started = Instant::now();
-        let data_dir = DataDir::open(&config.data_dir)?;
-        let store = Store::open(data_dir.path()).await?;
-        let now = clock::now();
-        let source = crate::crypto::keys::key_source(config, data_dir.path());
-        let keys = crate::crypto::keys::open(&store, &source, now).await?;
-        let alerts = crate::alerts::Alerts::new(store.clone(), keys.secrets.clone());
-        let prices = crate::prices::service::Service::new(store.clone(), keys.secrets.clone());
-        let btcpay = crate::btcpay::Service::new(store.clone(), keys.secrets.clone());
-        let sweep_at_start = store
-            .btcpay_integrations()
-            .await?
-            .into_iter()
-            .map(|i| i.id)
-            .collect();
-        let lifetimes = crate::auth::session::Lifetimes {
-            idle_seconds: config.session_idle_seconds,
-            absolute_seconds: config.session_lifetime_seconds,
-        };
-        store
-            .delete_expired_sessions(
-                now - lifetimes.idle_seconds,
-                now - lifetimes.absolute_seconds,
-            )
-            .await?;
-        let auth =
-            crate::auth::Auth::new(store.clone(), alerts.clone(), keys.session_key, lifetimes);
-        let addr = listener.local_addr().map_err(|source| StartError::Listen {
-            addr: config.listen,
-            source,
-        })?;
-        let acceptor = TcpAcceptor::from_tokio(listener).map_err(|source| StartError::Listen {
-            addr: config.listen,
-            source,
-        })?;
-        tracing::debug!(local = ?acceptor.local_addr(), "socket ready");
-        let https = crate::tls::start(&config.tls, acceptor, addr, &store, &keys.secrets).await?;
-        let url = https.url;
-        if let Some(token) = crate::auth::setup::setup_token(&store).await? {
-            tracing::warn!(
-                "No account exists yet. Open {url}setup and enter this one-time setup token: {token} \
-                 (also shown by `ledgersys admin setup-token`)"
-            );
-        }
-        Ok(Appliance {
-            data_dir,
-            store,
-            auth,
-            alerts,
-            prices,
-            btcpay,
-            sweep_at_start,
-            acceptor: https.acceptor,
-            redirect: https.redirect,
-            secure: config.tls.enabled(),
-            url,
-            started,
-            max_upload_bytes: config.max_upload_bytes,
-        })
-    }
-
-    /// The URL this appliance serves.
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    /// Serves until `shutdown` resolves, then lets in-flight requests finish.
-    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), StartError> {
-        let state = http::AppState {
-            store: self.store.clone(),
-            auth: self.auth,
-            alerts: self.alerts,
-            secure_cookies: self.secure,
-            pending_imports: Default::default(),
-            prices: self.prices,
-            max_upload_bytes: self.max_upload_bytes,
-            btcpay: self.btcpay.clone(),
-            started: self.started,
-        };
-        tracing::info!(
-            url = %self.url,
-            data_dir = %self.data_dir.path().display(),
-            ready_ms = self.started.elapsed().as_millis() as u64,
-            "Ledgersys is ready"
-        );
-        let sweeper = tokio::spawn(crate::btcpay::sweep_periodically(
-            self.btcpay.clone(),
-            self.sweep_at_start,
-        ));
-        // The plain-HTTP side stops with the main server.
-        let (stopping, stop) = tokio::sync::watch::channel(false);
-        let redirect = self.redirect.map(|(acceptor, endpoint)| {
-            let mut stop = stop.clone();
-            tokio::spawn(
-                Server::new_with_acceptor(acceptor)
-                    .name("ledgersys-redirect")
-                    .run_with_graceful_shutdown(
-                        endpoint,
-                        async move {
-                            let _ = stop.changed().await;
-                        },
-                        Some(Duration::from_secs(5)),
-                    ),
-            )
-        });
-        let shutdown = async move {
-            shutdown.await;
-            let _ = stopping.send(true);
-        };
-        let result = Server::new_with_acceptor(self.acceptor)
-            .name("ledgersys")
-            .run_with_graceful_shutdown(http::app(state), shutdown, Some(SHUTDOWN_GRACE))
-            .await;
-        if let Some(redirect) = redirect {
-            let _ = redirect.await;
-        }
-        sweeper.abort();
-        self.store.close().await;
-        tracing::info!("Ledgersys stopped");
-        result.map_err(StartError::Serve)
-    }
-}
-
-/// Opens the appliance on `listener` and serves until `shutdown` resolves.
-pub async fn run(
-    config: &Config,
-    listener: tokio::net::TcpListener,
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), StartError> {
-    Appliance::open(config, listener).await?.run(shutdown).await
-}
-
-/// Binds the configured address, with an error that says what to do.
-pub fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, StartError> {
-    let listen_error = |source| StartError::Listen { addr, source };
-    let std_listener = std::net::TcpListener::bind(addr).map_err(listen_error)?;
-    std_listener.set_nonblocking(true).map_err(listen_error)?;
-    tokio::net::TcpListener::from_std(std_listener).map_err(listen_error)
-}
+#[cfg(feature = "server")]
+pub use appliance::{Appliance, StartError, bind, run};

@@ -44,6 +44,21 @@ pub async fn load(store: &Store, workspace: WorkspaceId) -> Result<Loaded, Store
     Ok(Loaded { stored, book })
 }
 
+/// The ledger as the user has decided it, which is what the export writes:
+/// the book's rows (pairs as `transfer` rows, reclassified types and the
+/// values given with them) with manual prices applied as `fiat_value`, in
+/// the engines' order. Imported into a fresh workspace, with no decisions,
+/// it gives the same book and so the same reports. Lot picks, per-wallet
+/// allocations and unpairs have no column in the generic format and are
+/// not in it (see `docs/imports.md`).
+pub async fn decided_rows(store: &Store, workspace: WorkspaceId) -> Result<Vec<Tx>, StoreError> {
+    let mut rows = load(store, workspace).await?.book.rows;
+    let overrides = store.price_overrides(workspace).await?;
+    crate::prices::valuation::apply_overrides(&mut rows, &overrides);
+    rows.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+    Ok(rows)
+}
+
 pub async fn decide(
     store: &Store,
     workspace: WorkspaceId,

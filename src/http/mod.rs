@@ -33,7 +33,7 @@ pub struct AppState {
     pub alerts: Alerts,
     /// Cookies get `Secure` and the `__Host-` prefix when served over TLS.
     pub secure_cookies: bool,
-    pub pending_imports: ui::imports::PendingImports,
+    pub pending_imports: ui::pending::PendingImports,
     /// The largest request body: an imported file.
     pub max_upload_bytes: usize,
     pub prices: crate::prices::service::Service,

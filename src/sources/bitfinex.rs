@@ -1,7 +1,7 @@
 //! Bitfinex's trades and movements reports. Dates are in the format and
 //! zone the user picked when exporting (day first by default): read in the
-//! import's zone. Only completed movements count. (The ledgers report
-//! repeats trades and movements and is not read.)
+//! import's zone. Only completed movements count. The ledgers report is
+//! read by `bitfinex_ledgers`.
 
 use rust_decimal::Decimal;
 
@@ -47,7 +47,7 @@ pub const MOVEMENTS: Format = Format {
 };
 
 /// `05-01-24 10:00:00` (day first), `05-01-2024 10:00:00`, or ISO 8601.
-fn time(text: &str, ctx: &Context) -> Result<jiff::Timestamp, String> {
+pub(super) fn time(text: &str, ctx: &Context) -> Result<jiff::Timestamp, String> {
     for layout in [
         "%d-%m-%y %H:%M:%S",
         "%d-%m-%Y %H:%M:%S",

@@ -137,6 +137,7 @@ pub const FORMATS: &[Format] = &[
     super::binance_history::FIAT,
     super::bitfinex::TRADES,
     super::bitfinex::MOVEMENTS,
+    super::bitfinex_ledgers::LEDGERS,
     super::bitvavo::FORMAT,
     super::bisq::FORMAT,
     super::relai::FORMAT,

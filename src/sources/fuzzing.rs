@@ -7,12 +7,12 @@ use jiff::tz::TimeZone;
 
 use super::format::{self, Context};
 use super::generic;
-use super::import::{self, ImportError};
+use super::read::{ImportError, read};
 
 /// Reads `bytes` as format `name` (or `auto`) and checks the outcome;
 /// panics (for the fuzzer to report) when the property does not hold.
 pub fn check(name: &str, bytes: &[u8]) {
-    match import::read(bytes, name, "Europe/London", None) {
+    match read(bytes, name, "Europe/London", None) {
         Ok(converted) => {
             let rows: Vec<_> = converted.rows.into_iter().map(|(_, tx)| tx).collect();
             let Ok(csv) = generic::write(&rows) else {

@@ -288,6 +288,80 @@ async fn a_person_imports_a_file_and_reads_the_report_in_a_browser() {
 }
 
 #[tokio::test]
+async fn a_person_reads_the_same_upload_with_another_format_in_a_browser() {
+    let server = Server::start();
+    server.owner().await;
+    let file = output_dir().join("strike-for-browser.csv");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/strike.csv"),
+        &file,
+    )
+    .expect("copy");
+    let browser = Browser::start(1280, 900, false).await;
+    sign_in(&browser, &server).await;
+    browser.goto(&server.at("/imports")).await;
+    browser
+        .type_into("input[name=file]", file.to_str().expect("utf-8"))
+        .await;
+    // The wrong format first: the file is refused but kept.
+    browser
+        .script(
+            "document.querySelector(\"form[action='/imports/preview'] select\").value = 'kraken-trades'; return true",
+        )
+        .await;
+    browser
+        .click("form[action='/imports/preview'] button[type=submit]")
+        .await;
+    assert!(
+        browser
+            .wait_until("document.querySelector(\"form[action='/imports/recheck']\")")
+            .await,
+        "the refusal offers another format"
+    );
+    let problems = browser
+        .script("return document.querySelector('ul.problems').textContent")
+        .await;
+    assert!(
+        problems.as_str().expect("text").starts_with("Line 1: "),
+        "{problems}"
+    );
+    browser
+        .script(
+            "document.querySelector(\"form[action='/imports/recheck'] select\").value = 'strike'; return true",
+        )
+        .await;
+    browser
+        .click("form[action='/imports/recheck'] button[type=submit]")
+        .await;
+    assert!(
+        browser
+            .wait_until("document.querySelector(\"form[action='/imports/commit']\")")
+            .await,
+        "the preview of the same upload"
+    );
+    let preview = browser
+        .script("return document.querySelector('main h2').textContent")
+        .await;
+    assert_eq!(preview, "strike-for-browser.csv: 9 rows");
+    Shot::keep("import-recheck.png", &browser.screenshot().await);
+    browser
+        .click("form[action='/imports/commit'] button[type=submit]")
+        .await;
+    assert!(
+        browser
+            .wait_until("document.querySelector('.notice')")
+            .await,
+        "back on the Imports page"
+    );
+    let notice = browser
+        .script("return document.querySelector('.notice').textContent")
+        .await;
+    assert_eq!(notice, "Imported 9 new rows; 0 were already present.");
+    assert_clean_console(&browser.console().await);
+    browser.quit().await;
+}
+
+#[tokio::test]
 async fn a_person_explains_an_unknown_deposit_and_undoes_it_in_a_browser() {
     let server = Server::start();
     let owner = server.owner().await;

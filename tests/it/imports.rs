@@ -1,21 +1,22 @@
 //! Exchange and wallet exports as a user drops them: recognised from their
 //! header, previewed with what is skipped and why, imported once, converted
-//! on the command line, and the whole ledger exported and imported back.
+//! on the command line; a kept upload checked again with another format.
+//! The export and its round trip are in `export.rs`.
 
 use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::support::{Server, Session, command, text};
 
-fn fixture(name: &str) -> String {
+pub fn fixture(name: &str) -> String {
     format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-fn bytes(name: &str) -> Vec<u8> {
+pub fn bytes(name: &str) -> Vec<u8> {
     std::fs::read(fixture(name)).expect("fixture")
 }
 
-async fn import(session: &Session, ws: i64, query: &str, body: Vec<u8>) -> reqwest::Response {
+pub async fn import(session: &Session, ws: i64, query: &str, body: Vec<u8>) -> reqwest::Response {
     session
         .http
         .post(session.url(&format!("/api/v1/workspaces/{ws}/imports?{query}")))
@@ -271,62 +272,135 @@ async fn the_preview_page_names_the_format_and_lists_skipped_lines() {
     );
 }
 
-#[tokio::test]
-async fn the_exported_ledger_imports_back_into_a_fresh_workspace_identically() {
-    let first = Server::start();
-    let owner = first.owner().await;
-    for (name, zone) in [
-        ("coinbase-2021.csv", "UTC"),
-        ("kraken-ledgers.csv", "UTC"),
-        ("river.csv", "America/New_York"),
-        ("strike.csv", "UTC"),
-        ("swan.csv", "UTC"),
-    ] {
-        let done = import(&owner, 1, &format!("timezone={zone}"), bytes(name)).await;
-        assert_eq!(done.status(), StatusCode::OK, "{name}");
-    }
-    let exported = owner.get("/api/v1/workspaces/1/transactions.csv").await;
-    assert_eq!(exported.status(), StatusCode::OK);
-    assert!(
-        exported.headers()["content-disposition"]
-            .to_str()
-            .expect("cd")
-            .contains("attachment")
-    );
-    let csv = exported.text().await.expect("csv");
-    assert_eq!(csv.lines().count(), 1 + 9 + 7 + 9 + 9 + 7);
+/// The value of the hidden `token` field of a page's forms.
+fn token_in(html: &str) -> String {
+    html.split("name=\"token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a token")
+        .to_string()
+}
 
-    let second = Server::start();
-    let fresh = second.owner().await;
-    let back: Value = import(&fresh, 1, "file_name=export.csv", csv.clone().into_bytes())
+/// The files waiting in the data directory, with their modes.
+fn waiting(server: &Server) -> Vec<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::read_dir(server.data_dir.join("pending-imports"))
+        .expect("dir")
+        .map(|e| {
+            e.expect("entry")
+                .metadata()
+                .expect("stat")
+                .permissions()
+                .mode()
+                & 0o777
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_kept_upload_is_checked_again_with_another_format_then_imported() {
+    use reqwest::multipart::{Form, Part};
+    let server = Server::start();
+    let owner = server.owner().await;
+    // The person picks the wrong format: refused, every problem listed,
+    // and the upload kept for another try.
+    let form = Form::new()
+        .part(
+            "file",
+            Part::bytes(bytes("strike.csv")).file_name("strike.csv"),
+        )
+        .text("timezone", "UTC")
+        .text("format", "kraken-trades")
+        .text("csrf_token", owner.csrf.clone());
+    let wrong = owner
+        .http
+        .post(owner.url("/imports/preview"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = wrong.text().await.expect("html");
+    assert!(
+        html.contains("The file strike.csv was not imported"),
+        "{html}"
+    );
+    assert!(html.contains("action=\"/imports/recheck\""), "{html}");
+    assert!(
+        html.contains("<option value=\"kraken-trades\" selected>"),
+        "{html}"
+    );
+    let token = token_in(&html);
+    assert_eq!(waiting(&server), vec![0o600], "one private file waits");
+
+    let recheck = |format: &'static str, csrf: &str| {
+        owner
+            .http
+            .post(owner.url("/imports/recheck"))
+            .form(&[
+                ("token", token.as_str()),
+                ("format", format),
+                ("timezone", "America/New_York"),
+                ("csrf_token", csrf),
+            ])
+            .send()
+    };
+    let forged = recheck("auto", "forged").await.expect("post");
+    assert_eq!(
+        forged.status(),
+        StatusCode::FORBIDDEN,
+        "the form needs CSRF"
+    );
+
+    // Checked again, recognised from its header, without uploading again.
+    let again = recheck("auto", &owner.csrf).await.expect("post");
+    assert_eq!(again.status(), StatusCode::OK);
+    let html = again.text().await.expect("html");
+    assert!(html.contains("strike.csv: 9 rows"), "{html}");
+    assert!(
+        html.contains(
+            "Read as <strong>Strike annual transactions</strong> (recognised from its header)"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("read in America/New_York"), "{html}");
+    assert!(
+        html.contains("<option value=\"strike\" selected>"),
+        "{html}"
+    );
+    assert_eq!(token_in(&html), token, "the same upload");
+    let stored: Value = owner
+        .get("/api/v1/workspaces/1/transactions")
         .await
         .json()
         .await
         .expect("json");
-    assert_eq!(back["format"], "generic");
-    assert_eq!(back["added"], 41);
-    let again = fresh
-        .get("/api/v1/workspaces/1/transactions.csv")
+    assert_eq!(stored["total"], 0, "nothing stored before the confirmation");
+
+    let commit = || {
+        owner
+            .http
+            .post(owner.url("/imports/commit"))
+            .form(&[("token", token.as_str()), ("csrf_token", &owner.csrf)])
+            .send()
+    };
+    let done = commit().await.expect("commit");
+    assert_eq!(done.url().path(), "/imports");
+    assert_eq!(done.url().query(), Some("added=9&present=0"));
+    assert!(
+        waiting(&server).is_empty(),
+        "the file is deleted once imported"
+    );
+    let stored: Value = owner
+        .get("/api/v1/workspaces/1/transactions")
         .await
-        .text()
+        .json()
         .await
-        .expect("csv");
-    assert_eq!(again, csv, "the same ledger, row for row");
-    for query in [
-        "jurisdiction=us&method=fifo&basis=universal",
-        "jurisdiction=us&method=hifo&basis=per-wallet",
-        "jurisdiction=uk",
-        "jurisdiction=de&currency=EUR",
-    ] {
-        let path = format!("/api/v1/workspaces/1/reports/summary?{query}");
-        let a: Value = owner.get(&path).await.json().await.expect("json");
-        let b: Value = fresh.get(&path).await.json().await.expect("json");
-        assert_eq!(a, b, "{query}");
-        assert!(
-            a["years"].as_array().is_some_and(|y| !y.is_empty()),
-            "{query}: {a}"
-        );
-    }
+        .expect("json");
+    assert_eq!(stored["total"], 9);
+    assert_eq!(commit().await.expect("commit").status(), StatusCode::GONE);
+    let late = recheck("auto", &owner.csrf).await.expect("post");
+    assert_eq!(late.status(), StatusCode::GONE);
 }
 
 #[test]

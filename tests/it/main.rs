@@ -9,6 +9,7 @@ mod btcpay;
 mod btcpay_api;
 mod btcpay_stream;
 mod cli;
+mod export;
 mod fakes;
 mod imports;
 mod prices;

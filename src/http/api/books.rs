@@ -253,8 +253,10 @@ impl BooksApi {
         Ok(Json(json))
     }
 
-    /// The whole ledger of the workspace as generic CSV, which imports
-    /// back unchanged: nothing is locked in.
+    /// The whole ledger of the workspace as generic CSV, after the user's
+    /// decisions (pairs as transfers, new types, manual prices), which
+    /// imports back into a fresh workspace as the same ledger with the same
+    /// reports: nothing is locked in.
     #[oai(
         path = "/workspaces/:workspace_id/transactions.csv",
         method = "get",
@@ -267,7 +269,7 @@ impl BooksApi {
         #[oai(name = "workspace_id")] workspace: Path<i64>,
     ) -> Result<CsvReport, ApiError> {
         let (ws, _) = scope(&access)?;
-        let rows = state.store.transactions(ws).await?;
+        let rows = crate::review::decided_rows(&state.store, ws).await?;
         let csv = crate::sources::generic::write(&rows).map_err(ApiError::internal)?;
         Ok(CsvReport::Ok(
             PlainText(csv),

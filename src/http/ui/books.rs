@@ -218,7 +218,7 @@ pub async fn transactions_page(state: Data<&AppState>, req: &Request) -> Respons
         @if let Some((ws, _, _)) = &ui.workspace {
             @if !rows.is_empty() {
                 p { a href=(format!("/api/v1/workspaces/{ws}/transactions.csv")) download { "Download the whole ledger as generic CSV" }
-                    " — it imports back unchanged." }
+                    " — with your decisions applied (pairs as transfers, new types, manual prices), so it imports into a fresh workspace with the same reports." }
             }
         }
         @if rows.is_empty() {

@@ -2,9 +2,6 @@
 //! it was read as, the rows, what is skipped and why, or every problem with
 //! its line), confirm, and only then store it.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
 use maud::{Markup, html};
 use poem::http::StatusCode;
 use poem::web::{Data, Form, Multipart, Query, Redirect};
@@ -13,51 +10,16 @@ use serde::Deserialize;
 
 use super::books::rows_table_upto;
 use super::context::{Ui, ui};
+use super::pending::Pending;
 use super::{layout, notice, render};
 use crate::auth::Role;
 use crate::http::AppState;
 use crate::ledger::Tx;
 use crate::sources::generic::LineError;
 use crate::sources::import::{self, ImportError, Target};
-use crate::store::{UserId, WorkspaceId};
+use crate::store::WorkspaceId;
 
 const PREVIEW_ROWS: usize = 100;
-/// An uploaded file waits this long for its confirmation.
-const PENDING_SECONDS: i64 = 3600;
-
-/// Files checked and waiting for the user to confirm the import.
-#[derive(Clone, Default)]
-pub struct PendingImports(Arc<Mutex<HashMap<String, Pending>>>);
-
-struct Pending {
-    user: UserId,
-    workspace: WorkspaceId,
-    file_name: String,
-    timezone: String,
-    /// The format the preview read the file as, so the import reads it the
-    /// same way.
-    format: String,
-    bytes: Vec<u8>,
-    created: i64,
-}
-
-impl PendingImports {
-    fn put(&self, pending: Pending) -> Option<String> {
-        let token = crate::crypto::random_token().ok()?;
-        let mut map = self.0.lock().ok()?;
-        map.retain(|_, p| pending.created - p.created < PENDING_SECONDS);
-        map.insert(token.clone(), pending);
-        Some(token)
-    }
-
-    fn take(&self, token: &str, user: UserId, workspace: WorkspaceId, now: i64) -> Option<Pending> {
-        let mut map = self.0.lock().ok()?;
-        let ok = map.get(token).is_some_and(|p| {
-            p.user == user && p.workspace == workspace && now - p.created < PENDING_SECONDS
-        });
-        if ok { map.remove(token) } else { None }
-    }
-}
 
 fn page(ui: &Ui, content: Markup) -> Response {
     render(layout::page("Imports", Some("/imports"), ui, content)).into_response()
@@ -72,16 +34,38 @@ fn upload_form(ui: &Ui, format: &str) -> Markup {
         form.card method="post" action="/imports/preview" enctype="multipart/form-data" {
             input type="hidden" name="csrf_token" value=(ui.csrf_token);
             label { "File: an exchange or wallet export, or the generic CSV format" input type="file" name="file" accept=".csv,text/csv,text/plain" required; }
-            label { "Format"
-                select name="format" {
-                    option value="auto" selected[format == "auto"] { "Recognise it from the header" }
-                    @for f in crate::sources::format::FORMATS {
-                        option value=(f.name) selected[format == f.name] { (f.label) }
-                    }
-                }
-            }
+            (format_select(format))
             label { "Time zone of timestamps without an offset" input name="timezone" value="UTC"; }
             button type="submit" { "Check the file" }
+        }
+    }
+}
+
+fn format_select(format: &str) -> Markup {
+    html! {
+        label { "Format"
+            select name="format" {
+                option value="auto" selected[format == "auto"] { "Recognise it from the header" }
+                @for f in crate::sources::format::FORMATS {
+                    option value=(f.name) selected[format == f.name] { (f.label) }
+                }
+            }
+        }
+    }
+}
+
+/// Reads the same upload again with another format or time zone: no need
+/// to upload it again.
+fn recheck_form(ui: &Ui, token: &str, format: &str, timezone: &str) -> Markup {
+    html! {
+        form.card method="post" action="/imports/recheck" {
+            h2 { "Not the right format?" }
+            p.muted { "Choose the format (or the time zone) and check the same file again; there is no need to upload it again." }
+            input type="hidden" name="csrf_token" value=(ui.csrf_token);
+            input type="hidden" name="token" value=(token);
+            (format_select(format))
+            label { "Time zone of timestamps without an offset" input name="timezone" value=(timezone); }
+            button type="submit" { "Check again" }
         }
     }
 }
@@ -133,7 +117,10 @@ pub async fn imports(state: Data<&AppState>, req: &Request, Query(done): Query<D
     )
 }
 
-fn refused(ui: &Ui, file_name: &str, errors: &[LineError]) -> Response {
+/// The preview's answer when the file cannot be read as asked: every
+/// problem with its line, and (when the upload is kept) a way to read it
+/// another way.
+fn refused(ui: &Ui, file_name: &str, errors: &[LineError], again: Option<Markup>) -> Response {
     let content = html! {
         h1 { "Imports" }
         section.card {
@@ -141,6 +128,7 @@ fn refused(ui: &Ui, file_name: &str, errors: &[LineError]) -> Response {
             p { "Fix these lines and try again; nothing was stored." }
             ul.problems { @for e in errors { li { "Line " (e.line) ": " (e.message) } } }
         }
+        @if let Some(again) = again { (again) }
         (upload_form(ui, "auto"))
     };
     let mut resp = page(ui, content);
@@ -148,16 +136,38 @@ fn refused(ui: &Ui, file_name: &str, errors: &[LineError]) -> Response {
     resp
 }
 
+fn forbidden() -> Response {
+    super::error_page(StatusCode::FORBIDDEN, "Your role does not allow importing.")
+        .with_status(StatusCode::FORBIDDEN)
+        .into_response()
+}
+
+fn gone() -> Response {
+    super::error_page(
+        StatusCode::GONE,
+        "This check has expired or was already used; upload the file again.",
+    )
+    .with_status(StatusCode::GONE)
+    .into_response()
+}
+
+/// The workspace of an accountant (or more), who may import.
+fn importer(ui: &Ui) -> Option<WorkspaceId> {
+    match (ui.workspace.clone(), ui.can(Role::Accountant)) {
+        (Some((ws, _, _)), true) => Some(ws),
+        _ => None,
+    }
+}
+
+/// Uploading a file: it is kept (see `pending`) and previewed.
 #[handler]
 pub async fn preview(state: Data<&AppState>, req: &Request, mut form: Multipart) -> Response {
     let ui = match ui(&state, req).await {
         Ok(ui) => ui,
         Err(redirect) => return redirect,
     };
-    let (Some((ws, _, _)), true) = (ui.workspace.clone(), ui.can(Role::Accountant)) else {
-        return super::error_page(StatusCode::FORBIDDEN, "Your role does not allow importing.")
-            .with_status(StatusCode::FORBIDDEN)
-            .into_response();
+    let Some(ws) = importer(&ui) else {
+        return forbidden();
     };
     let (mut file_name, mut bytes, mut timezone, mut format) = (
         String::from("upload.csv"),
@@ -178,48 +188,95 @@ pub async fn preview(state: Data<&AppState>, req: &Request, mut form: Multipart)
             _ => {}
         }
     }
+    let pending = Pending {
+        user: ui.user_id,
+        workspace: ws,
+        file_name,
+        created: crate::clock::now(),
+        format: format.clone(),
+        timezone: timezone.clone(),
+    };
+    let token = match state.pending_imports.put(pending.clone(), &bytes) {
+        Ok(token) => token,
+        Err(error) => {
+            tracing::error!(%error, "cannot keep an upload for its preview");
+            return super::error_page(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+                .into_response();
+        }
+    };
+    show(&state, &ui, &token, &pending, &bytes, &format, &timezone).await
+}
+
+#[derive(Deserialize)]
+pub struct Recheck {
+    token: String,
+    format: String,
+    timezone: String,
+}
+
+/// The same upload, read with the format and time zone the user chose.
+#[handler]
+pub async fn recheck(state: Data<&AppState>, req: &Request, Form(form): Form<Recheck>) -> Response {
+    let ui = match ui(&state, req).await {
+        Ok(ui) => ui,
+        Err(redirect) => return redirect,
+    };
+    let Some(ws) = importer(&ui) else {
+        return forbidden();
+    };
+    let now = crate::clock::now();
+    let Some((pending, bytes)) = state.pending_imports.get(&form.token, ui.user_id, ws, now) else {
+        return gone();
+    };
+    let (format, timezone) = (form.format.trim(), form.timezone.trim());
+    show(&state, &ui, &form.token, &pending, &bytes, format, timezone).await
+}
+
+/// The preview of a kept upload read as `format` in `timezone`.
+async fn show(
+    state: &AppState,
+    ui: &Ui,
+    token: &str,
+    pending: &Pending,
+    bytes: &[u8],
+    format: &str,
+    timezone: &str,
+) -> Response {
+    let file_name = &pending.file_name;
     let request = import::Request {
-        file_name: &file_name,
-        bytes: &bytes,
-        workspace: Target::Id(ws),
+        file_name,
+        bytes,
+        workspace: Target::Id(pending.workspace),
         account: None,
-        format: &format,
-        timezone: &timezone,
+        format,
+        timezone,
         dry_run: true,
         actor: &ui.username,
         actor_id: Some(ui.user_id),
         now: crate::clock::now(),
     };
+    let again = |shown: &str| recheck_form(ui, token, shown, timezone);
     let report = match import::import(&state.store, &request).await {
         Ok(report) => report,
-        Err(ImportError::Refused(errors)) => return refused(&ui, &file_name, &errors),
+        Err(ImportError::Refused(errors)) => {
+            return refused(ui, file_name, &errors, Some(again(format)));
+        }
         Err(err) => {
-            return refused(
-                &ui,
-                &file_name,
-                &[LineError {
-                    line: 0,
-                    message: err.to_string(),
-                }],
-            );
+            let errors = [LineError {
+                line: 0,
+                message: err.to_string(),
+            }];
+            return refused(ui, file_name, &errors, Some(again(format)));
         }
     };
-    let pending = Pending {
-        user: ui.user_id,
-        workspace: ws,
-        file_name: file_name.clone(),
-        timezone: timezone.clone(),
-        format: report.format.name.to_string(),
-        bytes,
-        created: crate::clock::now(),
-    };
+    // The import reads the upload as this preview did (detected formats
+    // by name, so a later detection cannot differ).
+    state
+        .pending_imports
+        .read_as(token, report.format.name, timezone);
     let rows = report.rows;
-    let Some(token) = state.pending_imports.put(pending) else {
-        return super::error_page(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
-            .into_response();
-    };
     page(
-        &ui,
+        ui,
         html! {
             h1 { "Imports" }
             section.card {
@@ -243,11 +300,7 @@ pub async fn preview(state: Data<&AppState>, req: &Request, mut form: Multipart)
                     ul.problems { @for s in report.skipped.iter().take(PREVIEW_ROWS) { li { "Line " (s.line) ": " (s.reason) } } }
                 }
             }
-            section.card {
-                h2 { "Not the right format?" }
-                p.muted { "Choose the format and check the file again." }
-            }
-            (upload_form(&ui, report.format.name))
+            (again(report.format.name))
         },
     )
 }
@@ -263,23 +316,16 @@ pub async fn commit(state: Data<&AppState>, req: &Request, Form(form): Form<Comm
         Ok(ui) => ui,
         Err(redirect) => return redirect,
     };
-    let (Some((ws, _, _)), true) = (ui.workspace.clone(), ui.can(Role::Accountant)) else {
-        return super::error_page(StatusCode::FORBIDDEN, "Your role does not allow importing.")
-            .with_status(StatusCode::FORBIDDEN)
-            .into_response();
+    let Some(ws) = importer(&ui) else {
+        return forbidden();
     };
     let now = crate::clock::now();
-    let Some(pending) = state.pending_imports.take(&form.token, ui.user_id, ws, now) else {
-        return super::error_page(
-            StatusCode::GONE,
-            "This check has expired or was already used; upload the file again.",
-        )
-        .with_status(StatusCode::GONE)
-        .into_response();
+    let Some((pending, bytes)) = state.pending_imports.get(&form.token, ui.user_id, ws, now) else {
+        return gone();
     };
     let request = import::Request {
         file_name: &pending.file_name,
-        bytes: &pending.bytes,
+        bytes: &bytes,
         workspace: Target::Id(ws),
         account: None,
         format: &pending.format,
@@ -289,7 +335,10 @@ pub async fn commit(state: Data<&AppState>, req: &Request, Form(form): Form<Comm
         actor_id: Some(ui.user_id),
         now,
     };
-    match import::import(&state.store, &request).await {
+    let result = import::import(&state.store, &request).await;
+    // Stored or refused, the upload has served.
+    state.pending_imports.remove(&form.token);
+    match result {
         Ok(report) => {
             let done = report
                 .imported
@@ -298,7 +347,7 @@ pub async fn commit(state: Data<&AppState>, req: &Request, Form(form): Form<Comm
             Redirect::see_other(format!("/imports?added={}&present={}", done.0, done.1))
                 .into_response()
         }
-        Err(ImportError::Refused(errors)) => refused(&ui, &pending.file_name, &errors),
+        Err(ImportError::Refused(errors)) => refused(&ui, &pending.file_name, &errors, None),
         Err(err) => {
             tracing::error!(error = %err, "import failed");
             super::error_page(

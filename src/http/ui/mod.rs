@@ -13,6 +13,7 @@ pub mod imports;
 mod layout;
 mod login;
 mod pages;
+pub mod pending;
 mod prices;
 mod printable;
 mod review;
@@ -29,6 +30,7 @@ pub fn routes() -> Route {
         .at("/wallets", get(pages::wallets))
         .at("/imports", get(imports::imports))
         .at("/imports/preview", post(imports::preview))
+        .at("/imports/recheck", post(imports::recheck))
         .at("/imports/commit", post(imports::commit))
         .at("/reports", get(books::reports_page))
         .at("/reports/print", get(printable::print))
