@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
-use super::wire::{ApiKey, Invoice, PaymentMethod, ServerInfo, Version, is_plain_id};
+use super::wire::{
+    ApiKey, Invoice, PaymentMethod, Payout, PullPayment, ServerInfo, Version, is_plain_id,
+};
 
 /// Invoices a page of the sweep asks for.
 const PAGE: usize = 100;
@@ -155,6 +157,31 @@ impl Client {
             }
         }
         Ok(all)
+    }
+}
+
+impl Client {
+    /// The store's payouts, cancelled ones left out (they book nothing).
+    pub async fn payouts(&self, store: &str) -> Result<Vec<Payout>, ClientError> {
+        plain(store)?;
+        self.get(&format!(
+            "/api/v1/stores/{store}/payouts?includeCancelled=false"
+        ))
+        .await
+    }
+
+    pub async fn payout(&self, store: &str, payout: &str) -> Result<Payout, ClientError> {
+        plain(store)?;
+        plain(payout)?;
+        self.get(&format!("/api/v1/stores/{store}/payouts/{payout}"))
+            .await
+    }
+
+    /// The currency of a pull payment: what its payouts' `amount` is in.
+    pub async fn pull_payment_currency(&self, id: &str) -> Result<String, ClientError> {
+        plain(id)?;
+        let found: PullPayment = self.get(&format!("/api/v1/pull-payments/{id}")).await?;
+        Ok(found.currency)
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod client;
 pub mod income;
+pub mod payout;
 pub mod permissions;
 pub mod signature;
 mod sweep;
@@ -100,6 +101,8 @@ pub struct Swept {
     pub invoices: usize,
     pub added: u64,
     pub reversed: u64,
+    /// Completed payouts seen (each booked once, as a spend).
+    pub payouts: usize,
     pub cursor: i64,
 }
 

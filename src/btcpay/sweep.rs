@@ -2,7 +2,9 @@
 //! Greenfield API and booked like a webhook would book it. On demand (CLI)
 //! and periodically in the server.
 
-use super::{ACTOR, BtcpayError, Service, Swept, income, wire};
+use std::collections::HashMap;
+
+use super::{ACTOR, BtcpayError, Client, ClientError, Service, Swept, income, payout, wire};
 use crate::store::AuditEntry;
 use crate::store::btcpay::Integration;
 
@@ -43,6 +45,7 @@ impl Service {
             invoices: invoices.len(),
             added: 0,
             reversed: 0,
+            payouts: 0,
             cursor: integration.sweep_cursor,
         };
         for invoice in &invoices {
@@ -62,11 +65,65 @@ impl Service {
             swept.added += booked.added;
             swept.reversed += booked.reversed;
         }
+        let (payouts, added) = self.sweep_payouts(integration, &client, actor, now).await?;
+        swept.payouts = payouts;
+        swept.added += added;
         swept.cursor = next_cursor(integration.sweep_cursor, &invoices, now);
         self.store
             .finish_btcpay_sweep(integration.id, swept.cursor, now)
             .await?;
         Ok(swept)
+    }
+}
+
+impl Service {
+    /// Every payout of the store, the completed ones booked (each once). A
+    /// key that may read invoices but not payouts (`canviewinvoices`
+    /// alone) is answered 403: then there is nothing to book.
+    async fn sweep_payouts(
+        &self,
+        integration: &Integration,
+        client: &Client,
+        actor: &str,
+        now: i64,
+    ) -> Result<(usize, u64), BtcpayError> {
+        let payouts = match client.payouts(&integration.store_id).await {
+            Ok(list) => list,
+            Err(ClientError::Status { status: 403, .. }) => return Ok((0, 0)),
+            Err(e) => return Err(e.into()),
+        };
+        let mut currencies = HashMap::new();
+        let (mut completed, mut added) = (0, 0);
+        for p in payouts
+            .iter()
+            .filter(|p| p.state.eq_ignore_ascii_case("completed"))
+        {
+            let currency = match &p.pull_payment_id {
+                Some(pp) => {
+                    if !currencies.contains_key(pp) {
+                        let c = client.pull_payment_currency(pp).await?;
+                        currencies.insert(pp.clone(), c);
+                    }
+                    currencies.get(pp).cloned()
+                }
+                None => None,
+            };
+            let row = payout::outcome(&integration.account, p, currency.as_deref())
+                .map_err(BtcpayError::Refused)?;
+            completed += 1;
+            let booked = self
+                .store
+                .book_btcpay(
+                    integration,
+                    row.as_slice(),
+                    None,
+                    None,
+                    &AuditEntry::new(now, None, actor, "btcpay.payout"),
+                )
+                .await?;
+            added += booked.added;
+        }
+        Ok((completed, added))
     }
 }
 

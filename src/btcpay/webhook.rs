@@ -2,9 +2,10 @@
 //! original delivery id, then the invoice is read back from BTCPay and its
 //! income booked with the delivery record in one transaction.
 
-use super::{ACTOR, Received, Service, WebhookError, income, signature, wire};
+use super::{ACTOR, Client, Received, Service, WebhookError, income, payout, signature, wire};
+use crate::ledger::Tx;
 use crate::store::AuditEntry;
-use crate::store::btcpay::{Delivery, audit_target};
+use crate::store::btcpay::{Delivery, Integration, audit_target};
 
 impl Service {
     /// Takes in one webhook delivery: signature first, then the event, then
@@ -85,7 +86,14 @@ impl Service {
                     outcome.reverse.then(|| income::invoice_prefix(invoice_id)),
                 )
             }
-            _ => (Vec::new(), None),
+            _ => match (&event.payout_id, event.kind.starts_with("Payout")) {
+                (Some(payout_id), true) => (
+                    self.payout_rows(&opened.client, &integration, payout_id)
+                        .await?,
+                    None,
+                ),
+                _ => (Vec::new(), None),
+            },
         };
         let delivery = Delivery {
             original_id: &original,
@@ -107,5 +115,42 @@ impl Service {
         } else {
             Received::Applied(booked)
         })
+    }
+}
+
+impl Service {
+    /// A payout event is a hint too: the payout is read back, and booked
+    /// only if BTCPay now says it is completed.
+    async fn payout_rows(
+        &self,
+        client: &Client,
+        integration: &Integration,
+        payout_id: &str,
+    ) -> Result<Vec<(String, Tx)>, WebhookError> {
+        if !wire::is_plain_id(payout_id) {
+            return Err(WebhookError::Malformed(format!(
+                "{payout_id:?} is not a payout id"
+            )));
+        }
+        let upstream = |e: super::ClientError| WebhookError::Upstream(e.to_string());
+        let found = match client.payout(&integration.store_id, payout_id).await {
+            Ok(found) => found,
+            // No such payout, or a key that may not read payouts
+            // (`canviewinvoices` alone): asking again will not change that,
+            // so the delivery is taken in and books nothing.
+            Err(super::ClientError::Status {
+                status: 403 | 404, ..
+            }) => return Ok(Vec::new()),
+            Err(e) => return Err(upstream(e)),
+        };
+        let currency = match &found.pull_payment_id {
+            Some(pp) if found.state.eq_ignore_ascii_case("completed") => {
+                Some(client.pull_payment_currency(pp).await.map_err(upstream)?)
+            }
+            _ => None,
+        };
+        let row = payout::outcome(&integration.account, &found, currency.as_deref())
+            .map_err(WebhookError::Upstream)?;
+        Ok(row.into_iter().collect())
     }
 }

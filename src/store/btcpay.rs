@@ -320,7 +320,7 @@ impl Store {
                 .in_workspace(workspace)
                 .target(audit_target(integration.id))
                 .detail(format!(
-                    "{} income row(s) added, {} reversed",
+                    "{} row(s) added, {} reversed",
                     booked.added, booked.reversed
                 ))
                 .insert(&mut tx)

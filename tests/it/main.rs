@@ -7,6 +7,7 @@ mod books;
 mod browser;
 mod btcpay;
 mod btcpay_api;
+mod btcpay_payouts;
 mod btcpay_stream;
 mod btcpay_wallet;
 mod cli;

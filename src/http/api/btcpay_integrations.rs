@@ -67,6 +67,8 @@ pub struct SweptView {
     pub invoices: u64,
     pub added: u64,
     pub reversed: u64,
+    /// Completed payouts seen.
+    pub payouts: u64,
     pub cursor: i64,
 }
 
@@ -205,6 +207,7 @@ impl BtcpayIntegrationsApi {
                 invoices: s.invoices as u64,
                 added: s.added,
                 reversed: s.reversed,
+                payouts: s.payouts as u64,
                 cursor: s.cursor,
             }));
         }

@@ -59,12 +59,63 @@ impl FakeInvoice {
     }
 }
 
+/// A payout of the store (`PayoutData`), for a refund or a pull payment.
+#[derive(Debug, Clone)]
+pub struct FakePayout {
+    pub id: String,
+    pub pull_payment_id: Option<String>,
+    pub date: i64,
+    /// In the pull payment's currency.
+    pub amount: String,
+    /// In BTC, once approved.
+    pub btc: Option<String>,
+    pub state: String,
+    pub txid: Option<String>,
+    pub lightning: bool,
+}
+
+fn payout_json(state: &State, p: &FakePayout) -> Value {
+    let proof = match (&p.txid, p.lightning) {
+        (Some(txid), false) => json!({"proofType": "PayoutTransactionOnChainBlob",
+            "transactionId": txid, "candidates": [txid], "link": format!("https://mempool.space/tx/{txid}")}),
+        (_, true) if p.state == "Completed" => json!({"proofType": "PayoutLightningBlob",
+            "paymentHash": "5e1f0d6c2b3a49f8e7d6c5b4a3928170f6e5d4c3b2a1908f7e6d5c4b3a291807"}),
+        _ => Value::Null,
+    };
+    let mut v = json!({
+        "date": p.date, "id": p.id, "pullPaymentId": p.pull_payment_id,
+        "destination": if p.lightning { "lnbc1fake" } else { "bc1qcustomer" },
+        "cryptoCode": "BTC", "amount": p.amount, "paymentMethodAmount": p.btc,
+        "state": p.state, "revision": 0, "paymentProof": proof, "metadata": {}
+    });
+    let method = if v2(state) {
+        (
+            "payoutMethodId",
+            if p.lightning { "BTC-LN" } else { "BTC-CHAIN" },
+        )
+    } else {
+        (
+            "paymentMethod",
+            if p.lightning {
+                "BTC-LightningNetwork"
+            } else {
+                "BTC"
+            },
+        )
+    };
+    v[method.0] = json!(method.1);
+    v
+}
+
 #[derive(Debug)]
 pub struct State {
     pub version: String,
     pub api_key: String,
     pub permissions: Vec<String>,
     pub invoices: Vec<FakeInvoice>,
+    pub payouts: Vec<FakePayout>,
+    /// Pull payments: (id, currency).
+    pub pull_payments: Vec<(String, String)>,
     /// Every request target, in order.
     pub requests: Vec<String>,
     /// Counts deliveries, for fresh delivery ids.
@@ -255,6 +306,60 @@ fn payment_methods(
     }
 }
 
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PayoutQuery {
+    include_cancelled: Option<bool>,
+}
+
+#[handler]
+fn payouts(
+    req: &Request,
+    state: Data<&Shared>,
+    Path(store): Path<String>,
+    Query(q): Query<PayoutQuery>,
+) -> Response {
+    let s = guard!(req, state.0);
+    if store != STORE {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let list: Vec<Value> = s
+        .payouts
+        .iter()
+        .filter(|p| q.include_cancelled.unwrap_or(false) || p.state != "Cancelled")
+        .map(|p| payout_json(&s, p))
+        .collect();
+    poem::web::Json(list).into_response()
+}
+
+#[handler]
+fn payout(
+    req: &Request,
+    state: Data<&Shared>,
+    Path((store, id)): Path<(String, String)>,
+) -> Response {
+    let s = guard!(req, state.0);
+    match s.payouts.iter().find(|p| p.id == id && store == STORE) {
+        Some(p) => poem::web::Json(payout_json(&s, p)).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// Public in BTCPay: no key needed.
+#[handler]
+fn pull_payment(state: Data<&Shared>, Path(id): Path<String>) -> Response {
+    let s = state.0.lock().expect("state");
+    match s.pull_payments.iter().find(|(pp, _)| *pp == id) {
+        Some((pp, currency)) => {
+            poem::web::Json(json!({"id": pp, "name": "Refund", "description": "",
+            "currency": currency, "amount": "25", "period": null, "archived": false,
+            "viewLink": format!("https://btcpay.invalid/pull-payments/{pp}")}))
+            .into_response()
+        }
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
 /// BTCPay's signature header for a body.
 pub fn sign(secret: &str, body: &[u8]) -> String {
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("key");
@@ -269,6 +374,8 @@ impl FakeBtcpay {
             api_key: API_KEY.into(),
             permissions: permissions.to_vec(),
             invoices: Vec::new(),
+            payouts: Vec::new(),
+            pull_payments: Vec::new(),
             requests: Vec::new(),
             deliveries: 0,
         }));
@@ -281,6 +388,9 @@ impl FakeBtcpay {
                 "/api/v1/stores/:store/invoices/:id/payment-methods",
                 get(payment_methods),
             )
+            .at("/api/v1/stores/:store/payouts", get(payouts))
+            .at("/api/v1/stores/:store/payouts/:id", get(payout))
+            .at("/api/v1/pull-payments/:id", get(pull_payment))
             .data(state.clone());
         let acceptor = TcpListener::bind("127.0.0.1:0")
             .into_acceptor()
@@ -355,8 +465,15 @@ impl FakeBtcpay {
                 map.remove("invoiceId");
                 map.remove("metadata");
                 map.insert("payoutId".into(), json!(invoice_id));
-                map.insert("pullPaymentId".into(), Value::Null);
-                map.insert("payoutState".into(), json!("Completed"));
+                let found = s.payouts.iter().find(|p| p.id == invoice_id);
+                map.insert(
+                    "pullPaymentId".into(),
+                    json!(found.and_then(|p| p.pull_payment_id.clone())),
+                );
+                map.insert(
+                    "payoutState".into(),
+                    json!(found.map_or("Completed", |p| p.state.as_str())),
+                );
             }
             k if k.starts_with("PaymentRequest") => {
                 let map = body.as_object_mut().expect("object");
