@@ -8,6 +8,7 @@ mod browser;
 mod btcpay;
 mod btcpay_api;
 mod btcpay_payouts;
+mod btcpay_rebook;
 mod btcpay_stream;
 mod btcpay_wallet;
 mod cli;
