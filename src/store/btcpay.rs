@@ -37,6 +37,11 @@ pub struct Integration {
     pub created_at: i64,
     pub last_sweep_at: Option<i64>,
     pub sweep_cursor: i64,
+    /// The webhook Ledgersys registered in BTCPay, if it did.
+    pub webhook_id: Option<String>,
+    /// Deliveries refused for a bad or missing signature.
+    pub refused_deliveries: i64,
+    pub last_refused_at: Option<i64>,
 }
 
 pub struct NewIntegration<'a> {
@@ -73,7 +78,8 @@ pub const REVERSAL_PREFIX: &str = "btcpay-reversal:";
 macro_rules! columns {
     () => {
         "id, workspace_id, url, store_id, account, server_version, api_key_last4, \
-         webhook_secret_last4, created_at, last_sweep_at, sweep_cursor"
+         webhook_secret_last4, created_at, last_sweep_at, sweep_cursor, webhook_id, \
+         refused_deliveries, last_refused_at"
     };
 }
 

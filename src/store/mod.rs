@@ -8,6 +8,7 @@ pub mod alerts;
 pub mod audit;
 pub mod btcpay;
 pub mod btcpay_authorizations;
+pub mod btcpay_manage;
 mod ids;
 mod open;
 pub mod price_overrides;

@@ -7,6 +7,7 @@ mod books;
 mod browser;
 mod btcpay;
 mod btcpay_api;
+mod btcpay_manage;
 mod btcpay_payouts;
 mod btcpay_rebook;
 mod btcpay_stream;

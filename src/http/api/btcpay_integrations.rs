@@ -48,6 +48,10 @@ pub struct Connect {
     pub api_key: String,
     /// Omit to have one generated and returned once.
     pub webhook_secret: Option<String>,
+    /// Let Ledgersys register its own webhook in BTCPay, delivering to this
+    /// address of Ledgersys (as BTCPay reaches it) plus the webhook path.
+    /// The key must then hold `btcpay.store.webhooks.canmodifywebhooks`.
+    pub register_webhook_at: Option<String>,
 }
 
 #[derive(Debug, Object)]
@@ -59,6 +63,8 @@ pub struct Connected {
     pub server_version: String,
     pub account: String,
     pub api_key_last4: String,
+    /// The URL of the webhook Ledgersys registered in BTCPay, if it did.
+    pub webhook_registered: Option<String>,
 }
 
 #[derive(Debug, Object)]
@@ -78,7 +84,7 @@ pub enum ConnectResponse {
     Created(Json<Connected>),
 }
 
-fn btcpay_error(e: BtcpayError) -> ApiError {
+pub(super) fn btcpay_error(e: BtcpayError) -> ApiError {
     match e {
         BtcpayError::Refused(m) => ApiError::Unprocessable(body("refused", m)),
         e @ BtcpayError::Client(_) => {
@@ -169,6 +175,7 @@ impl BtcpayIntegrationsApi {
             store_id: &input.store_id,
             api_key: &input.api_key,
             webhook_secret: input.webhook_secret.as_deref(),
+            register_at: input.register_webhook_at.as_deref(),
         };
         let added = state.btcpay.add(&new, &audit).await.map_err(btcpay_error)?;
         Ok(ConnectResponse::Created(Json(Connected {
@@ -178,6 +185,7 @@ impl BtcpayIntegrationsApi {
             server_version: added.server_version,
             account: added.account,
             api_key_last4: added.api_key_last4,
+            webhook_registered: added.webhook_registered,
         })))
     }
 

@@ -129,6 +129,8 @@ pub struct ConnectForm {
     store_id: String,
     api_key: String,
     webhook_secret: Option<String>,
+    /// This Ledgersys' address as BTCPay reaches it: register the webhook.
+    register_at: Option<String>,
 }
 
 #[handler]
@@ -160,6 +162,7 @@ pub async fn connect(
         store_id: &form.store_id,
         api_key: &form.api_key,
         webhook_secret: secret,
+        register_at: form.register_at.as_deref().filter(|s| !s.trim().is_empty()),
     };
     match state.btcpay.add(&new, &audit).await {
         Ok(added) => render(layout::page(

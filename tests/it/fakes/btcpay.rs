@@ -116,6 +116,8 @@ pub struct State {
     pub payouts: Vec<FakePayout>,
     /// Pull payments: (id, currency).
     pub pull_payments: Vec<(String, String)>,
+    /// Webhooks registered through the API: (id, url, secret).
+    pub webhooks: Vec<(String, String, String)>,
     /// Every request target, in order.
     pub requests: Vec<String>,
     /// Counts deliveries, for fresh delivery ids.
@@ -360,6 +362,84 @@ fn pull_payment(state: Data<&Shared>, Path(id): Path<String>) -> Response {
     }
 }
 
+fn may_modify_webhooks(s: &State) -> bool {
+    s.permissions.iter().any(|p| {
+        p == "btcpay.store.webhooks.canmodifywebhooks"
+            || *p == format!("btcpay.store.webhooks.canmodifywebhooks:{STORE}")
+    })
+}
+
+fn forbidden() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        poem::web::Json(json!({"code": "missing-permission", "message": "Missing permission"})),
+    )
+        .into_response()
+}
+
+/// `POST /api/v1/stores/{storeId}/webhooks` (`StoreWebhookBaseData`).
+#[handler]
+async fn create_webhook(
+    req: &Request,
+    state: Data<&Shared>,
+    Path(store): Path<String>,
+    body: poem::web::Json<Value>,
+) -> Response {
+    let mut s = guard!(req, state.0);
+    if !may_modify_webhooks(&s) {
+        return forbidden();
+    }
+    if store != STORE {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let url = body["url"].as_str().unwrap_or_default().to_string();
+    let secret = body["secret"].as_str().unwrap_or_default().to_string();
+    let id = format!("Wh{:020}", s.webhooks.len() + 1);
+    s.webhooks.push((id.clone(), url.clone(), secret.clone()));
+    poem::web::Json(
+        json!({"id": id, "enabled": true, "automaticRedelivery": true, "url": url,
+        "authorizedEvents": body["authorizedEvents"].clone(), "secret": secret}),
+    )
+    .into_response()
+}
+
+#[handler]
+async fn one_webhook(
+    req: &Request,
+    state: Data<&Shared>,
+    Path((store, id)): Path<(String, String)>,
+    body: Option<poem::web::Json<Value>>,
+) -> Response {
+    let mut s = guard!(req, state.0);
+    if !may_modify_webhooks(&s) {
+        return forbidden();
+    }
+    let Some(at) = s.webhooks.iter().position(|w| w.0 == id && store == STORE) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match *req.method() {
+        poem::http::Method::DELETE => {
+            s.webhooks.remove(at);
+            StatusCode::OK.into_response()
+        }
+        poem::http::Method::PUT => {
+            let body = body.map(|b| b.0).unwrap_or_default();
+            if let Some(url) = body["url"].as_str() {
+                s.webhooks[at].1 = url.to_string();
+            }
+            if let Some(secret) = body["secret"].as_str() {
+                s.webhooks[at].2 = secret.to_string();
+            }
+            poem::web::Json(json!({"id": id, "url": s.webhooks[at].1})).into_response()
+        }
+        _ => poem::web::Json(
+            json!({"id": id, "enabled": true, "automaticRedelivery": true,
+            "url": s.webhooks[at].1, "authorizedEvents": {"everything": true}}),
+        )
+        .into_response(),
+    }
+}
+
 /// BTCPay's signature header for a body.
 pub fn sign(secret: &str, body: &[u8]) -> String {
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("key");
@@ -376,6 +456,7 @@ impl FakeBtcpay {
             invoices: Vec::new(),
             payouts: Vec::new(),
             pull_payments: Vec::new(),
+            webhooks: Vec::new(),
             requests: Vec::new(),
             deliveries: 0,
         }));
@@ -391,6 +472,11 @@ impl FakeBtcpay {
             .at("/api/v1/stores/:store/payouts", get(payouts))
             .at("/api/v1/stores/:store/payouts/:id", get(payout))
             .at("/api/v1/pull-payments/:id", get(pull_payment))
+            .at("/api/v1/stores/:store/webhooks", poem::post(create_webhook))
+            .at(
+                "/api/v1/stores/:store/webhooks/:id",
+                get(one_webhook).put(one_webhook).delete(one_webhook),
+            )
             .data(state.clone());
         let acceptor = TcpListener::bind("127.0.0.1:0")
             .into_acceptor()
