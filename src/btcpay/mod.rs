@@ -9,6 +9,7 @@ pub mod income;
 mod manage;
 pub mod payout;
 pub mod permissions;
+pub mod refusals;
 pub mod signature;
 mod sweep;
 mod webhook;
@@ -131,6 +132,8 @@ pub struct Service {
     /// an HTTPS client and opening two sealed secrets per delivery would cost
     /// more than the rest of the delivery. Keys are only rotated offline.
     opened: Arc<Mutex<HashMap<i64, Arc<Opened>>>>,
+    /// Per integration, how refused deliveries are being audited.
+    refusals: Arc<Mutex<HashMap<i64, refusals::Window>>>,
 }
 
 struct Opened {
@@ -144,6 +147,7 @@ impl Service {
             store,
             secrets,
             opened: Arc::default(),
+            refusals: Arc::default(),
         }
     }
 

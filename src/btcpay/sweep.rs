@@ -153,6 +153,9 @@ pub async fn sweep_periodically(service: Service, at_start: Vec<i64>) {
                 }
             },
         };
+        if let Err(e) = service.flush_refusals(crate::clock::now()).await {
+            tracing::warn!(error = %e, "cannot sum up refused BTCPay deliveries");
+        }
         for id in ids {
             match service.sweep(Some(id), ACTOR, crate::clock::now()).await {
                 Ok(done) => {

@@ -2,7 +2,9 @@
 //! original delivery id, then the invoice is read back from BTCPay and its
 //! income booked with the delivery record in one transaction.
 
-use super::{ACTOR, Client, Received, Service, WebhookError, income, payout, signature, wire};
+use super::{
+    ACTOR, Client, Received, Service, WebhookError, income, payout, refusals, signature, wire,
+};
 use crate::ledger::Tx;
 use crate::store::AuditEntry;
 use crate::store::btcpay::{Delivery, Integration, audit_target};
@@ -28,18 +30,7 @@ impl Service {
             .await
             .map_err(|e| WebhookError::Internal(e.to_string()))?;
         if !signature::verify(&opened.webhook_secret, body, signature) {
-            self.store
-                .audit(
-                    &AuditEntry::new(now, None, ACTOR, "btcpay.webhook_refused")
-                        .in_workspace(integration.workspace_id)
-                        .target(audit_target(integration.id))
-                        .from_addr(client_addr)
-                        .detail(if signature.is_some() {
-                            "the BTCPay-Sig signature does not match"
-                        } else {
-                            "no BTCPay-Sig header"
-                        }),
-                )
+            self.refused(&integration, signature.is_some(), client_addr, now)
                 .await?;
             return Err(WebhookError::BadSignature);
         }
@@ -153,4 +144,89 @@ impl Service {
             .map_err(WebhookError::Upstream)?;
         Ok(row.into_iter().collect())
     }
+}
+
+impl Service {
+    /// Counts a refused delivery, and audits it unless a flood of them is
+    /// under way ([`refusals`]).
+    async fn refused(
+        &self,
+        integration: &Integration,
+        had_signature: bool,
+        client_addr: &str,
+        now: i64,
+    ) -> Result<(), WebhookError> {
+        self.store.count_btcpay_refusal(integration.id, now).await?;
+        let decision = self
+            .refusals
+            .lock()
+            .map(|mut all| all.entry(integration.id).or_default().record(now))
+            .unwrap_or(refusals::Decision {
+                audit: true,
+                flood: false,
+                summary: None,
+            });
+        let entry = |action: &'static str| {
+            AuditEntry::new(now, None, ACTOR, action)
+                .in_workspace(integration.workspace_id)
+                .target(audit_target(integration.id))
+                .from_addr(client_addr)
+        };
+        if let Some(unlogged) = decision.summary {
+            self.store
+                .audit(&summary_entry(integration, unlogged, now))
+                .await?;
+        }
+        if decision.audit {
+            self.store
+                .audit(&entry("btcpay.webhook_refused").detail(if had_signature {
+                    "the BTCPay-Sig signature does not match"
+                } else {
+                    "no BTCPay-Sig header"
+                }))
+                .await?;
+        }
+        if decision.flood {
+            self.store
+                .audit(&entry("btcpay.webhook_refused_flood").detail(format!(
+                    "more than {} deliveries with a bad signature within a minute; the rest of \
+                     the minute's are counted and summed up in one entry, not logged one by one",
+                    refusals::AUDITED_PER_WINDOW
+                )))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the summaries of flood windows that are over (run with each
+    /// periodic sweep, so that a flood that stopped is still summed up).
+    pub async fn flush_refusals(&self, now: i64) -> Result<(), crate::store::StoreError> {
+        let closed: Vec<(i64, refusals::Unlogged)> = match self.refusals.lock() {
+            Ok(mut all) => all
+                .iter_mut()
+                .filter_map(|(id, w)| w.close_if_over(now).map(|u| (*id, u)))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        for (id, unlogged) in closed {
+            if let Some(integration) = self.store.btcpay_integration(id).await? {
+                self.store
+                    .audit(&summary_entry(&integration, unlogged, now))
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn summary_entry(integration: &Integration, unlogged: refusals::Unlogged, now: i64) -> AuditEntry {
+    AuditEntry::new(now, None, ACTOR, "btcpay.webhook_refused_summary")
+        .in_workspace(integration.workspace_id)
+        .target(audit_target(integration.id))
+        .detail(format!(
+            "{} more deliveries with a bad signature were refused from {} to {} without an entry each",
+            unlogged.count,
+            crate::clock::rfc3339(unlogged.from),
+            crate::clock::rfc3339(unlogged.to)
+        ))
 }

@@ -155,3 +155,105 @@ async fn a_registered_webhook_is_rekeyed_and_removed_with_the_store() {
     let _ = hook_id;
     store.close().await;
 }
+
+/// Through Settings → Integrations: a flood of forged deliveries is counted
+/// exactly but audited only ten at a time; the secret is replaced and the
+/// store removed from the page, the income staying.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_settings_page_sums_up_a_flood_and_removes_a_store() {
+    let server = Server::start();
+    let owner = server.owner().await;
+    let fake = FakeBtcpay::start("2.4.1", &read_only()).await;
+    fake.set(|st| {
+        st.invoices = vec![FakeInvoice::settled(
+            "InvA",
+            1_735_689_600,
+            "0.0001",
+            "50000",
+            "ab-0",
+        )]
+    });
+    let post = |path: &str, form: Vec<(&'static str, String)>| {
+        owner.http.post(owner.url(path)).form(&form).send()
+    };
+    let csrf = || ("csrf_token", owner.csrf.clone());
+    let page = post(
+        "/settings/btcpay",
+        vec![
+            csrf(),
+            ("url", fake.url.clone()),
+            ("store_id", STORE.to_string()),
+            ("api_key", API_KEY.to_string()),
+            ("webhook_secret", String::new()),
+            ("register_at", String::new()),
+        ],
+    )
+    .await
+    .expect("post");
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.expect("text");
+    let secret = page
+        .split("Webhook secret (shown once)</dt><dd><code>")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the secret, once")
+        .to_string();
+    let hook = server.at("/api/v1/btcpay/webhook/1");
+    let (_, body) = fake.event("InvoiceSettled", "InvA", None);
+    assert_eq!(fake.deliver(&hook, &secret, &body).await.status(), 200);
+    for _ in 0..25 {
+        assert_eq!(fake.deliver(&hook, "forged", &body).await.status(), 401);
+    }
+    let settings = owner.get("/settings").await.text().await.expect("text");
+    assert!(
+        settings.contains("<td class=\"refused\">25 (bad signature"),
+        "{settings}"
+    );
+
+    // A new secret from the page, shown once; the old one is refused.
+    let replaced = post("/settings/btcpay/1/secret", vec![csrf()])
+        .await
+        .expect("post")
+        .text()
+        .await
+        .expect("text");
+    let new_secret = replaced
+        .split("New secret (shown once)</dt><dd><code>")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the new secret, once")
+        .to_string();
+    assert_ne!(new_secret, secret);
+    let (_, created) = fake.event("InvoiceCreated", "InvA", None);
+    assert_eq!(fake.deliver(&hook, &secret, &created).await.status(), 401);
+    assert_eq!(
+        fake.deliver(&hook, &new_secret, &created).await.status(),
+        200
+    );
+
+    assert!(settings.contains("The income and payouts already booked stay in the ledger."));
+    let removed = post("/settings/btcpay/1/remove", vec![csrf()])
+        .await
+        .expect("post");
+    assert_eq!(removed.status(), 200, "followed back to Settings");
+    let after = removed.text().await.expect("text");
+    assert!(!after.contains("Change store"), "{after}");
+    assert_eq!(
+        fake.deliver(&hook, &new_secret, &created).await.status(),
+        404
+    );
+
+    let store = Store::open_for_command(&server.data_dir)
+        .await
+        .expect("open");
+    let ws = ledgersys::store::WorkspaceId(1);
+    assert_eq!(store.transactions(ws).await.expect("rows").len(), 1);
+    let log = store.audit_log(Some(ws), 500).await.expect("audit");
+    let count = |action: &str| log.iter().filter(|e| e.action == action).count();
+    // 26 refused in all (25 + the old secret), 10 of them logged one by
+    // one, and one entry saying the rest of the minute is summed up.
+    assert_eq!(count("btcpay.webhook_refused"), 10);
+    assert_eq!(count("btcpay.webhook_refused_flood"), 1);
+    assert_eq!(count("btcpay.removed"), 1);
+    store.close().await;
+}

@@ -16,7 +16,6 @@ use crate::http::AppState;
 use crate::http::auth::client_of;
 use crate::http::error::{ApiError, body};
 use crate::store::AuditEntry;
-use crate::store::btcpay::audit_target;
 
 #[derive(Debug, Object)]
 pub struct IntegrationView {
@@ -34,8 +33,12 @@ pub struct IntegrationView {
     /// Deliveries taken in (each original delivery once).
     pub deliveries: i64,
     pub last_delivery_at: Option<i64>,
-    /// Deliveries refused for a bad or missing signature.
+    /// Deliveries refused for a bad or missing signature (all of them; the
+    /// audit log has the first few of each minute and a summary).
     pub refused_deliveries: i64,
+    pub last_refused_at: Option<i64>,
+    /// Ledgersys registered the webhook in BTCPay itself.
+    pub webhook_registered: bool,
     /// Invoices whose income only the sweep found: their settlement
     /// webhook never came.
     pub invoices_without_webhook: Vec<String>,
@@ -114,10 +117,6 @@ impl BtcpayIntegrationsApi {
         let mut views = Vec::new();
         for i in state.store.btcpay_integrations_in(ws).await? {
             let (deliveries, last_delivery_at) = state.store.btcpay_delivery_stats(i.id).await?;
-            let refused_deliveries = state
-                .store
-                .audit_count(ws, "btcpay.webhook_refused", &audit_target(i.id))
-                .await?;
             let invoices_without_webhook = state.store.btcpay_invoices_without_webhook(&i).await?;
             views.push(IntegrationView {
                 invoices_without_webhook,
@@ -133,7 +132,9 @@ impl BtcpayIntegrationsApi {
                 sweep_cursor: i.sweep_cursor,
                 deliveries,
                 last_delivery_at,
-                refused_deliveries,
+                refused_deliveries: i.refused_deliveries,
+                last_refused_at: i.last_refused_at,
+                webhook_registered: i.webhook_id.is_some(),
             });
         }
         Ok(Json(views))
