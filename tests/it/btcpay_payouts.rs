@@ -30,6 +30,9 @@ fn payout(id: &str, pp: &str, amount: &str, btc: &str, state: &str, lightning: b
     }
 }
 
+/// (amount, fiat value, currency, txid) of a spend row.
+type Spent = (Sats, Option<String>, Option<String>, Option<String>);
+
 fn set_state(s: &Setup, id: &str, state: &str) {
     s.fake.set(|st| {
         for p in st.payouts.iter_mut().filter(|p| p.id == id) {
@@ -113,7 +116,7 @@ async fn refunds_are_disposals_once(version: &str) {
     assert_eq!(again[0]["added"], 0);
 
     let rows = s.rows().await;
-    let spends: Vec<(Sats, Option<String>, Option<String>, Option<String>)> = rows
+    let spends: Vec<Spent> = rows
         .iter()
         .filter(|r| r.kind == Kind::Spend)
         .map(|r| {
