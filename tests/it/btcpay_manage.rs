@@ -232,6 +232,19 @@ async fn the_settings_page_sums_up_a_flood_and_removes_a_store() {
     );
 
     assert!(settings.contains("The income and payouts already booked stay in the ledger."));
+    // Only workspace admins: an accountant's form post is refused.
+    server.add_member(&owner, "acct", "accountant").await;
+    let acct = server.login("acct", crate::support::PASSWORD).await;
+    for action in ["remove", "secret", "key"] {
+        let refused = acct
+            .http
+            .post(acct.url(&format!("/settings/btcpay/1/{action}")))
+            .form(&[("csrf_token", acct.csrf.as_str()), ("api_key", "x")])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(refused.status(), 403, "{action}");
+    }
     let removed = post("/settings/btcpay/1/remove", vec![csrf()])
         .await
         .expect("post");
