@@ -101,15 +101,27 @@ impl Service {
             let currency = match &p.pull_payment_id {
                 Some(pp) => {
                     if !currencies.contains_key(pp) {
-                        let c = client.pull_payment_currency(pp).await?;
+                        // A pull payment BTCPay no longer has: the payout
+                        // is still booked, valued from the price table.
+                        let c = match client.pull_payment_currency(pp).await {
+                            Ok(c) => Some(c),
+                            Err(ClientError::Status { status: 404, .. }) => None,
+                            Err(e) => return Err(e.into()),
+                        };
                         currencies.insert(pp.clone(), c);
                     }
-                    currencies.get(pp).cloned()
+                    currencies.get(pp).cloned().flatten()
                 }
                 None => None,
             };
-            let row = payout::outcome(&integration.account, p, currency.as_deref())
-                .map_err(BtcpayError::Refused)?;
+            // One payout BTCPay describes oddly must not stop every sweep.
+            let row = match payout::outcome(&integration.account, p, currency.as_deref()) {
+                Ok(row) => row,
+                Err(e) => {
+                    tracing::warn!(integration = integration.id, error = %e, "BTCPay payout skipped");
+                    continue;
+                }
+            };
             completed += 1;
             let booked = self
                 .store

@@ -136,7 +136,11 @@ impl Service {
         };
         let currency = match &found.pull_payment_id {
             Some(pp) if found.state.eq_ignore_ascii_case("completed") => {
-                Some(client.pull_payment_currency(pp).await.map_err(upstream)?)
+                match client.pull_payment_currency(pp).await {
+                    Ok(c) => Some(c),
+                    Err(super::ClientError::Status { status: 404, .. }) => None,
+                    Err(e) => return Err(upstream(e)),
+                }
             }
             _ => None,
         };
