@@ -77,6 +77,60 @@ pub fn recognise(rows: &[Tx], skip: impl Fn(usize) -> bool) -> Vec<Recognised> {
     found
 }
 
+/// Source ids of the rows reversing BTCPay income (`btcpay-reversal:<key>`
+/// reverses `btcpay:<key>`).
+pub const REVERSAL_SOURCE: &str = "btcpay-reversal:";
+
+/// The next generation's source id of a BTCPay income key: an income booked
+/// again after its reversal (`<key>#2`, `#3`, …).
+fn next_generation(key: &str) -> String {
+    match key.rsplit_once('#') {
+        Some((base, n)) => match n.parse::<u32>() {
+            Ok(n) => format!("{base}#{}", n + 1),
+            Err(_) => format!("{key}#2"),
+        },
+        None => format!("{key}#2"),
+    }
+}
+
+/// Reversals undone by a later settlement: (reversal row, reversed income
+/// row). When BTCPay reports an invoice settled again after an
+/// invalidation, the payment is booked again as the next generation; the
+/// first income (reclassified an unexplained deposit by the reversal) and
+/// its reversal then cancel out and leave the book, instead of waiting in
+/// review. Only while the income row is still that deposit and the
+/// reversal still a withdrawal: a user's own reclassification wins.
+pub fn cancelled(rows: &[Tx]) -> Vec<(usize, usize)> {
+    let by_source: HashMap<(&str, &str), usize> = rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, tx)| tx.id.as_deref().map(|id| ((tx.account.as_str(), id), i)))
+        .collect();
+    let mut out = Vec::new();
+    for (r, tx) in rows.iter().enumerate() {
+        let Some(key) = tx
+            .id
+            .as_deref()
+            .and_then(|id| id.strip_prefix(REVERSAL_SOURCE))
+        else {
+            continue;
+        };
+        let account = tx.account.as_str();
+        let income = format!("{INCOME_SOURCE}{key}");
+        let again = format!("{INCOME_SOURCE}{}", next_generation(key));
+        if let (Some(&i), true) = (
+            by_source.get(&(account, income.as_str())),
+            by_source.contains_key(&(account, again.as_str())),
+        ) && tx.kind == Kind::Withdrawal
+            && rows[i].kind == Kind::Deposit
+        {
+            out.push((r, i));
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
 /// Moves each recognised BTCPay row to its wallet's account; the first of
 /// them also takes the wallet row's network fee (a payout transaction's fee
 /// left the wallet too). Returns the absorbed wallet rows.
@@ -138,6 +192,42 @@ mod tests {
         assert_eq!(moved[1].account, "Shop wallet");
         assert_eq!(moved[3].account, "BTCPay S");
         assert!(recognise(&rows, |i| i == 2).is_empty());
+    }
+
+    #[test]
+    fn a_reversal_undone_by_a_later_settlement_cancels_out() {
+        let mut first = row("btcpay:I1:aa-0", Kind::Deposit, "BTCPay S", 3_000, "aa");
+        first.note = Some("reclassified by the reversal".into());
+        let rows = vec![
+            first,
+            row(
+                "btcpay-reversal:I1:aa-0",
+                Kind::Withdrawal,
+                "BTCPay S",
+                3_000,
+                "aa",
+            ),
+            row("btcpay:I1:aa-0#2", Kind::Deposit, "BTCPay S", 3_000, "aa"),
+            row(
+                "btcpay-reversal:I1:aa-0#2",
+                Kind::Withdrawal,
+                "BTCPay S",
+                3_000,
+                "aa",
+            ),
+            row("btcpay:I1:aa-0#3", Kind::Income, "BTCPay S", 3_000, "aa"),
+            // Reversed and not settled again: stays for review.
+            row("btcpay:I2:bb-0", Kind::Deposit, "BTCPay S", 1_000, "bb"),
+            row(
+                "btcpay-reversal:I2:bb-0",
+                Kind::Withdrawal,
+                "BTCPay S",
+                1_000,
+                "bb",
+            ),
+        ];
+        assert_eq!(cancelled(&rows), vec![(1, 0), (3, 2)]);
+        assert_eq!(next_generation("I1:aa-0#9"), "I1:aa-0#10");
     }
 
     #[test]

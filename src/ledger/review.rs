@@ -106,6 +106,9 @@ pub struct Book {
     /// on-chain payment, a payout): (wallet row, BTCPay rows). The wallet
     /// row is left out of `rows`; the BTCPay rows stand in its account.
     pub recognised: Vec<(RowRef, Vec<RowRef>)>,
+    /// BTCPay reversals undone by a later settlement, left out of `rows`
+    /// with the income they reversed: (reversal row, income row).
+    pub cancelled: Vec<(RowRef, RowRef)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,8 +214,17 @@ pub fn resolve(stored: &[(RowRef, Tx)], decisions: &[Adjustment]) -> Book {
     // payout) is the BTCPay row itself, not a second event.
     let recognised =
         merchant::recognise(&rows, |i| in_forced.contains(&i) || held_back.contains(&i));
+    let cancelled: Vec<(usize, usize)> = merchant::cancelled(&rows)
+        .into_iter()
+        .filter(|(r, i)| {
+            ![r, i]
+                .iter()
+                .any(|&&k| in_forced.contains(&k) || held_back.contains(&k))
+        })
+        .collect();
     let gone: HashSet<usize> = merchant::absorb(&mut rows, &recognised)
         .into_iter()
+        .chain(cancelled.iter().flat_map(|(r, i)| [*r, *i]))
         .collect();
 
     // Automatic matching over the rows no decision has claimed.
@@ -306,6 +318,7 @@ pub fn resolve(stored: &[(RowRef, Tx)], decisions: &[Adjustment]) -> Book {
             .iter()
             .map(|r| (ids[r.wallet], r.btcpay.iter().map(|i| ids[*i]).collect()))
             .collect(),
+        cancelled: cancelled.iter().map(|(r, i)| (ids[*r], ids[*i])).collect(),
     }
 }
 
