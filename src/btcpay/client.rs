@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
-use super::wire::{ApiKey, Invoice, PaymentMethod, ServerInfo, Version, is_plain_id};
+use super::wire::{
+    ApiKey, Invoice, PaymentMethod, Payout, PullPayment, ServerInfo, Version, is_plain_id,
+};
 
 /// Invoices a page of the sweep asks for.
 const PAGE: usize = 100;
@@ -83,6 +85,122 @@ impl Client {
         })
     }
 
+    /// A request that changes something in BTCPay: only the webhook
+    /// Ledgersys registered (with the key's `canmodifywebhooks`).
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Vec<u8>, ClientError> {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("Authorization", format!("token {}", self.key))
+            .header("Accept", "application/json");
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let resp = req.send().await.map_err(unreachable)?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(ClientError::Status {
+                status: status.as_u16(),
+                path: path.to_string(),
+            });
+        }
+        Ok(resp.bytes().await.map_err(unreachable)?.to_vec())
+    }
+
+    fn webhook_body(url: &str, secret: &str) -> serde_json::Value {
+        serde_json::json!({
+            "enabled": true,
+            "automaticRedelivery": true,
+            "url": url,
+            "authorizedEvents": {"everything": true, "specificEvents": []},
+            "secret": secret,
+        })
+    }
+
+    /// Creates the store's webhook to `url`, signed with `secret`; its id.
+    pub async fn register_webhook(
+        &self,
+        store: &str,
+        url: &str,
+        secret: &str,
+    ) -> Result<String, ClientError> {
+        plain(store)?;
+        let path = format!("/api/v1/stores/{store}/webhooks");
+        let bytes = self
+            .send(
+                reqwest::Method::POST,
+                &path,
+                Some(&Self::webhook_body(url, secret)),
+            )
+            .await?;
+        let created: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| ClientError::Malformed {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+        created
+            .get("id")
+            .and_then(|v| v.as_str())
+            .filter(|id| is_plain_id(id))
+            .map(str::to_string)
+            .ok_or(ClientError::Malformed {
+                path,
+                reason: "no webhook id in the answer".into(),
+            })
+    }
+
+    /// Gives the registered webhook a new secret.
+    pub async fn update_webhook(
+        &self,
+        store: &str,
+        webhook: &str,
+        url: &str,
+        secret: &str,
+    ) -> Result<(), ClientError> {
+        plain(store)?;
+        plain(webhook)?;
+        self.send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/stores/{store}/webhooks/{webhook}"),
+            Some(&Self::webhook_body(url, secret)),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// The URL a registered webhook delivers to.
+    pub async fn webhook_url(&self, store: &str, webhook: &str) -> Result<String, ClientError> {
+        plain(store)?;
+        plain(webhook)?;
+        let path = format!("/api/v1/stores/{store}/webhooks/{webhook}");
+        let found: serde_json::Value = self.get(&path).await?;
+        found
+            .get("url")
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+            .ok_or(ClientError::Malformed {
+                path,
+                reason: "no url".into(),
+            })
+    }
+
+    pub async fn delete_webhook(&self, store: &str, webhook: &str) -> Result<(), ClientError> {
+        plain(store)?;
+        plain(webhook)?;
+        self.send(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/stores/{store}/webhooks/{webhook}"),
+            None,
+        )
+        .await
+        .map(|_| ())
+    }
+
     pub async fn current_key(&self) -> Result<ApiKey, ClientError> {
         self.get("/api/v1/api-keys/current").await
     }
@@ -155,6 +273,31 @@ impl Client {
             }
         }
         Ok(all)
+    }
+}
+
+impl Client {
+    /// The store's payouts, cancelled ones left out (they book nothing).
+    pub async fn payouts(&self, store: &str) -> Result<Vec<Payout>, ClientError> {
+        plain(store)?;
+        self.get(&format!(
+            "/api/v1/stores/{store}/payouts?includeCancelled=false"
+        ))
+        .await
+    }
+
+    pub async fn payout(&self, store: &str, payout: &str) -> Result<Payout, ClientError> {
+        plain(store)?;
+        plain(payout)?;
+        self.get(&format!("/api/v1/stores/{store}/payouts/{payout}"))
+            .await
+    }
+
+    /// The currency of a pull payment: what its payouts' `amount` is in.
+    pub async fn pull_payment_currency(&self, id: &str) -> Result<String, ClientError> {
+        plain(id)?;
+        let found: PullPayment = self.get(&format!("/api/v1/pull-payments/{id}")).await?;
+        Ok(found.currency)
     }
 }
 

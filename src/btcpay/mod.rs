@@ -6,7 +6,10 @@
 
 mod client;
 pub mod income;
+mod manage;
+pub mod payout;
 pub mod permissions;
+pub mod refusals;
 pub mod signature;
 mod sweep;
 mod webhook;
@@ -91,6 +94,10 @@ pub struct Added {
     pub server_version: String,
     pub account: String,
     pub api_key_last4: String,
+    /// The webhook Ledgersys registered in BTCPay, when asked to: the URL
+    /// BTCPay delivers to. Its secret is then not shown: BTCPay has it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_registered: Option<String>,
 }
 
 /// One integration's sweep.
@@ -100,6 +107,8 @@ pub struct Swept {
     pub invoices: usize,
     pub added: u64,
     pub reversed: u64,
+    /// Completed payouts seen (each booked once, as a spend).
+    pub payouts: usize,
     pub cursor: i64,
 }
 
@@ -109,6 +118,10 @@ pub struct NewConnection<'a> {
     pub store_id: &'a str,
     pub api_key: &'a str,
     pub webhook_secret: Option<&'a str>,
+    /// Register the webhook in BTCPay, delivering to this Ledgersys address
+    /// (as BTCPay reaches it) plus the webhook path. The key must then hold
+    /// `btcpay.store.webhooks.canmodifywebhooks` for the store.
+    pub register_at: Option<&'a str>,
 }
 
 #[derive(Clone)]
@@ -119,6 +132,8 @@ pub struct Service {
     /// an HTTPS client and opening two sealed secrets per delivery would cost
     /// more than the rest of the delivery. Keys are only rotated offline.
     opened: Arc<Mutex<HashMap<i64, Arc<Opened>>>>,
+    /// Per integration, how refused deliveries are being audited.
+    refusals: Arc<Mutex<HashMap<i64, refusals::Window>>>,
 }
 
 struct Opened {
@@ -132,6 +147,7 @@ impl Service {
             store,
             secrets,
             opened: Arc::default(),
+            refusals: Arc::default(),
         }
     }
 
@@ -154,7 +170,17 @@ impl Service {
         }
         let client = Client::new(new.url, api_key)?;
         let key = client.current_key().await?;
-        permissions::check(&key.permissions, store_id).map_err(BtcpayError::Refused)?;
+        let register_at = match new.register_at.map(|u| u.trim().trim_end_matches('/')) {
+            Some(u) if u.starts_with("http://") || u.starts_with("https://") => Some(u),
+            Some(u) => {
+                return Err(BtcpayError::Refused(format!(
+                    "the Ledgersys address {u:?} for the webhook must start with http:// or https://"
+                )));
+            }
+            None => None,
+        };
+        permissions::check(&key.permissions, store_id, register_at.is_some())
+            .map_err(BtcpayError::Refused)?;
         let (server_version, _) = client.server_version().await?;
         let (secret, generated) = match new.webhook_secret.map(str::trim) {
             Some("") => {
@@ -212,10 +238,18 @@ impl Service {
                 audit,
             )
             .await?;
+        let registered = match register_at {
+            Some(base) => Some(
+                self.register(id, &client, store_id, base, &secret, audit)
+                    .await?,
+            ),
+            None => None,
+        };
         Ok(Added {
             integration_id: id,
             webhook_path: webhook_path(id),
-            webhook_secret: generated.then_some(secret),
+            webhook_secret: (generated && registered.is_none()).then_some(secret),
+            webhook_registered: registered,
             server_version,
             account,
             api_key_last4,

@@ -2,7 +2,9 @@
 //! Greenfield API and booked like a webhook would book it. On demand (CLI)
 //! and periodically in the server.
 
-use super::{ACTOR, BtcpayError, Service, Swept, income, wire};
+use std::collections::HashMap;
+
+use super::{ACTOR, BtcpayError, Client, ClientError, Service, Swept, income, payout, wire};
 use crate::store::AuditEntry;
 use crate::store::btcpay::Integration;
 
@@ -43,6 +45,7 @@ impl Service {
             invoices: invoices.len(),
             added: 0,
             reversed: 0,
+            payouts: 0,
             cursor: integration.sweep_cursor,
         };
         for invoice in &invoices {
@@ -62,11 +65,77 @@ impl Service {
             swept.added += booked.added;
             swept.reversed += booked.reversed;
         }
+        let (payouts, added) = self.sweep_payouts(integration, &client, actor, now).await?;
+        swept.payouts = payouts;
+        swept.added += added;
         swept.cursor = next_cursor(integration.sweep_cursor, &invoices, now);
         self.store
             .finish_btcpay_sweep(integration.id, swept.cursor, now)
             .await?;
         Ok(swept)
+    }
+}
+
+impl Service {
+    /// Every payout of the store, the completed ones booked (each once). A
+    /// key that may read invoices but not payouts (`canviewinvoices`
+    /// alone) is answered 403: then there is nothing to book.
+    async fn sweep_payouts(
+        &self,
+        integration: &Integration,
+        client: &Client,
+        actor: &str,
+        now: i64,
+    ) -> Result<(usize, u64), BtcpayError> {
+        let payouts = match client.payouts(&integration.store_id).await {
+            Ok(list) => list,
+            Err(ClientError::Status { status: 403, .. }) => return Ok((0, 0)),
+            Err(e) => return Err(e.into()),
+        };
+        let mut currencies = HashMap::new();
+        let (mut completed, mut added) = (0, 0);
+        for p in payouts
+            .iter()
+            .filter(|p| p.state.eq_ignore_ascii_case("completed"))
+        {
+            let currency = match &p.pull_payment_id {
+                Some(pp) => {
+                    if !currencies.contains_key(pp) {
+                        // A pull payment BTCPay no longer has: the payout
+                        // is still booked, valued from the price table.
+                        let c = match client.pull_payment_currency(pp).await {
+                            Ok(c) => Some(c),
+                            Err(ClientError::Status { status: 404, .. }) => None,
+                            Err(e) => return Err(e.into()),
+                        };
+                        currencies.insert(pp.clone(), c);
+                    }
+                    currencies.get(pp).cloned().flatten()
+                }
+                None => None,
+            };
+            // One payout BTCPay describes oddly must not stop every sweep.
+            let row = match payout::outcome(&integration.account, p, currency.as_deref()) {
+                Ok(row) => row,
+                Err(e) => {
+                    tracing::warn!(integration = integration.id, error = %e, "BTCPay payout skipped");
+                    continue;
+                }
+            };
+            completed += 1;
+            let booked = self
+                .store
+                .book_btcpay(
+                    integration,
+                    row.as_slice(),
+                    None,
+                    None,
+                    &AuditEntry::new(now, None, actor, "btcpay.payout"),
+                )
+                .await?;
+            added += booked.added;
+        }
+        Ok((completed, added))
     }
 }
 
@@ -96,6 +165,9 @@ pub async fn sweep_periodically(service: Service, at_start: Vec<i64>) {
                 }
             },
         };
+        if let Err(e) = service.flush_refusals(crate::clock::now()).await {
+            tracing::warn!(error = %e, "cannot sum up refused BTCPay deliveries");
+        }
         for id in ids {
             match service.sweep(Some(id), ACTOR, crate::clock::now()).await {
                 Ok(done) => {

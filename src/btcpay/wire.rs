@@ -86,6 +86,53 @@ pub struct Payment {
     pub status: String,
 }
 
+/// A payout (`PayoutData`): money the store sends out, for a refund (BTCPay
+/// refunds through a pull payment the customer claims) or any other pull
+/// payment. 1.x names the method `paymentMethod`, 2.x `payoutMethodId`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Payout {
+    pub id: String,
+    #[serde(default)]
+    pub pull_payment_id: Option<String>,
+    /// Unix seconds: when the payout was created (the model has no paid time).
+    #[serde(default)]
+    pub date: i64,
+    #[serde(default)]
+    pub destination: Option<String>,
+    #[serde(alias = "paymentMethod", default)]
+    pub payout_method_id: String,
+    /// In the pull payment's currency.
+    #[serde(default)]
+    pub amount: Option<String>,
+    /// In the payout method's currency (BTC), once approved.
+    #[serde(default)]
+    pub payment_method_amount: Option<String>,
+    pub state: String,
+    /// On chain `{"transactionId": …}`; over Lightning a payment hash or
+    /// preimage. Read loosely: only the txid is used.
+    #[serde(default)]
+    pub payment_proof: Option<serde_json::Value>,
+}
+
+impl Payout {
+    /// The on-chain transaction that paid it, when the proof names one.
+    pub fn txid(&self) -> Option<&str> {
+        let proof = self.payment_proof.as_ref()?;
+        ["transactionId", "txid", "transactionHash"]
+            .iter()
+            .find_map(|k| proof.get(*k).and_then(|v| v.as_str()))
+            .filter(|t| t.len() == 64 && t.chars().all(|c| c.is_ascii_hexdigit()))
+    }
+}
+
+/// A pull payment (`GET /api/v1/pull-payments/{id}`): only its currency, the
+/// currency a payout's `amount` is in.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PullPayment {
+    pub currency: String,
+}
+
 /// A webhook body's envelope and the invoice fields Ledgersys uses.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -100,6 +147,8 @@ pub struct Event {
     pub store_id: Option<String>,
     #[serde(default)]
     pub invoice_id: Option<String>,
+    #[serde(default)]
+    pub payout_id: Option<String>,
 }
 
 impl Event {
@@ -113,9 +162,9 @@ impl Event {
 
     /// A "send test webhook" event (≤ 2.2), never booked.
     pub fn is_test(&self) -> bool {
-        self.invoice_id
-            .as_deref()
-            .is_some_and(|id| id.starts_with("__test__"))
+        [&self.invoice_id, &self.payout_id]
+            .iter()
+            .any(|id| id.as_deref().is_some_and(|id| id.starts_with("__test__")))
     }
 }
 

@@ -81,6 +81,7 @@ async fn add(store: &Store, config: &Config, args: AddArgs) -> Result<u8, String
         store_id: &args.store_id,
         api_key: &api_key,
         webhook_secret: secret.as_deref(),
+        register_at: None,
     };
     match service.add(&new, &audit).await {
         Ok(added) => {

@@ -3,6 +3,7 @@
 
 mod amount;
 pub mod matching;
+pub mod merchant;
 pub mod review;
 mod transaction;
 

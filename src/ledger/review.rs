@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use rust_decimal::Decimal;
 
 use super::matching::{self, Matching};
+use super::merchant;
 use super::{Kind, Sats, Tx};
 
 /// A stored row's id (`transactions.id`): how decisions name rows.
@@ -101,6 +102,13 @@ pub struct Book {
     pub queue: Vec<Item>,
     /// Pairs made by matching or by hand: (withdrawal, deposit, how).
     pub pairs: Vec<(RowRef, RowRef, PairedBy)>,
+    /// Wallet rows that are the same event as BTCPay rows (an invoice's
+    /// on-chain payment, a payout): (wallet row, BTCPay rows). The wallet
+    /// row is left out of `rows`; the BTCPay rows stand in its account.
+    pub recognised: Vec<(RowRef, Vec<RowRef>)>,
+    /// BTCPay reversals undone by a later settlement, left out of `rows`
+    /// with the income they reversed: (reversal row, income row).
+    pub cancelled: Vec<(RowRef, RowRef)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,9 +210,26 @@ pub fn resolve(stored: &[(RowRef, Tx)], decisions: &[Adjustment]) -> Book {
     forced.retain(|(w, d)| rows[*w].kind == Kind::Withdrawal && rows[*d].kind == Kind::Deposit);
     let in_forced: HashSet<usize> = forced.iter().flat_map(|(w, d)| [*w, *d]).collect();
 
+    // A watched wallet's receive of an invoice payment (or send of a
+    // payout) is the BTCPay row itself, not a second event.
+    let recognised =
+        merchant::recognise(&rows, |i| in_forced.contains(&i) || held_back.contains(&i));
+    let cancelled: Vec<(usize, usize)> = merchant::cancelled(&rows)
+        .into_iter()
+        .filter(|(r, i)| {
+            ![r, i]
+                .iter()
+                .any(|&&k| in_forced.contains(&k) || held_back.contains(&k))
+        })
+        .collect();
+    let gone: HashSet<usize> = merchant::absorb(&mut rows, &recognised)
+        .into_iter()
+        .chain(cancelled.iter().flat_map(|(r, i)| [*r, *i]))
+        .collect();
+
     // Automatic matching over the rows no decision has claimed.
     let free: Vec<usize> = (0..rows.len())
-        .filter(|i| !in_forced.contains(i) && !held_back.contains(i))
+        .filter(|i| !in_forced.contains(i) && !held_back.contains(i) && !gone.contains(i))
         .collect();
     let subset: Vec<Tx> = free.iter().map(|i| rows[*i].clone()).collect();
     let auto = matching::find(&subset);
@@ -258,7 +283,13 @@ pub fn resolve(stored: &[(RowRef, Tx)], decisions: &[Adjustment]) -> Book {
         ambiguous: Vec::new(),
         unmatched: Vec::new(),
     };
-    let (effective, from) = matching::apply_traced(&rows, &all);
+    let (mut effective, mut from) = matching::apply_traced(&rows, &all);
+    if !gone.is_empty() {
+        let kept: Vec<bool> = from.iter().map(|i| !gone.contains(i)).collect();
+        let mut keep = kept.iter();
+        effective.retain(|_| keep.next().copied().unwrap_or(true));
+        from.retain(|i| !gone.contains(i));
+    }
     let origin: Vec<RowRef> = from.iter().map(|i| ids[*i]).collect();
     let index: HashMap<RowRef, usize> = origin.iter().enumerate().map(|(i, r)| (*r, i)).collect();
     let mut picks = HashMap::new();
@@ -283,6 +314,11 @@ pub fn resolve(stored: &[(RowRef, Tx)], decisions: &[Adjustment]) -> Book {
         allocation,
         queue,
         pairs: paired_by,
+        recognised: recognised
+            .iter()
+            .map(|r| (ids[r.wallet], r.btcpay.iter().map(|i| ids[*i]).collect()))
+            .collect(),
+        cancelled: cancelled.iter().map(|(r, i)| (ids[*r], ids[*i])).collect(),
     }
 }
 

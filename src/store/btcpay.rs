@@ -5,6 +5,7 @@
 use sqlx::FromRow;
 
 use super::audit::AuditEntry;
+use super::btcpay_rows::{insert_row, rebooking};
 use super::{Store, StoreError, WorkspaceId};
 use crate::ledger::review::Adjustment;
 use crate::ledger::{Kind, Tx};
@@ -36,6 +37,11 @@ pub struct Integration {
     pub created_at: i64,
     pub last_sweep_at: Option<i64>,
     pub sweep_cursor: i64,
+    /// The webhook Ledgersys registered in BTCPay, if it did.
+    pub webhook_id: Option<String>,
+    /// Deliveries refused for a bad or missing signature.
+    pub refused_deliveries: i64,
+    pub last_refused_at: Option<i64>,
 }
 
 pub struct NewIntegration<'a> {
@@ -72,7 +78,8 @@ pub const REVERSAL_PREFIX: &str = "btcpay-reversal:";
 macro_rules! columns {
     () => {
         "id, workspace_id, url, store_id, account, server_version, api_key_last4, \
-         webhook_secret_last4, created_at, last_sweep_at, sweep_cursor"
+         webhook_secret_last4, created_at, last_sweep_at, sweep_cursor, webhook_id, \
+         refused_deliveries, last_refused_at"
     };
 }
 
@@ -255,7 +262,22 @@ impl Store {
         let workspace = integration.workspace_id;
         let mut booked = Booked::default();
         for (source_id, row) in income {
-            booked.added += insert_row(&mut tx, workspace, source_id, row).await?;
+            let Some(source_id) = rebooking(&mut tx, integration, source_id).await? else {
+                continue;
+            };
+            let again;
+            let row = if source_id.contains('#') {
+                let mut r = row.clone();
+                r.note = Some(format!(
+                    "{}; booked again: settled after it was marked invalid",
+                    r.note.as_deref().unwrap_or("BTCPay income")
+                ));
+                again = r;
+                &again
+            } else {
+                row
+            };
+            booked.added += insert_row(&mut tx, workspace, &source_id, row).await?;
         }
         if let Some(prefix) = reverse_prefix {
             let rows: Vec<(i64, String, i64, String, Option<String>)> = sqlx::query_as(
@@ -320,7 +342,7 @@ impl Store {
                 .in_workspace(workspace)
                 .target(audit_target(integration.id))
                 .detail(format!(
-                    "{} income row(s) added, {} reversed",
+                    "{} row(s) added, {} reversed",
                     booked.added, booked.reversed
                 ))
                 .insert(&mut tx)
@@ -347,36 +369,6 @@ impl Store {
         .await?;
         Ok(())
     }
-}
-
-async fn insert_row(
-    conn: &mut sqlx::SqliteConnection,
-    workspace: WorkspaceId,
-    source_id: &str,
-    t: &Tx,
-) -> Result<u64, StoreError> {
-    Ok(sqlx::query(
-        "INSERT INTO transactions (workspace_id, import_id, source_id, account, time, kind, sats, \
-         fee_sats, fiat_value, currency, fee_fiat, to_account, txid, note) \
-         VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (workspace_id, account, source_id) DO NOTHING",
-    )
-    .bind(workspace)
-    .bind(source_id)
-    .bind(&t.account)
-    .bind(t.time.to_string())
-    .bind(t.kind.as_str())
-    .bind(t.btc.0)
-    .bind(t.fee_btc.0)
-    .bind(t.fiat_value.map(|v| v.to_string()))
-    .bind(&t.currency)
-    .bind(t.fee_fiat.to_string())
-    .bind(&t.to_account)
-    .bind(&t.txid)
-    .bind(&t.note)
-    .execute(conn)
-    .await?
-    .rows_affected())
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@ pub mod alerts;
 pub mod audit;
 pub mod btcpay;
 pub mod btcpay_authorizations;
+pub mod btcpay_manage;
+mod btcpay_rows;
 mod ids;
 mod open;
 pub mod price_overrides;

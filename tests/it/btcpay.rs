@@ -71,7 +71,12 @@ pub async fn connected(version: &str) -> Setup {
 }
 
 impl Setup {
-    async fn deliver(&self, kind: &str, invoice: &str, original: Option<&str>) -> (String, Value) {
+    pub async fn deliver(
+        &self,
+        kind: &str,
+        invoice: &str,
+        original: Option<&str>,
+    ) -> (String, Value) {
         let (original, body) = self.fake.event(kind, invoice, original);
         let resp = self.fake.deliver(&self.hook, &self.secret, &body).await;
         assert_eq!(resp.status(), StatusCode::OK, "{kind} {invoice}");

@@ -246,7 +246,10 @@ async fn settings_connect_a_store_and_show_its_deliveries_and_sweeps() {
         settings.contains("<td>1<br><small class=\"muted\">last 20"),
         "one delivery taken in: {settings}"
     );
-    assert!(settings.contains("<td>1 (bad signature"), "one refused");
+    assert!(
+        settings.contains("<td class=\"refused\">1 (bad signature"),
+        "one refused"
+    );
     assert!(!settings.contains("<td>never</td>"), "the sweep is shown");
     // Inv0001 came only through the sweep; Inv0000's webhook came.
     assert!(

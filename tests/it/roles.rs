@@ -198,6 +198,21 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
         "/workspaces/{workspace_id}/btcpay/sweep",
         Rule::Member(Role::Admin),
     ),
+    (
+        "DELETE",
+        "/workspaces/{workspace_id}/btcpay/{integration_id}",
+        Rule::Member(Role::Admin),
+    ),
+    (
+        "PUT",
+        "/workspaces/{workspace_id}/btcpay/{integration_id}/api-key",
+        Rule::Member(Role::Admin),
+    ),
+    (
+        "PUT",
+        "/workspaces/{workspace_id}/btcpay/{integration_id}/webhook-secret",
+        Rule::Member(Role::Admin),
+    ),
 ];
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

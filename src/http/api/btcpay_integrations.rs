@@ -16,7 +16,6 @@ use crate::http::AppState;
 use crate::http::auth::client_of;
 use crate::http::error::{ApiError, body};
 use crate::store::AuditEntry;
-use crate::store::btcpay::audit_target;
 
 #[derive(Debug, Object)]
 pub struct IntegrationView {
@@ -34,8 +33,12 @@ pub struct IntegrationView {
     /// Deliveries taken in (each original delivery once).
     pub deliveries: i64,
     pub last_delivery_at: Option<i64>,
-    /// Deliveries refused for a bad or missing signature.
+    /// Deliveries refused for a bad or missing signature (all of them; the
+    /// audit log has the first few of each minute and a summary).
     pub refused_deliveries: i64,
+    pub last_refused_at: Option<i64>,
+    /// Ledgersys registered the webhook in BTCPay itself.
+    pub webhook_registered: bool,
     /// Invoices whose income only the sweep found: their settlement
     /// webhook never came.
     pub invoices_without_webhook: Vec<String>,
@@ -48,6 +51,10 @@ pub struct Connect {
     pub api_key: String,
     /// Omit to have one generated and returned once.
     pub webhook_secret: Option<String>,
+    /// Let Ledgersys register its own webhook in BTCPay, delivering to this
+    /// address of Ledgersys (as BTCPay reaches it) plus the webhook path.
+    /// The key must then hold `btcpay.store.webhooks.canmodifywebhooks`.
+    pub register_webhook_at: Option<String>,
 }
 
 #[derive(Debug, Object)]
@@ -59,6 +66,8 @@ pub struct Connected {
     pub server_version: String,
     pub account: String,
     pub api_key_last4: String,
+    /// The URL of the webhook Ledgersys registered in BTCPay, if it did.
+    pub webhook_registered: Option<String>,
 }
 
 #[derive(Debug, Object)]
@@ -67,6 +76,8 @@ pub struct SweptView {
     pub invoices: u64,
     pub added: u64,
     pub reversed: u64,
+    /// Completed payouts seen.
+    pub payouts: u64,
     pub cursor: i64,
 }
 
@@ -76,7 +87,7 @@ pub enum ConnectResponse {
     Created(Json<Connected>),
 }
 
-fn btcpay_error(e: BtcpayError) -> ApiError {
+pub(super) fn btcpay_error(e: BtcpayError) -> ApiError {
     match e {
         BtcpayError::Refused(m) => ApiError::Unprocessable(body("refused", m)),
         e @ BtcpayError::Client(_) => {
@@ -106,10 +117,6 @@ impl BtcpayIntegrationsApi {
         let mut views = Vec::new();
         for i in state.store.btcpay_integrations_in(ws).await? {
             let (deliveries, last_delivery_at) = state.store.btcpay_delivery_stats(i.id).await?;
-            let refused_deliveries = state
-                .store
-                .audit_count(ws, "btcpay.webhook_refused", &audit_target(i.id))
-                .await?;
             let invoices_without_webhook = state.store.btcpay_invoices_without_webhook(&i).await?;
             views.push(IntegrationView {
                 invoices_without_webhook,
@@ -125,7 +132,9 @@ impl BtcpayIntegrationsApi {
                 sweep_cursor: i.sweep_cursor,
                 deliveries,
                 last_delivery_at,
-                refused_deliveries,
+                refused_deliveries: i.refused_deliveries,
+                last_refused_at: i.last_refused_at,
+                webhook_registered: i.webhook_id.is_some(),
             });
         }
         Ok(Json(views))
@@ -167,6 +176,7 @@ impl BtcpayIntegrationsApi {
             store_id: &input.store_id,
             api_key: &input.api_key,
             webhook_secret: input.webhook_secret.as_deref(),
+            register_at: input.register_webhook_at.as_deref(),
         };
         let added = state.btcpay.add(&new, &audit).await.map_err(btcpay_error)?;
         Ok(ConnectResponse::Created(Json(Connected {
@@ -176,6 +186,7 @@ impl BtcpayIntegrationsApi {
             server_version: added.server_version,
             account: added.account,
             api_key_last4: added.api_key_last4,
+            webhook_registered: added.webhook_registered,
         })))
     }
 
@@ -205,6 +216,7 @@ impl BtcpayIntegrationsApi {
                 invoices: s.invoices as u64,
                 added: s.added,
                 reversed: s.reversed,
+                payouts: s.payouts as u64,
                 cursor: s.cursor,
             }));
         }

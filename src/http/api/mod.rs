@@ -4,6 +4,7 @@ mod audit;
 pub mod books;
 mod btcpay;
 mod btcpay_integrations;
+mod btcpay_manage;
 mod instance;
 mod me;
 mod members;
@@ -70,6 +71,7 @@ type Apis = (
     wallets::WalletsApi,
     btcpay::BtcpayApi,
     btcpay_integrations::BtcpayIntegrationsApi,
+    btcpay_manage::BtcpayManageApi,
 );
 
 pub type ApiService = OpenApiService<Apis, ()>;
@@ -91,6 +93,7 @@ pub fn service() -> ApiService {
         wallets::WalletsApi,
         btcpay::BtcpayApi,
         btcpay_integrations::BtcpayIntegrationsApi,
+        btcpay_manage::BtcpayManageApi,
     );
     OpenApiService::new(apis, "Ledgersys", env!("CARGO_PKG_VERSION"))
         .description(

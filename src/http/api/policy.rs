@@ -217,6 +217,21 @@ pub const RULES: &[(&str, &str, Rule)] = &[
         "/workspaces/{workspace_id}/btcpay/sweep",
         Rule::Member(Role::Admin),
     ),
+    (
+        "DELETE",
+        "/workspaces/{workspace_id}/btcpay/{integration_id}",
+        Rule::Member(Role::Admin),
+    ),
+    (
+        "PUT",
+        "/workspaces/{workspace_id}/btcpay/{integration_id}/api-key",
+        Rule::Member(Role::Admin),
+    ),
+    (
+        "PUT",
+        "/workspaces/{workspace_id}/btcpay/{integration_id}/webhook-secret",
+        Rule::Member(Role::Admin),
+    ),
 ];
 
 /// The rule for a request, and the path parameters it matched.

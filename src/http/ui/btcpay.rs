@@ -15,7 +15,6 @@ use crate::auth::Role;
 use crate::btcpay::{BtcpayError, NewConnection};
 use crate::http::AppState;
 use crate::http::auth::client_of;
-use crate::store::btcpay::audit_target;
 use crate::store::{AuditEntry, StoreError};
 
 fn when(at: Option<i64>) -> String {
@@ -31,12 +30,8 @@ pub async fn section(state: &AppState, ui: &Ui) -> Result<Markup, StoreError> {
     let mut rows = Vec::new();
     for i in state.store.btcpay_integrations_in(*ws).await? {
         let (delivered, last) = state.store.btcpay_delivery_stats(i.id).await?;
-        let refused = state
-            .store
-            .audit_count(*ws, "btcpay.webhook_refused", &audit_target(i.id))
-            .await?;
         let missed = state.store.btcpay_invoices_without_webhook(&i).await?;
-        rows.push((i, delivered, last, refused, missed));
+        rows.push((i, delivered, last, missed));
     }
     let csrf = &ui.csrf_token;
     Ok(html! {
@@ -54,15 +49,24 @@ pub async fn section(state: &AppState, ui: &Ui) -> Result<Markup, StoreError> {
                         th { "Last sweep" } th { "Deliveries" } th { "Refused" } th { "Found by the sweep only" }
                     } }
                     tbody {
-                        @for (i, delivered, last, refused, missed) in &rows {
+                        @for (i, delivered, last, missed) in &rows {
                             tr {
                                 td { (i.store_id) br; small.muted { (i.account) } }
                                 td { (i.url) " (" (i.server_version) ")" }
                                 td { "…" code { (i.api_key_last4) } }
-                                td { code { (crate::btcpay::webhook_path(i.id)) } br; small.muted { "secret …" (i.webhook_secret_last4) } }
+                                td {
+                                    code { (crate::btcpay::webhook_path(i.id)) } br;
+                                    small.muted { "secret …" (i.webhook_secret_last4) }
+                                    @if i.webhook_id.is_some() { br; small.muted { "registered by Ledgersys" } }
+                                }
                                 td { (when(i.last_sweep_at)) }
                                 td { (delivered) br; small.muted { "last " (when(*last)) } }
-                                td { (refused) @if *refused > 0 { " (bad signature; see the audit log)" } }
+                                td.refused {
+                                    (i.refused_deliveries)
+                                    @if i.refused_deliveries > 0 {
+                                        " (bad signature; last " (when(i.last_refused_at)) "; see the audit log)"
+                                    }
+                                }
                                 td {
                                     @if missed.is_empty() { "none" }
                                     @for (n, invoice) in missed.iter().take(10).enumerate() {
@@ -72,6 +76,32 @@ pub async fn section(state: &AppState, ui: &Ui) -> Result<Markup, StoreError> {
                                     @if missed.len() > 10 { " and " (missed.len() - 10) " more" }
                                 }
                             }
+                        }
+                    }
+                }
+                @for (i, _, _, _) in &rows {
+                    details.manage {
+                        summary { "Change store " (i.store_id) }
+                        form method="post" action=(format!("/settings/btcpay/{}/key", i.id)) {
+                            input type="hidden" name="csrf_token" value=(csrf);
+                            label { "New API key (checked like the first)"
+                                input name="api_key" type="password" required autocomplete="off"; }
+                            button type="submit" { "Replace the key" }
+                        }
+                        form method="post" action=(format!("/settings/btcpay/{}/secret", i.id)) {
+                            input type="hidden" name="csrf_token" value=(csrf);
+                            label { "New webhook secret (empty: Ledgersys makes one)"
+                                input name="webhook_secret" type="password" autocomplete="off"; }
+                            button type="submit" { "Replace the webhook secret" }
+                        }
+                        form method="post" action=(format!("/settings/btcpay/{}/remove", i.id)) {
+                            input type="hidden" name="csrf_token" value=(csrf);
+                            p.muted {
+                                "Removing the store deletes its API key and webhook secret here"
+                                @if i.webhook_id.is_some() { " and the webhook Ledgersys registered in BTCPay" }
+                                ". The income and payouts already booked stay in the ledger."
+                            }
+                            button type="submit" { "Remove this store" }
                         }
                     }
                 }
@@ -99,19 +129,22 @@ pub async fn section(state: &AppState, ui: &Ui) -> Result<Markup, StoreError> {
                 label { "API key" input name="api_key" type="password" required autocomplete="off"; }
                 label { "Webhook secret (empty: Ledgersys makes one and shows it once)"
                     input name="webhook_secret" type="password" autocomplete="off"; }
+                label { "Let Ledgersys register its webhook in BTCPay, at this address of Ledgersys as BTCPay reaches it (empty: you create the webhook). The key then needs "
+                    code { "btcpay.store.webhooks.canmodifywebhooks" } " too."
+                    input name="register_at" type="url" placeholder="http://ledgersys.local:8080"; }
                 button type="submit" { "Connect" }
             }
         }
     })
 }
 
-fn refused(status: StatusCode, message: &str) -> Response {
+pub(super) fn refused(status: StatusCode, message: &str) -> Response {
     super::error_page(status, message)
         .with_status(status)
         .into_response()
 }
 
-async fn admin(state: &AppState, req: &Request) -> Result<Ui, Response> {
+pub(super) async fn admin(state: &AppState, req: &Request) -> Result<Ui, Response> {
     let ui = ui(state, req).await?;
     if ui.can(Role::Admin) && ui.workspace.is_some() {
         Ok(ui)
@@ -129,6 +162,8 @@ pub struct ConnectForm {
     store_id: String,
     api_key: String,
     webhook_secret: Option<String>,
+    /// This Ledgersys' address as BTCPay reaches it: register the webhook.
+    register_at: Option<String>,
 }
 
 #[handler]
@@ -160,6 +195,7 @@ pub async fn connect(
         store_id: &form.store_id,
         api_key: &form.api_key,
         webhook_secret: secret,
+        register_at: form.register_at.as_deref().filter(|s| !s.trim().is_empty()),
     };
     match state.btcpay.add(&new, &audit).await {
         Ok(added) => render(layout::page(
@@ -175,8 +211,13 @@ pub async fn connect(
                     @if let Some(secret) = &added.webhook_secret {
                         dt { "Webhook secret (shown once)" } dd { code { (secret) } }
                     }
+                    @if let Some(url) = &added.webhook_registered {
+                        dt { "Webhook registered in BTCPay" } dd { code { (url) } }
+                    }
                 }
-                p { "In BTCPay: Store → Settings → Webhooks → Create, with all events and automatic redelivery on." }
+                @if added.webhook_registered.is_none() {
+                    p { "In BTCPay: Store → Settings → Webhooks → Create, with all events and automatic redelivery on." }
+                }
                 p { a href="/settings#integrations" { "Back to Settings" } }
             },
         ))

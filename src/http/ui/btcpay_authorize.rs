@@ -174,6 +174,7 @@ pub async fn callback(
         store_id: &pending.store_id,
         api_key: &granted.api_key,
         webhook_secret: None,
+        register_at: None,
     };
     match state.btcpay.add(&new, &audit).await {
         Ok(added) => render(layout::bare(

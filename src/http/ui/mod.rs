@@ -8,6 +8,7 @@ mod admin;
 pub mod books;
 mod btcpay;
 pub mod btcpay_authorize;
+mod btcpay_manage;
 mod context;
 pub mod imports;
 mod layout;
@@ -49,6 +50,12 @@ pub fn routes() -> Route {
         .at("/settings/workspaces", post(admin::create_workspace))
         .at("/settings/btcpay", post(btcpay::connect))
         .at("/settings/btcpay/sweep", post(btcpay::sweep))
+        .at("/settings/btcpay/:id/remove", post(btcpay_manage::remove))
+        .at("/settings/btcpay/:id/key", post(btcpay_manage::replace_key))
+        .at(
+            "/settings/btcpay/:id/secret",
+            post(btcpay_manage::replace_secret),
+        )
         .at("/settings/btcpay/authorize", post(btcpay_authorize::start))
         .at(btcpay_authorize::CALLBACK, post(btcpay_authorize::callback))
         .at("/workspace", post(admin::switch_workspace))

@@ -15,6 +15,9 @@ use poem::{EndpointExt, IntoResponse, Request, Response, Route, Server, get, han
 use serde_json::{Value, json};
 use sha2::Sha256;
 
+pub use super::btcpay_more::FakePayout;
+use super::btcpay_more::{create_webhook, one_webhook, payout, payouts, pull_payment};
+
 #[derive(Debug, Clone)]
 pub struct FakePayment {
     /// `<txid>-<vout>` on chain, a payment hash on Lightning.
@@ -65,6 +68,11 @@ pub struct State {
     pub api_key: String,
     pub permissions: Vec<String>,
     pub invoices: Vec<FakeInvoice>,
+    pub payouts: Vec<FakePayout>,
+    /// Pull payments: (id, currency).
+    pub pull_payments: Vec<(String, String)>,
+    /// Webhooks registered through the API: (id, url, secret).
+    pub webhooks: Vec<(String, String, String)>,
     /// Every request target, in order.
     pub requests: Vec<String>,
     /// Counts deliveries, for fresh delivery ids.
@@ -79,7 +87,7 @@ pub struct FakeBtcpay {
 pub const STORE: &str = "HUZAUrnnsHztegnRKHhe9LQMcykQVq1Uaj8UyEbkgcWS";
 pub const API_KEY: &str = "d7f8e9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6";
 
-fn v2(state: &State) -> bool {
+pub(super) fn v2(state: &State) -> bool {
     !state.version.starts_with("1.")
 }
 
@@ -135,14 +143,14 @@ fn version(text: &str) -> (u32, u32, u32) {
     (next(), next(), next())
 }
 
-fn authorised(req: &Request, state: &State) -> bool {
+pub(super) fn authorised(req: &Request, state: &State) -> bool {
     req.headers()
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v == format!("token {}", state.api_key))
 }
 
-fn unauthorised() -> Response {
+pub(super) fn unauthorised() -> Response {
     (
         StatusCode::UNAUTHORIZED,
         poem::web::Json(
@@ -152,7 +160,7 @@ fn unauthorised() -> Response {
         .into_response()
 }
 
-type Shared = Arc<Mutex<State>>;
+pub(super) type Shared = Arc<Mutex<State>>;
 
 macro_rules! guard {
     ($req:expr, $state:expr) => {{
@@ -269,6 +277,9 @@ impl FakeBtcpay {
             api_key: API_KEY.into(),
             permissions: permissions.to_vec(),
             invoices: Vec::new(),
+            payouts: Vec::new(),
+            pull_payments: Vec::new(),
+            webhooks: Vec::new(),
             requests: Vec::new(),
             deliveries: 0,
         }));
@@ -280,6 +291,14 @@ impl FakeBtcpay {
             .at(
                 "/api/v1/stores/:store/invoices/:id/payment-methods",
                 get(payment_methods),
+            )
+            .at("/api/v1/stores/:store/payouts", get(payouts))
+            .at("/api/v1/stores/:store/payouts/:id", get(payout))
+            .at("/api/v1/pull-payments/:id", get(pull_payment))
+            .at("/api/v1/stores/:store/webhooks", poem::post(create_webhook))
+            .at(
+                "/api/v1/stores/:store/webhooks/:id",
+                get(one_webhook).put(one_webhook).delete(one_webhook),
             )
             .data(state.clone());
         let acceptor = TcpListener::bind("127.0.0.1:0")
@@ -355,8 +374,15 @@ impl FakeBtcpay {
                 map.remove("invoiceId");
                 map.remove("metadata");
                 map.insert("payoutId".into(), json!(invoice_id));
-                map.insert("pullPaymentId".into(), Value::Null);
-                map.insert("payoutState".into(), json!("Completed"));
+                let found = s.payouts.iter().find(|p| p.id == invoice_id);
+                map.insert(
+                    "pullPaymentId".into(),
+                    json!(found.and_then(|p| p.pull_payment_id.clone())),
+                );
+                map.insert(
+                    "payoutState".into(),
+                    json!(found.map_or("Completed", |p| p.state.as_str())),
+                );
             }
             k if k.starts_with("PaymentRequest") => {
                 let map = body.as_object_mut().expect("object");

@@ -1,6 +1,7 @@
 //! In-repo fakes of outside services, speaking their real wire protocols.
 
 pub mod btcpay;
+pub mod btcpay_more;
 pub mod ca;
 pub mod esplora;
 pub mod prices;
