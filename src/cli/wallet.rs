@@ -260,7 +260,16 @@ async fn sync_wallets(store: &Store, name: Option<&str>) -> Result<u8, String> {
     let progress = |line: &str| eprintln!("{line}");
     let mut code = exit::SUCCESS;
     for wallet in &wallets {
-        match sync::sync(store, wallet, &actor(), crate::clock::now(), &progress).await {
+        match sync::sync(
+            store,
+            None,
+            wallet,
+            &actor(),
+            crate::clock::now(),
+            &progress,
+        )
+        .await
+        {
             Ok(done) => say(&format!(
                 "{}: {} transactions, balance {} sat, {} new ledger rows",
                 wallet.name, done.transactions, done.balance_sat, done.rows_added

@@ -2,7 +2,11 @@
 //! secrets, and how a chain source's history becomes ledger rows.
 
 pub mod addresses;
+pub mod core_rpc;
+pub mod electrum;
+pub mod esplora;
 pub mod private;
 pub mod rows;
+pub mod source;
 pub mod sync;
 pub mod watch;

@@ -1,6 +1,7 @@
 //! In-repo fakes of outside services, speaking their real wire protocols.
 
 pub mod btcpay;
+pub mod chain;
 pub mod esplora;
 pub mod prices;
 pub mod smtp;
