@@ -4,9 +4,11 @@
 pub mod addresses;
 pub mod core_rpc;
 pub mod electrum;
+pub mod electrum_tls;
 pub mod esplora;
 pub mod private;
 pub mod rows;
 pub mod source;
+pub mod status;
 pub mod sync;
 pub mod watch;
