@@ -87,6 +87,22 @@ impl Chain {
             .and_then(|(_, _, tx)| tx.output.get(outpoint.vout as usize).cloned())
     }
 
+    /// The confirmed transactions paying or spending a script `matches`
+    /// picks, with their heights and blocks, oldest first.
+    pub fn touching(
+        &self,
+        matches: impl Fn(&ScriptBuf) -> bool,
+    ) -> Vec<(u32, &Block, &Transaction)> {
+        let touches = |tx: &Transaction| {
+            tx.output.iter().any(|o| matches(&o.script_pubkey))
+                || tx.input.iter().any(|i| {
+                    self.txout(&i.previous_output)
+                        .is_some_and(|o| matches(&o.script_pubkey))
+                })
+        };
+        self.confirmed().filter(|(_, _, tx)| touches(tx)).collect()
+    }
+
     /// Every confirmed transaction with its height and block, oldest first.
     pub fn confirmed(&self) -> impl Iterator<Item = (u32, &Block, &Transaction)> {
         self.blocks

@@ -2,7 +2,10 @@
 
 pub mod btcpay;
 pub mod chain;
+pub mod core_rpc;
+pub mod electrum;
 pub mod esplora;
 pub mod prices;
 pub mod smtp;
+pub mod sources;
 pub mod webdriver;
