@@ -24,5 +24,6 @@ mod store;
 mod support;
 mod wallet_chain;
 mod wallet_secrets;
+mod wallet_sources;
 mod wallet_views;
 mod wallets;
