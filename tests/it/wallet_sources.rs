@@ -283,3 +283,50 @@ async fn the_rpc_password_is_sealed_and_shown_by_its_last_four_only() {
         assert!(!contains(bytes, RPC_PASSWORD), "{path} holds the password");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bitcoin_core_is_read_from_the_wallets_birthday() {
+    let mut chain = funded(84);
+    let keys = Keys::new(&xpub(84));
+    let later = chain.pay_from_outside(keys.receive(1), 5_000, 85);
+    chain.mine(Vec::new());
+    chain.mine(vec![later]);
+    let hashes: Vec<String> = chain
+        .blocks
+        .iter()
+        .map(|b| b.block_hash().to_string())
+        .collect();
+    let source = Source::start(Via::CoreCookie, chain).await;
+    let dir = tempfile::tempdir().expect("temp");
+    let data = dir.path().join("data");
+    ok(&cli(&data, &source.set_args()));
+    let key = zpub(&xpub(84));
+    ok(&cli(
+        &data,
+        &[
+            "wallet",
+            "add",
+            "--name",
+            "Late",
+            "--xpub",
+            &key,
+            "--birthday",
+            "3",
+        ],
+    ));
+    let synced = ok(&cli(&data, &["wallet", "sync"]));
+    // The receive in block 1 is before the birthday: not read, not booked.
+    assert!(
+        synced.contains("Late: 1 transactions, balance 5000 sat"),
+        "{synced}"
+    );
+    let requests = source.chain.lock().expect("lock").requests.clone();
+    let fetched: Vec<usize> = (0..hashes.len())
+        .filter(|h| {
+            requests
+                .iter()
+                .any(|r| r == &format!("core getblock {}", hashes[*h]))
+        })
+        .collect();
+    assert_eq!(fetched, [0, 3], "{requests:?}");
+}

@@ -77,7 +77,10 @@ async fn serve(
         let params = request["params"].as_array().cloned().unwrap_or_default();
         let (status, answer) = {
             let mut chain = chain.lock().expect("lock");
-            chain.requests.push(format!("core {method}"));
+            let first = params.first().map(|p| p.to_string()).unwrap_or_default();
+            chain
+                .requests
+                .push(format!("core {method} {}", first.trim_matches('"')));
             match chain.core(&method, &params) {
                 Ok(result) => (
                     200,
