@@ -113,3 +113,19 @@ impl ServerCertVerifier for Pinned {
         self.algorithms.supported_schemes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_certificate_is_pinned_by_the_sha256_of_its_der() {
+        let der = [0x30u8, 0x03, 0x02, 0x01, 0x05];
+        let expected = hex::encode(Sha256::digest(der));
+        assert_eq!(fingerprint(&der).expect("der"), expected);
+        let pem = "-----BEGIN CERTIFICATE-----\nMAMCAQU=\n-----END CERTIFICATE-----\n";
+        assert_eq!(fingerprint(pem.as_bytes()).expect("pem"), expected);
+        assert!(fingerprint(b"-----BEGIN NOTHING-----\n").is_err());
+        assert!(fingerprint(b"").is_err());
+    }
+}

@@ -67,7 +67,9 @@ impl std::fmt::Display for ChainSource {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
-    #[error("no chain source is set; run `ledgersys chain set --esplora URL` first")]
+    #[error(
+        "no chain source is set; run `ledgersys chain set` with --esplora, --electrum or --core-rpc first"
+    )]
     NoSource,
     #[error("the chain source setting is unreadable: {0}")]
     BadSource(String),
