@@ -16,54 +16,7 @@ use crate::store::{AuditEntry, Store, StoreError};
 /// The settings key of the instance's chain source.
 pub const SOURCE_KEY: &str = "chain.source";
 
-/// Where wallets are synced from. Only the user's own server: there is no
-/// public fallback.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum ChainSource {
-    Esplora {
-        url: String,
-    },
-    Electrum {
-        host_port: String,
-        tls: bool,
-        /// The SHA-256 of the server's own certificate, pinned instead of
-        /// checking it against public certificate authorities.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        cert_sha256: Option<String>,
-    },
-    CoreRpc {
-        url: String,
-        auth: CoreAuth,
-    },
-}
-
-/// How Bitcoin Core's RPC is signed in to.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum CoreAuth {
-    /// The node's cookie file, read at each sync: the node writes a new one
-    /// whenever it restarts.
-    Cookie { path: String },
-    /// A user whose password is a sealed secret named [`CORE_PASSWORD_SECRET`].
-    User { user: String },
-}
-
-/// The name Bitcoin Core's RPC password is sealed under.
-pub const CORE_PASSWORD_SECRET: &str = "chain.core_rpc_password";
-
-impl std::fmt::Display for ChainSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ChainSource::Esplora { url } => write!(f, "the Esplora server at {url}"),
-            ChainSource::Electrum { host_port, tls, .. } => {
-                let tls = if *tls { " (TLS)" } else { "" };
-                write!(f, "the Electrum server at {host_port}{tls}")
-            }
-            ChainSource::CoreRpc { url, .. } => write!(f, "Bitcoin Core's RPC at {url}"),
-        }
-    }
-}
+pub use super::source::{CORE_PASSWORD_SECRET, ChainSource, CoreAuth};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
