@@ -68,7 +68,7 @@ struct Setting {
     default: &'static str,
 }
 
-const SETTINGS: [Setting; 8] = [
+const SETTINGS: [Setting; 15] = [
     Setting {
         key: "data_dir",
         env: "LEDGERSYS_DATA_DIR",
@@ -117,6 +117,48 @@ const SETTINGS: [Setting; 8] = [
         flag: None,
         default: "50",
     },
+    Setting {
+        key: "tls.cert_file",
+        env: "LEDGERSYS_TLS_CERT_FILE",
+        flag: None,
+        default: "",
+    },
+    Setting {
+        key: "tls.key_file",
+        env: "LEDGERSYS_TLS_KEY_FILE",
+        flag: None,
+        default: "",
+    },
+    Setting {
+        key: "tls.acme_domains",
+        env: "LEDGERSYS_TLS_ACME_DOMAINS",
+        flag: None,
+        default: "",
+    },
+    Setting {
+        key: "tls.acme_directory",
+        env: "LEDGERSYS_TLS_ACME_DIRECTORY",
+        flag: None,
+        default: crate::tls::LETS_ENCRYPT,
+    },
+    Setting {
+        key: "tls.acme_contact",
+        env: "LEDGERSYS_TLS_ACME_CONTACT",
+        flag: None,
+        default: "",
+    },
+    Setting {
+        key: "tls.acme_ca_file",
+        env: "LEDGERSYS_TLS_ACME_CA_FILE",
+        flag: None,
+        default: "",
+    },
+    Setting {
+        key: "tls.http_listen",
+        env: "LEDGERSYS_TLS_HTTP_LISTEN",
+        flag: None,
+        default: "",
+    },
 ];
 
 #[derive(Clone)]
@@ -134,6 +176,8 @@ pub struct Config {
     pub session_lifetime_seconds: i64,
     /// The largest file (request body) an import accepts.
     pub max_upload_bytes: usize,
+    /// HTTPS: off, certificate files, or ACME.
+    pub tls: crate::tls::TlsConfig,
     values: BTreeMap<&'static str, (String, Origin)>,
 }
 
@@ -285,7 +329,10 @@ fn build(
                 ),
             )
         })?;
+    let tls = crate::tls::TlsConfig::from_settings(&get)
+        .map_err(|(key, message)| invalid(key, message))?;
     Ok(Config {
+        tls,
         data_dir,
         listen,
         log_format,

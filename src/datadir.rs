@@ -3,7 +3,7 @@
 
 use std::fs::{self, DirBuilder, File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 const LOCK_FILE: &str = "ledgersys.lock";
@@ -98,6 +98,29 @@ impl DataDir {
     }
 }
 
+/// Makes `path` a file only its owner can read: created empty with mode 0600
+/// when missing, its group and other bits cleared when present. SQLite gives
+/// its `-wal` and `-shm` files the mode of the database file, so this one
+/// call keeps all three private whatever the process umask is.
+pub fn private_file(path: &Path) -> std::io::Result<()> {
+    match fs::metadata(path) {
+        Ok(meta) => {
+            let mode = meta.permissions().mode();
+            if mode & 0o077 != 0 {
+                fs::set_permissions(path, fs::Permissions::from_mode(mode & 0o700))?;
+            }
+            Ok(())
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map(drop),
+        Err(err) => Err(err),
+    }
+}
+
 /// Makes sure `path` is a private directory, without taking the server lock.
 /// Offline commands use this: they may run beside a server, and SQLite's own
 /// locking keeps them safe.
@@ -134,6 +157,25 @@ pub fn ensure(path: &Path) -> Result<(), DataDirError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_private_file_is_created_0600_and_tightened_when_open_to_others() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("books.sqlite3");
+        let mode = |p: &Path| fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+        private_file(&path).expect("create");
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(fs::metadata(&path).expect("stat").len(), 0);
+        fs::write(&path, b"kept").expect("write");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o664)).expect("chmod");
+        private_file(&path).expect("tighten");
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(
+            fs::read(&path).expect("read"),
+            b"kept",
+            "contents untouched"
+        );
+    }
 
     #[test]
     fn a_new_data_directory_is_private() {

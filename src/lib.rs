@@ -25,13 +25,14 @@ pub mod review;
 pub mod sources;
 pub mod store;
 pub mod tax;
+pub mod tls;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use poem::Server;
-use poem::listener::{Acceptor, TcpAcceptor};
+use poem::listener::{Acceptor, BoxAcceptor, TcpAcceptor};
 
 use crate::config::Config;
 use crate::datadir::{DataDir, DataDirError};
@@ -57,6 +58,8 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Tls(#[from] crate::tls::serve::TlsError),
     #[error("the server stopped with an error: {0}")]
     Serve(std::io::Error),
 }
@@ -72,7 +75,9 @@ pub struct Appliance {
     btcpay: crate::btcpay::Service,
     /// BTCPay integrations to sweep as soon as the server runs.
     sweep_at_start: Vec<i64>,
-    acceptor: TcpAcceptor,
+    acceptor: BoxAcceptor,
+    redirect: Option<(TcpAcceptor, crate::tls::redirect::Redirect)>,
+    secure: bool,
     url: String,
     started: Instant,
     max_upload_bytes: usize,
@@ -119,7 +124,8 @@ impl Appliance {
             source,
         })?;
         tracing::debug!(local = ?acceptor.local_addr(), "socket ready");
-        let url = format!("http://{addr}/");
+        let https = crate::tls::start(&config.tls, acceptor, addr, &store, &keys.secrets).await?;
+        let url = https.url;
         if let Some(token) = crate::auth::setup::setup_token(&store).await? {
             tracing::warn!(
                 "No account exists yet. Open {url}setup and enter this one-time setup token: {token} \
@@ -134,7 +140,9 @@ impl Appliance {
             prices,
             btcpay,
             sweep_at_start,
-            acceptor,
+            acceptor: https.acceptor,
+            redirect: https.redirect,
+            secure: config.tls.enabled(),
             url,
             started,
             max_upload_bytes: config.max_upload_bytes,
@@ -152,7 +160,7 @@ impl Appliance {
             store: self.store.clone(),
             auth: self.auth,
             alerts: self.alerts,
-            secure_cookies: false,
+            secure_cookies: self.secure,
             pending_imports: Default::default(),
             prices: self.prices,
             max_upload_bytes: self.max_upload_bytes,
@@ -169,10 +177,33 @@ impl Appliance {
             self.btcpay.clone(),
             self.sweep_at_start,
         ));
+        // The plain-HTTP side stops with the main server.
+        let (stopping, stop) = tokio::sync::watch::channel(false);
+        let redirect = self.redirect.map(|(acceptor, endpoint)| {
+            let mut stop = stop.clone();
+            tokio::spawn(
+                Server::new_with_acceptor(acceptor)
+                    .name("ledgersys-redirect")
+                    .run_with_graceful_shutdown(
+                        endpoint,
+                        async move {
+                            let _ = stop.changed().await;
+                        },
+                        Some(Duration::from_secs(5)),
+                    ),
+            )
+        });
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stopping.send(true);
+        };
         let result = Server::new_with_acceptor(self.acceptor)
             .name("ledgersys")
             .run_with_graceful_shutdown(http::app(state), shutdown, Some(SHUTDOWN_GRACE))
             .await;
+        if let Some(redirect) = redirect {
+            let _ = redirect.await;
+        }
         sweeper.abort();
         self.store.close().await;
         tracing::info!("Ledgersys stopped");

@@ -37,8 +37,17 @@ impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, req: Request) -> Result<Self::Output> {
+        let https = *req.scheme() == poem::http::uri::Scheme::HTTPS;
         let mut resp = self.inner.call(req).await?.into_response();
         let headers = resp.headers_mut();
+        // Over HTTPS, browsers are told to never use plain HTTP here again
+        // (a year; no subdomains, which this server does not own).
+        if https {
+            headers.insert(
+                header::STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static("max-age=31536000"),
+            );
+        }
         for (name, value) in FIXED {
             headers.insert(
                 HeaderName::from_static(name),

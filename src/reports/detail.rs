@@ -138,13 +138,16 @@ pub fn income(
             if year.is_some_and(|y| !matches(y)) {
                 return None;
             }
+            // A value in another currency is not the report's to convert:
+            // the line names that currency, and the report raises an issue.
+            let own = r.currency.as_deref().filter(|c| *c != currency);
             let line = json!({
                 "date": date.to_string(),
                 "year": label,
                 "account": r.account,
                 "btc": r.btc.to_string(),
-                "value": r.fiat_value.map(|v| money(v, currency)),
-                "currency": currency,
+                "value": r.fiat_value.map(|v| money(v, own.unwrap_or(currency))),
+                "currency": own.unwrap_or(currency),
                 "note": r.note,
             });
             Some((r.time, line))

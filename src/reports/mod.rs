@@ -367,13 +367,20 @@ pub fn detail(book: &Book, o: &Options, which: Detail) -> Result<Lines, String> 
                 &engine.zone(),
                 year,
             );
+            let currency = engine.currency();
             let missing = rows
                 .iter()
                 .enumerate()
-                .filter(|(_, r)| r.kind == crate::ledger::Kind::Income && r.fiat_value.is_none())
-                .map(|(row, _)| Issue {
-                    row,
-                    message: "income has no fiat value (missing price)".into(),
+                .filter(|(_, r)| r.kind == crate::ledger::Kind::Income)
+                .filter_map(|(row, r)| {
+                    let message = match (&r.fiat_value, r.currency.as_deref()) {
+                        (None, _) => "income has no fiat value (missing price)".into(),
+                        (Some(_), Some(other)) if other != currency => format!(
+                            "income is valued in {other}, not {currency}; give its {currency} value in Review"
+                        ),
+                        _ => return None,
+                    };
+                    Some(Issue { row, message })
                 })
                 .collect();
             (

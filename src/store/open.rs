@@ -79,6 +79,10 @@ impl Store {
 
     async fn open_checked(data_dir: &Path, full_check: bool) -> Result<Store, StoreError> {
         let path = data_dir.join(DATABASE_FILE);
+        crate::datadir::private_file(&path).map_err(|source| StoreError::Open {
+            path: path.clone(),
+            source: sqlx::Error::Io(source),
+        })?;
         let options = SqliteConnectOptions::new()
             .filename(&path)
             .create_if_missing(true)
@@ -127,6 +131,8 @@ impl Store {
     /// Writes a consistent copy of the whole database to `path` while other
     /// connections keep working (`VACUUM INTO`).
     pub async fn snapshot_into(&self, path: &Path) -> Result<(), StoreError> {
+        // VACUUM INTO takes an empty file, which keeps the copy private.
+        crate::datadir::private_file(path).map_err(sqlx::Error::Io)?;
         sqlx::query("VACUUM INTO ?")
             .bind(path.to_string_lossy().into_owned())
             .execute(&self.pool)
@@ -210,6 +216,8 @@ impl Store {
             return Ok(());
         }
         tracing::info!(backup = %target.display(), "backing up the database before migrating it");
+        crate::datadir::private_file(&target)
+            .map_err(|source| StoreError::Backup(sqlx::Error::Io(source)))?;
         sqlx::query("VACUUM INTO ?")
             .bind(target.to_string_lossy().into_owned())
             .execute(&self.pool)

@@ -22,6 +22,8 @@ mod server;
 mod startup;
 mod store;
 mod support;
+mod tls;
+mod tls_acme;
 mod wallet_chain;
 mod wallet_secrets;
 mod wallet_sources;

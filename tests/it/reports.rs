@@ -84,6 +84,18 @@ async fn capital_gains_come_as_form_8949_lines_and_in_turbotax_layout() {
         .await
         .expect("json");
     assert_eq!(au["lines"][0]["year"], "2024-25");
+    // A German report does not count USD income as euros: the line keeps its
+    // own currency and the report says what to do.
+    let de: Value = owner
+        .get("/api/v1/workspaces/1/reports/detail/income?jurisdiction=de")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(de["lines"][0]["currency"], "USD", "{de}");
+    assert_eq!(de["lines"][0]["value"], "500.00", "{de}");
+    let issues = de["issues"].to_string();
+    assert!(issues.contains("valued in USD, not EUR"), "{de}");
     let no_date = owner
         .get("/api/v1/workspaces/1/reports/detail/holdings?jurisdiction=us")
         .await;

@@ -98,6 +98,54 @@ async fn a_planted_secret_appears_in_no_file_log_or_response() {
     assert!(server.log().contains("TRACE"), "the log was at trace level");
 }
 
+/// Every file in the data directory, with its permission bits.
+fn modes(dir: &std::path::Path) -> Vec<(String, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut modes: Vec<(String, u32)> = std::fs::read_dir(dir)
+        .expect("read data dir")
+        .map(|entry| {
+            let entry = entry.expect("entry");
+            let mode = entry.metadata().expect("stat").permissions().mode() & 0o777;
+            (entry.file_name().to_string_lossy().into_owned(), mode)
+        })
+        .filter(|(name, _)| name != "ledgersys.lock")
+        .collect();
+    modes.sort();
+    modes
+}
+
+#[tokio::test]
+async fn the_database_files_are_private_even_when_made_readable() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut server = Server::start();
+    server.owner().await;
+    let files = modes(&server.data_dir);
+    for name in [
+        "ledgersys.sqlite3",
+        "ledgersys.sqlite3-wal",
+        "ledgersys.sqlite3-shm",
+    ] {
+        assert!(files.iter().any(|(f, _)| f == name), "{name} in {files:?}");
+    }
+    assert!(
+        files.iter().all(|(_, mode)| mode & 0o077 == 0),
+        "only the owner may read: {files:?}"
+    );
+    assert!(server.terminate().success());
+
+    // An older install, or a careless copy, left the database world-readable:
+    // the next start takes the group and other bits away again.
+    let db = server.data_dir.join("ledgersys.sqlite3");
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let mut again = Server::start_in(&server.data_dir).expect("starts");
+    let files = modes(&again.data_dir);
+    assert!(
+        files.iter().all(|(_, mode)| mode & 0o077 == 0),
+        "tightened on open: {files:?}"
+    );
+    assert!(again.terminate().success());
+}
+
 #[tokio::test]
 async fn the_key_file_is_private_and_a_wrong_or_missing_key_is_a_clear_error() {
     use std::os::unix::fs::PermissionsExt;

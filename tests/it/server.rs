@@ -276,11 +276,14 @@ fn sigterm_finishes_a_request_in_flight_then_exits_cleanly() {
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
-    // The request has started arriving when the signal comes...
+    // The request has started arriving, and the server has read what came,
+    // when the signal comes...
     stream
         .write_all(b"GET /readyz HTTP/1.1\r\nHost: ledgersys\r\n")
         .expect("first half");
-    std::thread::sleep(Duration::from_millis(200));
+    let client_port = stream.local_addr().expect("local addr").port();
+    let server_port = stream.peer_addr().expect("peer addr").port();
+    wait_until_read(server_port, client_port);
     signal(&server.child, "TERM");
     std::thread::sleep(Duration::from_millis(300));
     // ...and is still answered once it is complete.
@@ -371,4 +374,35 @@ fn a_body_over_the_limit_is_refused_before_it_is_read() {
         answer.contains("\"code\":\"payload_too_large\""),
         "{answer}"
     );
+}
+
+/// Waits until the server has accepted the connection from `client_port`
+/// and read everything sent on it. The kernel's socket table tells both: a
+/// connection still in the accept queue has no inode, and unread bytes show
+/// in its receive queue. Without this, a loaded machine could deliver the
+/// signal before the server took the connection, and the test would prove
+/// nothing about requests in flight.
+fn wait_until_read(server_port: u16, client_port: u16) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let local = format!(":{server_port:04X}");
+    let remote = format!(":{client_port:04X}");
+    loop {
+        let table = std::fs::read_to_string("/proc/net/tcp").expect("socket table");
+        let read = table.lines().skip(1).any(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            fields.len() > 9
+                && fields[1].ends_with(&local)
+                && fields[2].ends_with(&remote)
+                && fields[4].ends_with(":00000000")
+                && fields[9] != "0"
+        });
+        if read {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server never read the request"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }

@@ -57,6 +57,12 @@ impl Server {
         Server::launch(data_dir, &[])
     }
 
+    /// Starts a server on `data_dir` with extra environment; on failure
+    /// returns its standard error.
+    pub fn start_in_with(data_dir: &Path, env: &[(&str, &str)]) -> Result<Server, String> {
+        Server::launch(data_dir, env)
+    }
+
     fn launch(data_dir: &Path, env: &[(&str, &str)]) -> Result<Server, String> {
         let log = data_dir.with_extension("log");
         let mut child = command()

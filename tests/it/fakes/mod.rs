@@ -1,6 +1,7 @@
 //! In-repo fakes of outside services, speaking their real wire protocols.
 
 pub mod btcpay;
+pub mod ca;
 pub mod chain;
 pub mod core_rpc;
 pub mod electrum;
