@@ -3,7 +3,6 @@
 //! same against each.
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use super::chain::Chain;
@@ -106,33 +105,9 @@ impl Source {
 }
 
 /// A throwaway self-signed certificate for 127.0.0.1 (`cert.pem`,
-/// `key.pem` in `dir`), made with the openssl command.
+/// `key.pem` in `dir`), as a self-hosted Electrum server makes its own.
 pub fn self_signed(dir: &Path) {
-    let status = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=electrum.test",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ])
-        .arg("-keyout")
-        .arg(dir.join("key.pem"))
-        .arg("-out")
-        .arg(dir.join("cert.pem"))
-        .output()
-        .expect("openssl");
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).expect("cert");
+    std::fs::write(dir.join("cert.pem"), made.cert.pem()).expect("cert.pem");
+    std::fs::write(dir.join("key.pem"), made.signing_key.serialize_pem()).expect("key.pem");
 }
