@@ -228,14 +228,16 @@ async fn sync_wallets(store: &Store, config: &Config, name: Option<&str>) -> Res
             }
             Err(err) => {
                 eprintln!("error: {}: {err}", wallet.name);
-                let failure = status::Failure {
-                    at: now,
-                    wallet: wallet.name.clone(),
-                    message: err.to_string(),
-                };
-                status::failed(store, &failure)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                if matches!(err, sync::SyncError::Unreachable { .. }) {
+                    let failure = status::Failure {
+                        at: now,
+                        wallet: wallet.name.clone(),
+                        message: err.to_string(),
+                    };
+                    status::failed(store, &failure)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
                 code = exit::FAILURE;
             }
         }

@@ -125,6 +125,19 @@ async fn an_unreachable_source_is_named_and_the_wallets_page_says_so() {
         let page = owner.get("/wallets").await.text().await.expect("page");
         assert!(page.contains("Chain source unreachable."), "{page}");
         assert!(page.contains(&message["error: Cold: ".len()..]), "{page}");
+        let status: serde_json::Value = owner
+            .get("/api/v1/workspaces/1/wallets/sync-status")
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(status["unreachable"], true, "{status}");
+        assert_eq!(status["wallet"], "Cold", "{status}");
+        let said = status["message"].as_str().expect("message");
+        assert!(
+            said.starts_with(&message["error: Cold: ".len()..]),
+            "{status}"
+        );
     }
 
     // Once a sync works again, the page stops warning.
@@ -137,6 +150,16 @@ async fn an_unreachable_source_is_named_and_the_wallets_page_says_so() {
     );
     let page = owner.get("/wallets").await.text().await.expect("page");
     assert!(!page.contains("Chain source unreachable"), "{page}");
+    let status: serde_json::Value = owner
+        .get("/api/v1/workspaces/1/wallets/sync-status")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        status,
+        serde_json::json!({"unreachable": false, "failed_at": null, "wallet": null, "message": null})
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
