@@ -13,6 +13,7 @@ use crate::config::{self, Config, LogFormat, Overrides};
 
 mod books;
 mod btcpay;
+mod chain;
 mod convert;
 mod prices;
 mod wallet;
@@ -97,7 +98,7 @@ enum Command {
     Prices(prices::PricesCommand),
     /// The instance's chain source for watched wallets.
     #[command(subcommand)]
-    Chain(wallet::ChainCommand),
+    Chain(chain::ChainCommand),
     /// Watch-only wallets: add, sync, list.
     #[command(subcommand)]
     Wallet(wallet::WalletCommand),
@@ -227,7 +228,7 @@ async fn dispatch(command: Command, config: Config) -> Result<u8, String> {
         Command::Import(args) => books::import(args, &config).await,
         Command::Report(report) => books::report(report, &config).await,
         Command::Prices(command) => prices::run(command, &config).await,
-        Command::Chain(command) => wallet::chain(command, &config).await,
+        Command::Chain(command) => chain::run(command, &config).await,
         Command::Wallet(command) => wallet::wallet(command, &config).await,
         Command::Convert(args) => convert::convert(&args),
         Command::Btcpay(command) => btcpay::run(command, &config).await,

@@ -10,7 +10,9 @@ use zeroize::Zeroizing;
 use super::books::{actor, open};
 use super::exit;
 use crate::config::Config;
-use crate::sources::chain::sync::{self, ChainSource, SOURCE_KEY};
+use crate::crypto::SecretBox;
+use crate::sources::chain::status;
+use crate::sources::chain::sync::{self, ChainSource, CoreAuth};
 use crate::sources::chain::watch::{self, Input, WatchError};
 use crate::sources::chain::{addresses, private};
 use crate::store::wallets::NewWallet;
@@ -18,34 +20,6 @@ use crate::store::{AuditEntry, Store};
 
 /// How many receive addresses `wallet add` shows for the user to check.
 const SHOWN_ADDRESSES: u32 = 5;
-
-#[derive(Debug, Subcommand)]
-pub enum ChainCommand {
-    /// Set the instance's chain source: the user's own server, never a
-    /// public one.
-    Set(SetArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct SetArgs {
-    /// An Esplora API base URL, e.g. http://127.0.0.1:3002/api
-    #[arg(long, value_name = "URL", conflicts_with_all = ["electrum", "core_rpc"])]
-    esplora: Option<String>,
-    /// An Electrum server, HOST:PORT.
-    #[arg(long, value_name = "HOST:PORT", conflicts_with = "core_rpc")]
-    electrum: Option<String>,
-    #[arg(long, requires = "electrum")]
-    tls: bool,
-    /// Bitcoin Core's RPC URL.
-    #[arg(long, value_name = "URL")]
-    core_rpc: Option<String>,
-    #[arg(long, value_name = "FILE", requires = "core_rpc")]
-    cookie_file: Option<PathBuf>,
-    #[arg(long, value_name = "U", requires = "core_rpc")]
-    rpc_user: Option<String>,
-    #[arg(long, value_name = "FILE", requires = "rpc_user")]
-    rpc_password_file: Option<PathBuf>,
-}
 
 #[derive(Debug, Subcommand)]
 pub enum WalletCommand {
@@ -108,38 +82,11 @@ fn say(text: &str) -> Result<(), String> {
     writeln!(std::io::stdout(), "{text}").map_err(|e| e.to_string())
 }
 
-pub async fn chain(command: ChainCommand, config: &Config) -> Result<u8, String> {
-    let ChainCommand::Set(args) = command;
-    let Some(url) = args.esplora else {
-        eprintln!(
-            "error: this build syncs through an Esplora server only; \
-             Electrum and Bitcoin Core sources are not supported yet"
-        );
-        return Ok(exit::USAGE);
-    };
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
-        eprintln!("error: the Esplora URL must start with http:// or https://");
-        return Ok(exit::USAGE);
-    }
-    let store = open(config).await?;
-    let source = ChainSource::Esplora {
-        url: url.trim_end_matches('/').to_string(),
-    };
-    let value = serde_json::to_string(&source).map_err(|e| e.to_string())?;
-    let audit = AuditEntry::new(crate::clock::now(), None, actor(), "chain.source_set")
-        .target(url.as_str());
-    let done = store.set_setting_audited(SOURCE_KEY, &value, &audit).await;
-    store.close().await;
-    done.map_err(|e| e.to_string())?;
-    say(&format!("chain source: Esplora at {url}"))?;
-    Ok(exit::SUCCESS)
-}
-
 pub async fn wallet(command: WalletCommand, config: &Config) -> Result<u8, String> {
     let store = open(config).await?;
     let code = match command {
         WalletCommand::Add(args) => add(&store, args).await,
-        WalletCommand::Sync { name } => sync_wallets(&store, name.as_deref()).await,
+        WalletCommand::Sync { name } => sync_wallets(&store, config, name.as_deref()).await,
         WalletCommand::List { format } => list(&store, format).await,
     };
     store.close().await;
@@ -246,7 +193,7 @@ async fn add(store: &Store, args: AddArgs) -> Result<u8, String> {
     Ok(exit::SUCCESS)
 }
 
-async fn sync_wallets(store: &Store, name: Option<&str>) -> Result<u8, String> {
+async fn sync_wallets(store: &Store, config: &Config, name: Option<&str>) -> Result<u8, String> {
     let wallets = match name {
         Some(name) => match store.wallet_named(name).await.map_err(|e| e.to_string())? {
             Some(wallet) => vec![wallet],
@@ -257,21 +204,68 @@ async fn sync_wallets(store: &Store, name: Option<&str>) -> Result<u8, String> {
         },
         None => store.wallets().await.map_err(|e| e.to_string())?,
     };
+    if wallets.is_empty() {
+        return Ok(exit::SUCCESS);
+    }
+    let keys = match secrets_if_needed(store, config).await {
+        Ok(keys) => keys,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return Ok(exit::FAILURE);
+        }
+    };
     let progress = |line: &str| eprintln!("{line}");
     let mut code = exit::SUCCESS;
     for wallet in &wallets {
-        match sync::sync(store, wallet, &actor(), crate::clock::now(), &progress).await {
-            Ok(done) => say(&format!(
-                "{}: {} transactions, balance {} sat, {} new ledger rows",
-                wallet.name, done.transactions, done.balance_sat, done.rows_added
-            ))?,
+        let now = crate::clock::now();
+        match sync::sync(store, keys.as_ref(), wallet, &actor(), now, &progress).await {
+            Ok(done) => {
+                status::succeeded(store).await.map_err(|e| e.to_string())?;
+                say(&format!(
+                    "{}: {} transactions, balance {} sat, {} new ledger rows",
+                    wallet.name, done.transactions, done.balance_sat, done.rows_added
+                ))?
+            }
             Err(err) => {
                 eprintln!("error: {}: {err}", wallet.name);
+                if matches!(err, sync::SyncError::Unreachable { .. }) {
+                    let failure = status::Failure {
+                        at: now,
+                        wallet: wallet.name.clone(),
+                        message: err.to_string(),
+                    };
+                    status::failed(store, &failure)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
                 code = exit::FAILURE;
             }
         }
     }
     Ok(code)
+}
+
+/// The secret box, when the chain source has a sealed RPC password to open.
+async fn secrets_if_needed(store: &Store, config: &Config) -> Result<Option<SecretBox>, String> {
+    let source = match sync::source(store).await {
+        Ok(source) => source,
+        // The sync itself reports a missing or bad source.
+        Err(_) => return Ok(None),
+    };
+    if !matches!(
+        source,
+        ChainSource::CoreRpc {
+            auth: CoreAuth::User { .. },
+            ..
+        }
+    ) {
+        return Ok(None);
+    }
+    let keys = crate::crypto::keys::key_source(config, &config.data_dir);
+    let keys = crate::crypto::keys::open(store, &keys, crate::clock::now())
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Some(keys.secrets))
 }
 
 #[derive(serde::Serialize)]

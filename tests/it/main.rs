@@ -31,5 +31,6 @@ mod tls;
 mod tls_acme;
 mod wallet_chain;
 mod wallet_secrets;
+mod wallet_sources;
 mod wallet_views;
 mod wallets;

@@ -4,11 +4,26 @@
 use ledgersys::ledger::{Kind, Sats};
 use ledgersys::store::Store;
 
-use crate::fakes::esplora::{Chain, FakeEsplora, foreign_script, spend};
+use crate::fakes::esplora::{Chain, foreign_script, spend};
+use crate::fakes::sources::{Source, Via};
 use crate::wallets::{Keys, Listed, cli, ok, out, xpub, zpub};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_multisig_spend_and_a_taproot_receive_are_exact() {
+    multisig_and_taproot(Via::Esplora).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multisig_spend_and_a_taproot_receive_are_exact_over_electrum() {
+    multisig_and_taproot(Via::Electrum).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multisig_spend_and_a_taproot_receive_are_exact_over_bitcoin_core() {
+    multisig_and_taproot(Via::CoreCookie).await;
+}
+
+async fn multisig_and_taproot(via: Via) {
     let (a, b, c) = (xpub(41), xpub(42), xpub(43));
     let multisig = |branch: u32| format!("wsh(sortedmulti(2,{a}/{branch}/*,{b}/{branch}/*))");
     let vault = Keys::of(&multisig(0), &multisig(1));
@@ -25,11 +40,11 @@ async fn a_multisig_spend_and_a_taproot_receive_are_exact() {
     );
     let tap_receive = chain.pay_from_outside(tap.receive(0), 123_456, 53);
     chain.mine(vec![spent.clone(), tap_receive]);
-    let esplora = FakeEsplora::start(chain).await;
+    let source = Source::start(via, chain).await;
 
     let dir = tempfile::tempdir().expect("temp");
     let data = dir.path().join("data");
-    ok(&cli(&data, &["chain", "set", "--esplora", &esplora.url]));
+    ok(&cli(&data, &source.set_args()));
     ok(&cli(
         &data,
         &[
@@ -84,6 +99,21 @@ async fn a_multisig_spend_and_a_taproot_receive_are_exact() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transaction_that_leaves_the_best_chain_leaves_the_ledger_with_an_audit_entry() {
+    reorg(Via::Esplora).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reorg_is_followed_over_electrum() {
+    reorg(Via::Electrum).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reorg_is_followed_over_bitcoin_core() {
+    reorg(Via::CoreCookie).await;
+}
+
+/// Block 2 is replaced after the first sync: its receive leaves the ledger.
+async fn reorg(via: Via) {
     let key = xpub(61);
     let keys = Keys::new(&key);
     let mut chain = Chain::new();
@@ -91,11 +121,11 @@ async fn a_transaction_that_leaves_the_best_chain_leaves_the_ledger_with_an_audi
     chain.mine(vec![kept]);
     let orphaned = chain.pay_from_outside(keys.receive(1), 40_000, 63);
     chain.mine(vec![orphaned.clone()]);
-    let esplora = FakeEsplora::start(chain).await;
+    let source = Source::start(via, chain).await;
 
     let dir = tempfile::tempdir().expect("temp");
     let data = dir.path().join("data");
-    ok(&cli(&data, &["chain", "set", "--esplora", &esplora.url]));
+    ok(&cli(&data, &source.set_args()));
     ok(&cli(
         &data,
         &["wallet", "add", "--name", "Cold", "--xpub", &zpub(&key)],
@@ -108,7 +138,7 @@ async fn a_transaction_that_leaves_the_best_chain_leaves_the_ledger_with_an_audi
 
     // Block 2 is replaced by two empty blocks: the second receive is gone.
     {
-        let mut chain = esplora.chain.lock().expect("lock");
+        let mut chain = source.chain.lock().expect("lock");
         chain.rewind(1);
         chain.mine(Vec::new());
         chain.mine(Vec::new());

@@ -13,7 +13,8 @@ use bitcoin::{Network, OutPoint, ScriptBuf, Transaction};
 use ledgersys::ledger::{Kind, Sats, matching};
 use ledgersys::store::Store;
 
-use crate::fakes::esplora::{Chain, FakeEsplora, foreign_script, spend};
+use crate::fakes::esplora::{Chain, foreign_script, spend};
+use crate::fakes::sources::{Source, Via};
 use crate::support::{command, text};
 
 pub(crate) fn master(seed: u8) -> Xpriv {
@@ -137,15 +138,36 @@ pub(crate) struct Listed {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn synced_wallets_have_exact_balances_fees_and_a_transfer_between_them() {
+    scenario_against(Via::Esplora).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scenario_is_the_same_over_electrum() {
+    scenario_against(Via::Electrum).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scenario_is_the_same_over_electrum_with_tls() {
+    scenario_against(Via::ElectrumTls).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scenario_is_the_same_over_bitcoin_core_rpc() {
+    scenario_against(Via::CoreCookie).await;
+}
+
+/// Receives, a send with change, a self-transfer, a list of addresses and
+/// an address beyond the gap limit, synced from the source `via`.
+async fn scenario_against(via: Via) {
     let cold_key = xpub(21);
     let spending_key = xpub(22);
     let (cold, spending) = (Keys::new(&cold_key), Keys::new(&spending_key));
     let s = scenario(&cold, &spending);
-    let esplora = FakeEsplora::start(s.chain).await;
+    let source = Source::start(via, s.chain).await;
     let dir = tempfile::tempdir().expect("temp");
     let data = dir.path().join("data");
 
-    ok(&cli(&data, &["chain", "set", "--esplora", &esplora.url]));
+    ok(&cli(&data, &source.set_args()));
     let added = ok(&cli(
         &data,
         &[
@@ -258,7 +280,7 @@ async fn synced_wallets_have_exact_balances_fees_and_a_transfer_between_them() {
     );
     assert!(listed.iter().all(|w| w.last_sync.is_some()));
 
-    assert!(esplora.requests() > 0);
+    assert!(source.requests() > 0);
     // Syncing again changes nothing.
     let again = ok(&cli(&data, &["wallet", "sync", "--name", "Cold"]));
     assert!(

@@ -37,6 +37,11 @@ pub const RULES: &[(&str, &str, Rule)] = &[
         "/workspaces/{workspace_id}/wallets",
         Rule::Member(Role::Viewer),
     ),
+    (
+        "GET",
+        "/workspaces/{workspace_id}/wallets/sync-status",
+        Rule::Member(Role::Viewer),
+    ),
     ("POST", "/setup", Rule::Public),
     ("POST", "/session", Rule::Public),
     ("DELETE", "/session", Rule::Session),

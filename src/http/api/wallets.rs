@@ -31,6 +31,19 @@ pub struct WalletView {
     pub birthday: Option<i64>,
 }
 
+/// Whether the last wallet sync reached the chain source.
+#[derive(Debug, Object)]
+pub struct SyncStatus {
+    /// True when the last sync failed: balances are from an earlier sync.
+    pub unreachable: bool,
+    /// RFC 3339, UTC: when the last sync failed.
+    pub failed_at: Option<String>,
+    /// The wallet whose sync failed, when it is in this workspace.
+    pub wallet: Option<String>,
+    /// Why, naming the configured source.
+    pub message: Option<String>,
+}
+
 pub struct WalletsApi;
 
 #[OpenApi(tag = "Tag::Books")]
@@ -64,5 +77,42 @@ impl WalletsApi {
                 })
                 .collect(),
         ))
+    }
+
+    /// Whether the chain source answered the last sync; when it did not,
+    /// why. No other server is ever asked instead.
+    #[oai(
+        path = "/workspaces/:workspace_id/wallets/sync-status",
+        method = "get",
+        operation_id = "wallet_sync_status"
+    )]
+    async fn sync_status(
+        &self,
+        state: Data<&AppState>,
+        access: Data<&Access>,
+        #[oai(name = "workspace_id")] _workspace: Path<i64>,
+    ) -> Result<Json<SyncStatus>, ApiError> {
+        let (ws, _) = scope(&access)?;
+        let failure = crate::sources::chain::status::last_failure(&state.store).await?;
+        let Some(failure) = failure else {
+            return Ok(Json(SyncStatus {
+                unreachable: false,
+                failed_at: None,
+                wallet: None,
+                message: None,
+            }));
+        };
+        let ours = state
+            .store
+            .wallets_in(ws)
+            .await?
+            .iter()
+            .any(|w| w.name == failure.wallet);
+        Ok(Json(SyncStatus {
+            unreachable: true,
+            failed_at: Some(crate::clock::rfc3339(failure.at)),
+            wallet: ours.then_some(failure.wallet),
+            message: Some(failure.message),
+        }))
     }
 }

@@ -73,10 +73,27 @@ pub async fn wallets(state: Data<&AppState>, req: &Request) -> Response {
         Some((ws, _, _)) => state.store.wallets_in(*ws).await.unwrap_or_default(),
         None => Vec::new(),
     };
+    // A failed sync is said plainly: the balances below are then stale.
+    let failure = crate::sources::chain::status::last_failure(&state.store)
+        .await
+        .ok()
+        .flatten();
     let title = "Wallets & Accounts";
     let body = html! {
         h1 { (title) }
         p.lead { "Watch-only wallets from your own node, and exchange accounts." }
+        @if let Some(failure) = &failure {
+            p class="notice error" role="alert" {
+                strong { "Chain source unreachable. " }
+                @if listed.iter().any(|w| w.name == failure.wallet) {
+                    "The last sync of " (failure.wallet) " failed at "
+                } @else {
+                    "The last sync failed at "
+                }
+                (crate::clock::rfc3339(failure.at)) ": " (failure.message)
+                ". Balances are from the last sync that worked; nothing was asked of any other server."
+            }
+        }
         @if listed.is_empty() {
             (empty_state(
                 "No wallets yet",

@@ -1,22 +1,21 @@
 //! A plain list of addresses: no descriptor for BDK's wallet to derive
 //! from, so the scan uses BDK's chain layer directly (an index of the
 //! listed scripts, a transaction graph and a local chain), synced through
-//! the same Esplora client.
+//! the same chain source.
 
 use std::str::FromStr;
 
-use bdk_esplora::EsploraAsyncExt;
-use bdk_esplora::esplora_client::AsyncClient;
 use bdk_wallet::chain::indexed_tx_graph::{self, IndexedTxGraph};
 use bdk_wallet::chain::local_chain::{self, LocalChain};
-use bdk_wallet::chain::spk_client::SyncRequest;
+use bdk_wallet::chain::spk_client::SyncResponse;
 use bdk_wallet::chain::spk_txout::SpkTxOutIndex;
 use bdk_wallet::chain::{
-    CanonicalizationParams, ChainPosition, ConfirmationBlockTime, Merge, tx_graph,
+    CanonicalizationParams, ChainPosition, CheckPoint, ConfirmationBlockTime, Merge, tx_graph,
 };
-use bitcoin::{Address, Network, ScriptBuf};
+use bitcoin::{Address, Block, Network, ScriptBuf};
 
 use super::rows::WalletTx;
+use super::source::{Client, Start};
 use crate::ledger::Sats;
 
 /// What a list's scan keeps between syncs.
@@ -67,20 +66,52 @@ fn scripts(network: Network, list: &str) -> Result<Vec<ScriptBuf>, String> {
         .collect()
 }
 
+/// A list's scripts with BDK's chain and graph for them, and the state
+/// to keep. A source applies what it finds here.
+pub struct List {
+    pub chain: LocalChain,
+    pub graph: IndexedTxGraph<ConfirmationBlockTime, SpkTxOutIndex<u32>>,
+    pub scripts: Vec<ScriptBuf>,
+    state: State,
+}
+
+impl List {
+    /// Applies a per-script source's answer.
+    pub fn apply(&mut self, update: SyncResponse) -> Result<(), String> {
+        if let Some(tip) = update.chain_update {
+            let changes = self.chain.apply_update(tip).map_err(|e| e.to_string())?;
+            self.state.chain.merge(changes);
+        }
+        let changes = self.graph.apply_update(update.tx_update);
+        self.state.graph.merge(changes.tx_graph);
+        Ok(())
+    }
+
+    /// Applies one block of the best chain, `tip` being its checkpoint.
+    pub fn apply_block(&mut self, block: &Block, tip: CheckPoint) -> Result<(), String> {
+        let height = tip.height();
+        let changes = self.chain.apply_update(tip).map_err(|e| e.to_string())?;
+        self.state.chain.merge(changes);
+        let changes = self.graph.apply_block_relevant(block, height);
+        self.state.graph.merge(changes.tx_graph);
+        Ok(())
+    }
+}
+
 /// The list's confirmed transactions after syncing it, its confirmed
 /// balance, and the state to keep.
 pub async fn scan(
-    client: &AsyncClient,
+    client: &Client,
     network: Network,
     list: &str,
     state: Option<&str>,
-    now: u64,
+    start: Start,
 ) -> Result<(Vec<WalletTx>, i64, State, u64), String> {
     let mut state: State = match state {
         Some(text) => serde_json::from_str(text).map_err(|e| e.to_string())?,
         None => State::default(),
     };
-    let mut chain = if state.chain.blocks.is_empty() {
+    let chain = if state.chain.blocks.is_empty() {
         let genesis = bitcoin::constants::genesis_block(network).block_hash();
         let (chain, changeset) = LocalChain::from_genesis_hash(genesis);
         state.chain.merge(changeset);
@@ -98,19 +129,18 @@ pub async fn scan(
         tx_graph: state.graph.clone(),
         indexer: (),
     });
-    let request = SyncRequest::builder_at(now)
-        .chain_tip(chain.tip())
-        .spks(scripts.iter().cloned())
-        .build();
-    let update = client.sync(request, 4).await.map_err(|e| e.to_string())?;
-    if let Some(tip) = update.chain_update {
-        state
-            .chain
-            .merge(chain.apply_update(tip).map_err(|e| e.to_string())?);
-    }
-    state
-        .graph
-        .merge(graph.apply_update(update.tx_update).tx_graph);
+    let list = List {
+        chain,
+        graph,
+        scripts,
+        state,
+    };
+    let List {
+        chain,
+        graph,
+        scripts,
+        state,
+    } = client.sync_list(list, start).await?;
 
     let sats = |a: bitcoin::Amount| Sats(i64::try_from(a.to_sat()).unwrap_or(i64::MAX));
     let mut found = Vec::new();

@@ -2,7 +2,13 @@
 //! secrets, and how a chain source's history becomes ledger rows.
 
 pub mod addresses;
+pub mod core_rpc;
+pub mod electrum;
+pub mod electrum_tls;
+pub mod esplora;
 pub mod private;
 pub mod rows;
+pub mod source;
+pub mod status;
 pub mod sync;
 pub mod watch;

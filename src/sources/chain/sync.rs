@@ -2,14 +2,12 @@
 //! wallet's confirmed transactions become ledger rows, and the rows and
 //! BDK's new state are stored in one transaction.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use bdk_esplora::EsploraAsyncExt;
 use bdk_wallet::chain::{ChainPosition, Merge};
 use bdk_wallet::{ChangeSet, KeychainKind, Wallet};
 
 use super::rows::{self, WalletTx};
+use super::source::{Client, Start};
+use crate::crypto::SecretBox;
 use crate::ledger::Sats;
 use crate::store::transactions::Keyed;
 use crate::store::wallets::{SyncResult, WalletRecord};
@@ -18,22 +16,18 @@ use crate::store::{AuditEntry, Store, StoreError};
 /// The settings key of the instance's chain source.
 pub const SOURCE_KEY: &str = "chain.source";
 
-/// Where wallets are synced from. Only the user's own server: there is no
-/// public fallback.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum ChainSource {
-    Esplora { url: String },
-}
+pub use super::source::{CORE_PASSWORD_SECRET, ChainSource, CoreAuth};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
-    #[error("no chain source is set; run `ledgersys chain set --esplora URL` first")]
+    #[error(
+        "no chain source is set; run `ledgersys chain set` with --esplora, --electrum or --core-rpc first"
+    )]
     NoSource,
     #[error("the chain source setting is unreadable: {0}")]
     BadSource(String),
-    #[error("the Esplora server at {url} cannot be used: {reason}")]
-    Unreachable { url: String, reason: String },
+    #[error("{name} cannot be used: {reason}")]
+    Unreachable { name: String, reason: String },
     #[error("the stored state of wallet {0:?} does not load: {1}")]
     State(String, String),
     #[error(transparent)]
@@ -64,6 +58,13 @@ fn network(record: &WalletRecord) -> Result<bitcoin::Network, SyncError> {
         .map_err(|_| SyncError::State(record.name.clone(), "unknown network".into()))
 }
 
+/// How far past the last used script BDK watches: the gap limit, so that a
+/// source handing over whole blocks (Bitcoin Core) finds exactly what a
+/// per-script scan with that gap finds.
+fn lookahead(record: &WalletRecord) -> u32 {
+    u32::try_from(record.gap_limit).unwrap_or(20)
+}
+
 /// The wallet as BDK last left it, or new when it was never synced.
 fn load(record: &WalletRecord) -> Result<(Wallet, ChangeSet), SyncError> {
     let bad = |e: String| SyncError::State(record.name.clone(), e);
@@ -76,6 +77,7 @@ fn load(record: &WalletRecord) -> Result<(Wallet, ChangeSet), SyncError> {
                 Some(record.external_descriptor.clone()),
             )
             .check_network(network)
+            .lookahead(lookahead(record))
             .load_wallet_no_persist(changeset.clone())
             .map_err(|e| bad(e.to_string()))?
             .ok_or_else(|| bad("the stored state is empty".into()))?;
@@ -87,6 +89,7 @@ fn load(record: &WalletRecord) -> Result<(Wallet, ChangeSet), SyncError> {
     };
     let mut wallet = params
         .network(network)
+        .lookahead(lookahead(record))
         .create_wallet_no_persist()
         .map_err(|e| bad(e.to_string()))?;
     let initial = wallet.take_staged().unwrap_or_default();
@@ -94,25 +97,30 @@ fn load(record: &WalletRecord) -> Result<(Wallet, ChangeSet), SyncError> {
 }
 
 /// Scans the wallet's scripts up to its gap limit, then stores what changed.
+/// `secrets` opens a sealed RPC password, when the source has one.
 /// `progress` hears a line now and then, for a human.
 pub async fn sync(
     store: &Store,
+    secrets: Option<&SecretBox>,
     record: &WalletRecord,
     actor: &str,
     now: i64,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Synced, SyncError> {
-    let ChainSource::Esplora { url } = source(store).await?;
+    let configured = source(store).await?;
     let unreachable = |reason: String| SyncError::Unreachable {
-        url: url.clone(),
+        name: configured.to_string(),
         reason,
     };
-    let client = bdk_esplora::esplora_client::Builder::new(&url)
-        .max_retries(2)
-        .build_async()
-        .map_err(|e| unreachable(e.to_string()))?;
-    progress(&format!("{}: scanning {url}", record.name));
-    let start = u64::try_from(now).unwrap_or_default();
+    let client = Client::new(store, secrets, &configured)
+        .await
+        .map_err(unreachable)?;
+    progress(&format!("{}: scanning {configured}", record.name));
+    let start = Start {
+        time: u64::try_from(now).unwrap_or_default(),
+        gap: usize::try_from(record.gap_limit).unwrap_or(20),
+        birthday: record.birthday.and_then(|b| u32::try_from(b).ok()),
+    };
     let (found, balance, state, scripts) = if record.kind == "addresses" {
         let (found, balance, state, scripts) = super::addresses::scan(
             &client,
@@ -176,37 +184,25 @@ enum Scan {
 /// confirmed balance, its whole state as JSON, and how many scripts were
 /// asked about.
 async fn scan_wallet(
-    client: &bdk_esplora::esplora_client::AsyncClient,
+    client: &Client,
     record: &WalletRecord,
-    start: u64,
+    start: Start,
 ) -> Result<(Vec<WalletTx>, i64, String, u64), Scan> {
-    let (mut wallet, mut changeset) = load(record).map_err(|e| match e {
+    let (wallet, mut changeset) = load(record).map_err(|e| match e {
         SyncError::State(_, reason) => Scan::State(reason),
         other => Scan::State(other.to_string()),
     })?;
-    let scanned = Arc::new(AtomicU64::new(0));
-    let counter = scanned.clone();
-    let request = wallet
-        .start_full_scan_at(start)
-        .inspect(move |_, _, _| {
-            counter.fetch_add(1, Ordering::Relaxed);
-        })
-        .build();
-    let gap = usize::try_from(record.gap_limit).unwrap_or(20);
-    let update = client
-        .full_scan(request, gap, 4)
+    let (mut wallet, scanned) = client
+        .scan_wallet(wallet, start)
         .await
-        .map_err(|e| Scan::Source(e.to_string()))?;
-    wallet
-        .apply_update(update)
-        .map_err(|e| Scan::State(e.to_string()))?;
+        .map_err(Scan::Source)?;
     if let Some(staged) = wallet.take_staged() {
         changeset.merge(staged);
     }
     let found = confirmed(&wallet);
     let balance = i64::try_from(wallet.balance().confirmed.to_sat()).unwrap_or(i64::MAX);
     let state = serde_json::to_string(&changeset).map_err(|e| Scan::State(e.to_string()))?;
-    Ok((found, balance, state, scanned.load(Ordering::Relaxed)))
+    Ok((found, balance, state, scanned))
 }
 
 /// The wallet's confirmed transactions as the ledger needs them.

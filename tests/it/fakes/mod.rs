@@ -3,7 +3,11 @@
 pub mod btcpay;
 pub mod btcpay_more;
 pub mod ca;
+pub mod chain;
+pub mod core_rpc;
+pub mod electrum;
 pub mod esplora;
 pub mod prices;
 pub mod smtp;
+pub mod sources;
 pub mod webdriver;
