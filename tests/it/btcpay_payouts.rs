@@ -166,7 +166,7 @@ async fn a_payout_from_a_watched_wallet_is_its_spend_once() {
     let paid_txid = w.txid.clone();
     // The refund: 50,000 to the customer, 72,457 change, 1,000 fee.
     let refund = {
-        let mut chain = w.esplora.chain.lock().expect("chain");
+        let mut chain = w.chain.lock().expect("chain");
         let funding = chain
             .blocks
             .iter()

@@ -2,6 +2,8 @@
 //! payment is income once, held in the watched wallet, whether the wallet
 //! was synced before the webhook came or after.
 
+use std::sync::{Arc, Mutex};
+
 use ledgersys::ledger::{Kind, Sats};
 use serde_json::Value;
 
@@ -17,6 +19,8 @@ const PAID: u64 = 123_457;
 pub struct Watched {
     pub setup: Setup,
     pub esplora: FakeEsplora,
+    /// The chain the fake serves; tests mine more blocks into it.
+    pub chain: Arc<Mutex<Chain>>,
     pub txid: String,
     pub keys: Keys,
     pub block_time: i64,
@@ -42,7 +46,8 @@ pub async fn watched(seed: u8) -> Watched {
         &format!("{txid}-0"),
     );
     setup.fake.set(|s| s.invoices.push(invoice));
-    let esplora = FakeEsplora::start(chain).await;
+    let chain = Arc::new(Mutex::new(chain));
+    let esplora = FakeEsplora::serve(chain.clone()).await;
     ok(&setup, &["chain", "set", "--esplora", &esplora.url]);
     ok(
         &setup,
@@ -51,6 +56,7 @@ pub async fn watched(seed: u8) -> Watched {
     Watched {
         setup,
         esplora,
+        chain,
         txid,
         keys,
         block_time,
