@@ -76,6 +76,8 @@ pub struct Appliance {
     url: String,
     started: Instant,
     max_upload_bytes: usize,
+    wallet_syncs: crate::sources::chain::service::SyncService,
+    wallet_sync_every: Option<std::time::Duration>,
 }
 
 impl Appliance {
@@ -126,6 +128,7 @@ impl Appliance {
                  (also shown by `ledgersys admin setup-token`)"
             );
         }
+        let wallet_syncs = crate::sources::chain::service::SyncService::new(store.clone());
         Ok(Appliance {
             data_dir,
             store,
@@ -138,6 +141,11 @@ impl Appliance {
             url,
             started,
             max_upload_bytes: config.max_upload_bytes,
+            wallet_syncs,
+            wallet_sync_every: config
+                .wallet_sync_seconds
+                .and_then(|s| u64::try_from(s).ok())
+                .map(std::time::Duration::from_secs),
         })
     }
 
@@ -154,9 +162,11 @@ impl Appliance {
             alerts: self.alerts,
             secure_cookies: false,
             pending_imports: Default::default(),
+            pending_wallets: Default::default(),
             prices: self.prices,
             max_upload_bytes: self.max_upload_bytes,
             btcpay: self.btcpay.clone(),
+            wallet_syncs: self.wallet_syncs.clone(),
             started: self.started,
         };
         tracing::info!(
@@ -169,11 +179,16 @@ impl Appliance {
             self.btcpay.clone(),
             self.sweep_at_start,
         ));
+        let syncer = tokio::spawn(crate::sources::chain::service::sync_periodically(
+            self.wallet_syncs,
+            self.wallet_sync_every,
+        ));
         let result = Server::new_with_acceptor(self.acceptor)
             .name("ledgersys")
             .run_with_graceful_shutdown(http::app(state), shutdown, Some(SHUTDOWN_GRACE))
             .await;
         sweeper.abort();
+        syncer.abort();
         self.store.close().await;
         tracing::info!("Ledgersys stopped");
         result.map_err(StartError::Serve)

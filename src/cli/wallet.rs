@@ -10,14 +10,9 @@ use zeroize::Zeroizing;
 use super::books::{actor, open};
 use super::exit;
 use crate::config::Config;
+use crate::sources::chain::add::{self, AddError, Kind};
 use crate::sources::chain::sync::{self, ChainSource, SOURCE_KEY};
-use crate::sources::chain::watch::{self, Input, WatchError};
-use crate::sources::chain::{addresses, private};
-use crate::store::wallets::NewWallet;
 use crate::store::{AuditEntry, Store};
-
-/// How many receive addresses `wallet add` shows for the user to check.
-const SHOWN_ADDRESSES: u32 = 5;
 
 #[derive(Debug, Subcommand)]
 pub enum ChainCommand {
@@ -93,17 +88,6 @@ pub struct AddArgs {
     birthday: Option<u32>,
 }
 
-/// A checked input, ready to store.
-struct Prepared {
-    network: String,
-    kind: &'static str,
-    external: String,
-    internal: Option<String>,
-    birthday: Option<u32>,
-    /// The first receive addresses, for the user to check.
-    shown: Vec<String>,
-}
-
 fn say(text: &str) -> Result<(), String> {
     writeln!(std::io::stdout(), "{text}").map_err(|e| e.to_string())
 }
@@ -146,61 +130,23 @@ pub async fn wallet(command: WalletCommand, config: &Config) -> Result<u8, Strin
     code
 }
 
-fn read(path: &std::path::Path) -> Result<String, String> {
+fn read(path: &std::path::Path) -> Result<Zeroizing<String>, String> {
     let bytes = Zeroizing::new(
         std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
     );
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    Ok(Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 async fn add(store: &Store, args: AddArgs) -> Result<u8, String> {
     // The input may hold a secret: it is wiped as soon as it is checked.
-    let text = Zeroizing::new(
-        match (&args.descriptor, &args.xpub, &args.addresses, &args.file) {
-            (Some(d), ..) => d.clone(),
-            (_, Some(x), ..) => x.clone(),
-            (.., Some(path), _) | (.., Some(path)) => read(path)?,
-            _ => return Ok(exit::USAGE),
-        },
-    );
-    let prepared = if args.addresses.is_some() {
-        // Checked for secrets like any input before anything is parsed.
-        match private::detect(&text) {
-            Some(found) => Err(WatchError::Private(found).to_string()),
-            None => addresses::parse(&text).map(|(network, list)| Prepared {
-                network: network.to_string(),
-                kind: "addresses",
-                shown: list
-                    .iter()
-                    .take(SHOWN_ADDRESSES as usize)
-                    .cloned()
-                    .collect(),
-                external: list.join("\n"),
-                internal: None,
-                birthday: None,
-            }),
-        }
-    } else {
-        let parsed = if args.descriptor.is_some() {
-            watch::parse(Input::Descriptor(&text))
-        } else if args.xpub.is_some() {
-            watch::parse(Input::Xpub(&text))
-        } else {
-            watch::parse(Input::Export(&text))
-        };
-        parsed
-            .and_then(|w| {
-                Ok(Prepared {
-                    network: w.network.to_string(),
-                    kind: "descriptor",
-                    shown: w.receive_addresses(SHOWN_ADDRESSES)?,
-                    external: w.external,
-                    internal: w.internal,
-                    birthday: w.birthday,
-                })
-            })
-            .map_err(|e| e.to_string())
+    let (kind, text) = match (&args.descriptor, &args.xpub, &args.addresses, &args.file) {
+        (Some(d), ..) => (Kind::Descriptor, Zeroizing::new(d.clone())),
+        (_, Some(x), ..) => (Kind::Xpub, Zeroizing::new(x.clone())),
+        (.., Some(path), _) => (Kind::Addresses, read(path)?),
+        (.., Some(path)) => (Kind::Export, read(path)?),
+        _ => return Ok(exit::USAGE),
     };
+    let prepared = add::prepare(kind, &text);
     drop(text);
     let watched = match prepared {
         Ok(watched) => watched,
@@ -216,29 +162,23 @@ async fn add(store: &Store, args: AddArgs) -> Result<u8, String> {
         .workspace_named(&args.workspace, &created)
         .await
         .map_err(|e| e.to_string())?;
-    let network = watched.network.clone();
-    let new = NewWallet {
+    let settings = add::Settings {
         name: &args.name,
-        network: &network,
-        kind: watched.kind,
-        external: &watched.external,
-        internal: watched.internal.as_deref(),
         gap_limit: args.gap_limit,
-        birthday: args.birthday.or(watched.birthday),
-        now,
+        birthday: args.birthday,
     };
-    let audit = AuditEntry::new(now, None, actor(), "wallet.added").target(args.name.as_str());
-    let added = store
-        .add_wallet(workspace, &new, &audit)
-        .await
-        .map_err(|e| e.to_string())?;
-    if added.is_none() {
-        eprintln!("error: a wallet named {:?} already exists", args.name);
-        return Ok(exit::USAGE);
+    let audit = AuditEntry::new(now, None, actor(), "wallet.added");
+    match add::save(store, workspace, &watched, &settings, &audit).await {
+        Ok(_) => {}
+        Err(AddError::Store(e)) => return Err(e.to_string()),
+        Err(err) => {
+            eprintln!("error: {err}");
+            return Ok(exit::USAGE);
+        }
     }
     say(&format!(
-        "added wallet {} ({network}, gap limit {}) to workspace {}; first receive addresses:",
-        args.name, args.gap_limit, args.workspace
+        "added wallet {} ({}, gap limit {}) to workspace {}; first receive addresses:",
+        args.name, watched.network, args.gap_limit, args.workspace
     ))?;
     for (i, address) in watched.shown.iter().enumerate() {
         say(&format!("  {i}: {address}"))?;

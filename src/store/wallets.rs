@@ -33,7 +33,14 @@ pub struct WalletRecord {
     pub balance_sat: i64,
     pub transactions: i64,
     pub last_sync: Option<i64>,
+    /// Set while a sync runs; still set at start-up means it was cut short.
+    pub sync_started_at: Option<i64>,
 }
+
+/// The columns of a [`WalletRecord`], in its order.
+const COLUMNS: &str = "id, workspace_id, name, network, kind, external_descriptor, \
+     internal_descriptor, gap_limit, birthday, changeset, balance_sat, transactions, last_sync, \
+     sync_started_at";
 
 /// What a sync leaves behind.
 pub struct SyncResult<'a> {
@@ -83,11 +90,7 @@ impl Store {
 
     /// Every wallet, by name.
     pub async fn wallets(&self) -> Result<Vec<WalletRecord>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, workspace_id, name, network, kind, external_descriptor, internal_descriptor, \
-             gap_limit, birthday, changeset, balance_sat, transactions, last_sync \
-             FROM wallets ORDER BY name",
-        )
+        Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM wallets ORDER BY name"))
         .fetch_all(&self.pool)
         .await?)
     }
@@ -97,22 +100,16 @@ impl Store {
         &self,
         workspace: WorkspaceId,
     ) -> Result<Vec<WalletRecord>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, workspace_id, name, network, kind, external_descriptor, internal_descriptor, \
-             gap_limit, birthday, changeset, balance_sat, transactions, last_sync \
-             FROM wallets WHERE workspace_id = ? ORDER BY name",
-        )
+        Ok(sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM wallets WHERE workspace_id = ? ORDER BY name"
+        ))
         .bind(workspace)
         .fetch_all(&self.pool)
         .await?)
     }
 
     pub async fn wallet_named(&self, name: &str) -> Result<Option<WalletRecord>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, workspace_id, name, network, kind, external_descriptor, internal_descriptor, \
-             gap_limit, birthday, changeset, balance_sat, transactions, last_sync \
-             FROM wallets WHERE name = ?",
-        )
+        Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM wallets WHERE name = ?"))
         .bind(name)
         .fetch_optional(&self.pool)
         .await?)
@@ -177,8 +174,8 @@ impl Store {
         }
         let added = insert_rows(&mut tx, wallet.workspace_id, None, result.rows).await?;
         sqlx::query(
-            "UPDATE wallets SET changeset = ?, balance_sat = ?, transactions = ?, last_sync = ? \
-             WHERE id = ?",
+            "UPDATE wallets SET changeset = ?, balance_sat = ?, transactions = ?, last_sync = ?, \
+             sync_started_at = NULL WHERE id = ?",
         )
         .bind(result.changeset)
         .bind(result.balance_sat)
@@ -196,5 +193,42 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(added)
+    }
+
+    pub async fn wallet(&self, id: i64) -> Result<Option<WalletRecord>, StoreError> {
+        Ok(
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM wallets WHERE id = ?"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Marks a wallet's sync as running (see [`WalletRecord::sync_started_at`]).
+    pub async fn mark_sync_started(&self, id: i64, now: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE wallets SET sync_started_at = ? WHERE id = ?")
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Clears the mark of a sync that failed: there is nothing to resume.
+    pub async fn clear_sync_mark(&self, id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE wallets SET sync_started_at = NULL WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Wallets whose sync the server stopped in the middle of.
+    pub async fn interrupted_wallets(&self) -> Result<Vec<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM wallets WHERE sync_started_at IS NOT NULL ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
     }
 }

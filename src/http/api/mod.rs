@@ -15,7 +15,7 @@ mod review;
 mod session;
 mod system;
 mod tokens;
-mod wallets;
+pub mod wallets;
 
 use base64::Engine;
 use poem::endpoint::make_sync;

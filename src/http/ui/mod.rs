@@ -16,6 +16,7 @@ mod pages;
 mod prices;
 mod printable;
 mod review;
+pub mod wallets;
 
 use maud::{Markup, html};
 use poem::http::StatusCode;
@@ -26,7 +27,10 @@ pub fn routes() -> Route {
     Route::new()
         .at("/", get(pages::dashboard))
         .at("/transactions", get(books::transactions_page))
-        .at("/wallets", get(pages::wallets))
+        .at("/wallets", get(wallets::wallets))
+        .at("/wallets/preview", post(wallets::preview))
+        .at("/wallets/add", post(wallets::confirm))
+        .at("/wallets/:wallet_id/sync", post(wallets::sync))
         .at("/imports", get(imports::imports))
         .at("/imports/preview", post(imports::preview))
         .at("/imports/commit", post(imports::commit))

@@ -3,12 +3,12 @@
 //! BDK's new state are stored in one transaction.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use bdk_esplora::EsploraAsyncExt;
 use bdk_wallet::chain::{ChainPosition, Merge};
 use bdk_wallet::{ChangeSet, KeychainKind, Wallet};
 
+use super::progress::{Phase, Tracker};
 use super::rows::{self, WalletTx};
 use crate::ledger::Sats;
 use crate::store::transactions::Keyed;
@@ -102,6 +102,42 @@ pub async fn sync(
     now: i64,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Synced, SyncError> {
+    let tracker = Arc::new(Tracker::default());
+    sync_tracked(store, record, actor, now, progress, &tracker).await
+}
+
+/// [`sync`], reporting its phase and counts on `tracker` as it goes. The
+/// wallet is marked as syncing until the result is stored (or the sync
+/// fails), so a server stopped in the middle resumes it at start.
+pub async fn sync_tracked(
+    store: &Store,
+    record: &WalletRecord,
+    actor: &str,
+    now: i64,
+    progress: &(dyn Fn(&str) + Sync),
+    tracker: &Arc<Tracker>,
+) -> Result<Synced, SyncError> {
+    tracker.set_phase(Phase::Scanning);
+    store.mark_sync_started(record.id, now).await?;
+    let outcome = sync_marked(store, record, actor, now, progress, tracker).await;
+    match &outcome {
+        Ok(_) => tracker.set_phase(Phase::Done),
+        Err(_) => {
+            tracker.set_phase(Phase::Failed);
+            store.clear_sync_mark(record.id).await?;
+        }
+    }
+    outcome
+}
+
+async fn sync_marked(
+    store: &Store,
+    record: &WalletRecord,
+    actor: &str,
+    now: i64,
+    progress: &(dyn Fn(&str) + Sync),
+    tracker: &Arc<Tracker>,
+) -> Result<Synced, SyncError> {
     let ChainSource::Esplora { url } = source(store).await?;
     let unreachable = |reason: String| SyncError::Unreachable {
         url: url.clone(),
@@ -125,9 +161,13 @@ pub async fn sync(
         .map_err(unreachable)?;
         let state = serde_json::to_string(&state)
             .map_err(|e| SyncError::State(record.name.clone(), e.to_string()))?;
+        // A list is always synced script by script: there is nothing to
+        // discover past it.
+        tracker.set_mode("list");
+        tracker.add_scripts(scripts);
         (found, balance, state, scripts)
     } else {
-        scan_wallet(&client, record, start)
+        scan_wallet(&client, record, start, tracker)
             .await
             .map_err(|e| match e {
                 Scan::Source(reason) => unreachable(reason),
@@ -145,6 +185,8 @@ pub async fn sync(
             tx,
         })
         .collect();
+    tracker.set_transactions(found.len() as u64);
+    tracker.set_phase(Phase::Storing);
     progress(&format!(
         "{}: {scripts} scripts scanned, {} confirmed transactions",
         record.name,
@@ -179,34 +221,42 @@ async fn scan_wallet(
     client: &bdk_esplora::esplora_client::AsyncClient,
     record: &WalletRecord,
     start: u64,
+    tracker: &Arc<Tracker>,
 ) -> Result<(Vec<WalletTx>, i64, String, u64), Scan> {
     let (mut wallet, mut changeset) = load(record).map_err(|e| match e {
         SyncError::State(_, reason) => Scan::State(reason),
         other => Scan::State(other.to_string()),
     })?;
-    let scanned = Arc::new(AtomicU64::new(0));
-    let counter = scanned.clone();
-    let request = wallet
-        .start_full_scan_at(start)
-        .inspect(move |_, _, _| {
-            counter.fetch_add(1, Ordering::Relaxed);
-        })
-        .build();
     let gap = usize::try_from(record.gap_limit).unwrap_or(20);
-    let update = client
-        .full_scan(request, gap, 4)
-        .await
-        .map_err(|e| Scan::Source(e.to_string()))?;
-    wallet
-        .apply_update(update)
-        .map_err(|e| Scan::State(e.to_string()))?;
+    let source = |e: Box<bdk_esplora::esplora_client::Error>| Scan::Source(e.to_string());
+    let state = |e: bdk_wallet::chain::local_chain::CannotConnectError| Scan::State(e.to_string());
+    if super::incremental::applies(record.changeset.as_deref()) {
+        tracker.set_mode("incremental");
+        let requests = super::incremental::requests(&wallet, start, tracker);
+        let revealed = client.sync(requests.revealed, 4).await.map_err(source)?;
+        let beyond = client
+            .full_scan(requests.beyond, gap, 4)
+            .await
+            .map_err(source)?;
+        wallet.apply_update(revealed).map_err(state)?;
+        wallet.apply_update(beyond).map_err(state)?;
+    } else {
+        tracker.set_mode("full");
+        let counter = tracker.clone();
+        let request = wallet
+            .start_full_scan_at(start)
+            .inspect(move |_, _, _| counter.script_scanned())
+            .build();
+        let update = client.full_scan(request, gap, 4).await.map_err(source)?;
+        wallet.apply_update(update).map_err(state)?;
+    }
     if let Some(staged) = wallet.take_staged() {
         changeset.merge(staged);
     }
     let found = confirmed(&wallet);
     let balance = i64::try_from(wallet.balance().confirmed.to_sat()).unwrap_or(i64::MAX);
     let state = serde_json::to_string(&changeset).map_err(|e| Scan::State(e.to_string()))?;
-    Ok((found, balance, state, scanned.load(Ordering::Relaxed)))
+    Ok((found, balance, state, tracker.scripts()))
 }
 
 /// The wallet's confirmed transactions as the ledger needs them.
