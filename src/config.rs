@@ -488,9 +488,7 @@ mod tests {
         let config = Config::load(None, &off, Overrides::default()).expect("config");
         assert_eq!(config.wallet_sync_seconds, None);
         let bad = env(&[("LEDGERSYS_WALLETS_SYNC_INTERVAL", "soon")]);
-        let err = Config::load(None, &bad, Overrides::default())
-            .err()
-            .expect("refused");
+        let err = Config::load(None, &bad, Overrides::default()).expect_err("refused");
         assert!(err.to_string().contains("\"off\""), "{err}");
     }
 

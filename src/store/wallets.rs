@@ -37,10 +37,18 @@ pub struct WalletRecord {
     pub sync_started_at: Option<i64>,
 }
 
-/// The columns of a [`WalletRecord`], in its order.
-const COLUMNS: &str = "id, workspace_id, name, network, kind, external_descriptor, \
-     internal_descriptor, gap_limit, birthday, changeset, balance_sat, transactions, last_sync, \
-     sync_started_at";
+/// A `SELECT` of a [`WalletRecord`]'s columns, in its order, then `$rest`:
+/// one literal, so no SQL is built at run time.
+macro_rules! select_wallets {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, workspace_id, name, network, kind, external_descriptor, \
+             internal_descriptor, gap_limit, birthday, changeset, balance_sat, transactions, \
+             last_sync, sync_started_at FROM wallets",
+            $rest
+        )
+    };
+}
 
 /// What a sync leaves behind.
 pub struct SyncResult<'a> {
@@ -90,9 +98,9 @@ impl Store {
 
     /// Every wallet, by name.
     pub async fn wallets(&self) -> Result<Vec<WalletRecord>, StoreError> {
-        Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM wallets ORDER BY name"))
-        .fetch_all(&self.pool)
-        .await?)
+        Ok(sqlx::query_as(select_wallets!(" ORDER BY name"))
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// A workspace's wallets, by name.
@@ -100,19 +108,19 @@ impl Store {
         &self,
         workspace: WorkspaceId,
     ) -> Result<Vec<WalletRecord>, StoreError> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM wallets WHERE workspace_id = ? ORDER BY name"
-        ))
-        .bind(workspace)
-        .fetch_all(&self.pool)
-        .await?)
+        Ok(
+            sqlx::query_as(select_wallets!(" WHERE workspace_id = ? ORDER BY name"))
+                .bind(workspace)
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     pub async fn wallet_named(&self, name: &str) -> Result<Option<WalletRecord>, StoreError> {
-        Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM wallets WHERE name = ?"))
-        .bind(name)
-        .fetch_optional(&self.pool)
-        .await?)
+        Ok(sqlx::query_as(select_wallets!(" WHERE name = ?"))
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     /// Stores a sync's new ledger rows and the wallet's new state together:
@@ -196,12 +204,10 @@ impl Store {
     }
 
     pub async fn wallet(&self, id: i64) -> Result<Option<WalletRecord>, StoreError> {
-        Ok(
-            sqlx::query_as(&format!("SELECT {COLUMNS} FROM wallets WHERE id = ?"))
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        Ok(sqlx::query_as(select_wallets!(" WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     /// Marks a wallet's sync as running (see [`WalletRecord::sync_started_at`]).

@@ -73,12 +73,19 @@ struct Refill {
 
 fn add_form(ui: &Ui, refill: &Refill) -> Markup {
     let kinds = [
-        ("xpub", "Extended public key (xpub, ypub, zpub, tpub, upub, vpub)"),
+        (
+            "xpub",
+            "Extended public key (xpub, ypub, zpub, tpub, upub, vpub)",
+        ),
         ("descriptor", "Output descriptor (single key or multisig)"),
         ("export", "Wallet export file (Sparrow, Specter, Coldcard)"),
         ("addresses", "Address list, one a line"),
     ];
-    let gap = if refill.gap_limit.is_empty() { "20" } else { refill.gap_limit.as_str() };
+    let gap = if refill.gap_limit.is_empty() {
+        "20"
+    } else {
+        refill.gap_limit.as_str()
+    };
     html! {
         form.card #add-wallet method="post" action="/wallets/preview" enctype="multipart/form-data" {
             h2 { "Add a wallet" }
@@ -205,14 +212,21 @@ async fn read_form(mut form: Multipart) -> (Refill, Zeroizing<Vec<u8>>) {
             _ => {}
         }
     }
-    let input = if text.iter().all(u8::is_ascii_whitespace) { file } else { text };
+    let input = if text.iter().all(u8::is_ascii_whitespace) {
+        file
+    } else {
+        text
+    };
     (refill, input)
 }
 
 fn forbidden() -> Response {
-    super::error_page(StatusCode::FORBIDDEN, "Your role does not allow changing wallets.")
-        .with_status(StatusCode::FORBIDDEN)
-        .into_response()
+    super::error_page(
+        StatusCode::FORBIDDEN,
+        "Your role does not allow changing wallets.",
+    )
+    .with_status(StatusCode::FORBIDDEN)
+    .into_response()
 }
 
 #[handler]
@@ -229,7 +243,9 @@ pub async fn preview(state: Data<&AppState>, req: &Request, form: Multipart) -> 
         let kind = Kind::parse(refill.kind.trim())
             .ok_or_else(|| AddError::Invalid("choose what you have".into()))?;
         if input.iter().all(u8::is_ascii_whitespace) {
-            return Err(AddError::Invalid("paste a key, descriptor or addresses, or choose a file".into()));
+            return Err(AddError::Invalid(
+                "paste a key, descriptor or addresses, or choose a file".into(),
+            ));
         }
         let prepared = add::prepare_bytes(kind, input.to_vec())?;
         Ok((prepared, gap_limit, birthday))

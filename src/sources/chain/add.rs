@@ -102,9 +102,7 @@ pub fn prepare(kind: Kind, text: &str) -> Result<Prepared, AddError> {
     Ok(Prepared {
         network: parsed.network.to_string(),
         kind: "descriptor",
-        shown: parsed
-            .receive_addresses(SHOWN_ADDRESSES)
-            .map_err(refuse)?,
+        shown: parsed.receive_addresses(SHOWN_ADDRESSES).map_err(refuse)?,
         external: parsed.external,
         internal: parsed.internal,
         birthday: parsed.birthday,

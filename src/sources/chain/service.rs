@@ -136,7 +136,13 @@ impl SyncService {
         Ok(())
     }
 
-    async fn run_claimed(&self, record: &WalletRecord, actor: &str, now: i64, tracker: &Arc<Tracker>) {
+    async fn run_claimed(
+        &self,
+        record: &WalletRecord,
+        actor: &str,
+        now: i64,
+        tracker: &Arc<Tracker>,
+    ) {
         let quiet = |_: &str| {};
         let outcome = sync::sync_tracked(&self.store, record, actor, now, &quiet, tracker)
             .await
