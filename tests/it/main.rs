@@ -25,6 +25,7 @@ mod support;
 mod wallet_api;
 mod wallet_chain;
 mod wallet_secrets;
+mod wallet_transfers;
 mod wallet_ui;
 mod wallet_views;
 mod wallets;
