@@ -87,8 +87,20 @@ impl Chain {
     /// A payment from outside: spends a made-up foreign output of `value +
     /// 10,000` sats, pays `value` to `to`, the rest is the fee.
     pub fn pay_from_outside(&mut self, to: ScriptBuf, value: u64, salt: u8) -> Transaction {
+        self.pay_from(to, value, [salt; 32], salt)
+    }
+
+    /// As [`Chain::pay_from_outside`], spending the foreign output `source`
+    /// (its txid's bytes) so that many payments never share an input.
+    pub fn pay_from(
+        &mut self,
+        to: ScriptBuf,
+        value: u64,
+        source: [u8; 32],
+        salt: u8,
+    ) -> Transaction {
         let outpoint = OutPoint {
-            txid: Txid::from_byte_array([salt; 32]),
+            txid: Txid::from_byte_array(source),
             vout: 0,
         };
         self.foreign.insert(
