@@ -9,6 +9,7 @@ pub mod audit;
 pub mod btcpay;
 pub mod btcpay_authorizations;
 mod ids;
+pub mod labels;
 mod open;
 pub mod price_overrides;
 pub mod prices;

@@ -199,6 +199,21 @@ impl Store {
             )
             .collect::<Result<Vec<(i64, Tx)>, StoreError>>()?;
         txs.sort_by(|(a_id, a), (b_id, b)| (a.time, a_id).cmp(&(b.time, b_id)));
+        // BIP-329 `tx` labels are the notes of the rows with their txid; the
+        // stored rows themselves are never changed.
+        let labels: std::collections::HashMap<String, String> =
+            self.tx_labels(workspace).await?.into_iter().collect();
+        if !labels.is_empty() {
+            for (_, tx) in &mut txs {
+                if let Some(label) = tx
+                    .txid
+                    .as_deref()
+                    .and_then(|t| labels.get(&t.to_ascii_lowercase()))
+                {
+                    tx.note = Some(label.clone());
+                }
+            }
+        }
         Ok(txs)
     }
 

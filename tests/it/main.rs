@@ -24,6 +24,7 @@ mod store;
 mod support;
 mod wallet_api;
 mod wallet_chain;
+mod wallet_labels;
 mod wallet_secrets;
 mod wallet_transfers;
 mod wallet_ui;

@@ -15,6 +15,7 @@ mod review;
 mod session;
 mod system;
 mod tokens;
+mod wallet_labels;
 pub mod wallets;
 
 use base64::Engine;
@@ -68,6 +69,7 @@ type Apis = (
     reports::ReportsApi,
     price_overrides::PriceOverridesApi,
     wallets::WalletsApi,
+    wallet_labels::WalletLabelsApi,
     btcpay::BtcpayApi,
     btcpay_integrations::BtcpayIntegrationsApi,
 );
@@ -89,6 +91,7 @@ pub fn service() -> ApiService {
         reports::ReportsApi,
         price_overrides::PriceOverridesApi,
         wallets::WalletsApi,
+        wallet_labels::WalletLabelsApi,
         btcpay::BtcpayApi,
         btcpay_integrations::BtcpayIntegrationsApi,
     );

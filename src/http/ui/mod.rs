@@ -16,6 +16,7 @@ mod pages;
 mod prices;
 mod printable;
 mod review;
+mod wallet_labels;
 pub mod wallets;
 
 use maud::{Markup, html};
@@ -31,6 +32,8 @@ pub fn routes() -> Route {
         .at("/wallets/preview", post(wallets::preview))
         .at("/wallets/add", post(wallets::confirm))
         .at("/wallets/:wallet_id/sync", post(wallets::sync))
+        .at("/wallets/labels", post(wallet_labels::import))
+        .at("/wallets/labels.jsonl", get(wallet_labels::export))
         .at("/imports", get(imports::imports))
         .at("/imports/preview", post(imports::preview))
         .at("/imports/commit", post(imports::commit))

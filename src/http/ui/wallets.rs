@@ -114,6 +114,8 @@ fn add_form(ui: &Ui, refill: &Refill) -> Markup {
 pub struct Done {
     added: Option<String>,
     syncing: Option<String>,
+    labels: Option<u64>,
+    classified: Option<u64>,
 }
 
 #[handler]
@@ -122,9 +124,13 @@ pub async fn wallets(state: Data<&AppState>, req: &Request, Query(done): Query<D
         Ok(ui) => ui,
         Err(redirect) => return redirect,
     };
-    let message = match (&done.added, &done.syncing) {
-        (Some(name), _) => Some(format!("Added wallet {name}. Sync it to read its history.")),
-        (_, Some(name)) => Some(format!("Syncing {name}.")),
+    let message = match (&done.added, &done.syncing, done.labels) {
+        (Some(name), ..) => Some(format!("Added wallet {name}. Sync it to read its history.")),
+        (_, Some(name), _) => Some(format!("Syncing {name}.")),
+        (.., Some(labels)) => Some(format!(
+            "Imported {labels} labels; {} transactions classified by their label.",
+            done.classified.unwrap_or(0)
+        )),
         _ => None,
     };
     list_page(&state, &ui, message.as_deref(), None, &Refill::default()).await
@@ -192,8 +198,14 @@ async fn list_page(
                 }
             }
             @if can_change { (add_form(ui, refill)) }
+            (super::wallet_labels::card(ui))
         },
     )
+}
+
+/// The page with an error notice above it.
+pub async fn refused(state: &AppState, ui: &Ui, message: &str) -> Response {
+    list_page(state, ui, None, Some(message), &Refill::default()).await
 }
 
 /// Reads the add form; the input (text or file) is wiped when dropped.

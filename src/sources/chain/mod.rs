@@ -4,6 +4,8 @@
 pub mod add;
 pub mod addresses;
 pub mod incremental;
+pub mod label_book;
+pub mod labels;
 pub mod private;
 pub mod progress;
 pub mod rows;
