@@ -11,6 +11,7 @@ use super::books::{actor, open};
 use super::exit;
 use crate::config::Config;
 use crate::sources::chain::add::{self, AddError, Kind};
+use crate::sources::chain::label_book::{self, LabelError};
 use crate::sources::chain::sync::{self, ChainSource, SOURCE_KEY};
 use crate::store::{AuditEntry, Store};
 
@@ -57,6 +58,27 @@ pub enum WalletCommand {
     List {
         #[arg(long, value_enum, default_value = "text")]
         format: super::ListFormat,
+    },
+    /// BIP-329 labels (JSONL) from Sparrow, BTCPay or Bitcoin Core.
+    Labels {
+        #[command(subcommand)]
+        command: LabelsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LabelsCommand {
+    /// Import a label file: checked whole, every bad line named on standard
+    /// error, nothing stored unless all are good.
+    Import {
+        file: PathBuf,
+        #[arg(long, default_value = crate::auth::setup::DEFAULT_WORKSPACE)]
+        workspace: String,
+    },
+    /// Print the workspace's labels and notes as BIP-329 JSONL.
+    Export {
+        #[arg(long, default_value = crate::auth::setup::DEFAULT_WORKSPACE)]
+        workspace: String,
     },
 }
 
@@ -125,6 +147,7 @@ pub async fn wallet(command: WalletCommand, config: &Config) -> Result<u8, Strin
         WalletCommand::Add(args) => add(&store, args).await,
         WalletCommand::Sync { name } => sync_wallets(&store, name.as_deref()).await,
         WalletCommand::List { format } => list(&store, format).await,
+        WalletCommand::Labels { command } => labels(&store, command).await,
     };
     store.close().await;
     code
@@ -250,4 +273,58 @@ async fn list(store: &Store, format: super::ListFormat) -> Result<u8, String> {
         }
     }
     Ok(exit::SUCCESS)
+}
+
+async fn labels(store: &Store, command: LabelsCommand) -> Result<u8, String> {
+    let (LabelsCommand::Import { workspace, .. } | LabelsCommand::Export { workspace }) = &command;
+    let Some(ws) = store
+        .workspace_by_name(workspace)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        eprintln!("error: no workspace named {workspace:?}");
+        return Ok(exit::USAGE);
+    };
+    match command {
+        LabelsCommand::Export { .. } => {
+            let text = label_book::export(store, ws.id)
+                .await
+                .map_err(|e| e.to_string())?;
+            std::io::stdout()
+                .write_all(text.as_bytes())
+                .map_err(|e| e.to_string())?;
+            Ok(exit::SUCCESS)
+        }
+        LabelsCommand::Import { file, .. } => {
+            let bytes =
+                std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let name = actor();
+            let who = crate::review::Actor {
+                name: &name,
+                id: None,
+                now: crate::clock::now(),
+            };
+            match label_book::import(store, ws.id, &bytes, &who).await {
+                Ok(done) => {
+                    say(&format!(
+                        "{} labels read, {} new or changed, {} transactions classified",
+                        done.labels, done.changed, done.classified
+                    ))?;
+                    Ok(exit::SUCCESS)
+                }
+                Err(LabelError::Store(e)) => Err(e.to_string()),
+                Err(LabelError::Lines(lines)) => {
+                    for l in &lines {
+                        eprintln!("line {}: {}", l.line, l.message);
+                    }
+                    eprintln!("error: {} bad line(s); nothing was stored", lines.len());
+                    Ok(exit::USAGE)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(exit::USAGE)
+                }
+            }
+        }
+    }
 }

@@ -189,3 +189,46 @@ async fn the_page_imports_and_exports_labels_and_refuses_bad_files_and_secrets()
     assert!(!refused.to_string().contains(&xprv[4..40]));
     assert_eq!(export(&owner).await, good, "nothing more was stored");
 }
+
+#[test]
+fn the_command_line_imports_and_exports_labels() {
+    use crate::wallets::{cli, ok};
+    let temp = tempfile::tempdir().expect("temp");
+    let data = temp.path().join("data");
+    ok(&cli(
+        &data,
+        &[
+            "wallet",
+            "add",
+            "--name",
+            "Cold",
+            "--xpub",
+            &zpub(&xpub(99)),
+        ],
+    ));
+    let file = temp.path().join("labels.jsonl");
+    let txid = "ef".repeat(32);
+    let line = format!("{{\"type\":\"tx\",\"ref\":\"{txid}\",\"label\":\"gift: from Ana\"}}\n");
+    std::fs::write(&file, &line).expect("write");
+    let done = ok(&cli(
+        &data,
+        &["wallet", "labels", "import", file.to_str().expect("path")],
+    ));
+    assert_eq!(
+        done,
+        "1 labels read, 1 new or changed, 0 transactions classified\n"
+    );
+    assert_eq!(ok(&cli(&data, &["wallet", "labels", "export"])), line);
+    std::fs::write(&file, "{\"type\":\"tx\",\"ref\":\"x\"}\n").expect("write");
+    let refused = cli(
+        &data,
+        &["wallet", "labels", "import", file.to_str().expect("path")],
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        text(&refused.stderr).starts_with("line 1: a tx label's \"ref\" is a txid"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert_eq!(ok(&cli(&data, &["wallet", "labels", "export"])), line);
+}
