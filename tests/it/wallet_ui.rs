@@ -139,6 +139,18 @@ async fn private_material_is_refused_by_the_page_and_the_api_and_left_nowhere() 
             assert!(!body.to_string().contains(&xprv[4..40]), "{body}");
         }
     }
+    // A secret pasted into the name field is refused too, and not shown.
+    let page = check(&owner, "xpub", &zpub(&xpub(94)), &xprv).await;
+    assert_eq!(page.status(), 422);
+    let html = page.text().await.expect("html");
+    assert!(!html.contains(&xprv[4..40]), "{html}");
+    let resp = owner
+        .post(
+            "/api/v1/workspaces/1/wallets",
+            json!({"name": xprv, "kind": "xpub", "input": zpub(&xpub(94))}),
+        )
+        .await;
+    assert_eq!(resp.status(), 422);
     let list = owner
         .get("/api/v1/workspaces/1/wallets")
         .await

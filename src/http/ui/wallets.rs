@@ -250,7 +250,15 @@ pub async fn preview(state: Data<&AppState>, req: &Request, form: Multipart) -> 
     let (Some((ws, _, _)), true) = (ui.workspace.clone(), ui.can(Role::Accountant)) else {
         return forbidden();
     };
-    let (refill, input) = read_form(form).await;
+    let (mut refill, input) = read_form(form).await;
+    if let Some(found) = crate::sources::chain::private::detect(&refill.name) {
+        // Never shown back, not even in the name field.
+        refill.name.clear();
+        let message = crate::sources::chain::private::refusal(found);
+        let mut resp = list_page(&state, &ui, None, Some(&message), &refill).await;
+        resp.set_status(StatusCode::UNPROCESSABLE_ENTITY);
+        return resp;
+    }
     let checked = checked_settings(&refill).and_then(|(gap_limit, birthday)| {
         let kind = Kind::parse(refill.kind.trim())
             .ok_or_else(|| AddError::Invalid("choose what you have".into()))?;

@@ -135,6 +135,10 @@ pub async fn save(
     audit: &AuditEntry,
 ) -> Result<i64, AddError> {
     let name = settings.name.trim();
+    // A name is stored and shown: it must not carry a secret either.
+    if let Some(found) = private::detect(name) {
+        return Err(AddError::Private(private::refusal(found)));
+    }
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(AddError::Invalid(
             "a wallet name is 1 to 100 characters, without control characters".into(),

@@ -161,6 +161,12 @@ impl SyncService {
 
     /// Syncs every wallet, one after the other.
     async fn sync_all(&self, only: Option<&[i64]>) {
+        // Without a chain source there is nothing to ask: no warning every
+        // interval for an instance that watches no wallet yet.
+        if let Err(e) = sync::source(&self.store).await {
+            tracing::debug!(error = %e, "no wallet sync: no chain source");
+            return;
+        }
         let wallets = match self.store.wallets().await {
             Ok(wallets) => wallets,
             Err(e) => {
