@@ -243,3 +243,46 @@ async fn a_person_adds_a_wallet_and_syncs_it_in_a_browser() {
     crate::browser::assert_clean_console(&browser.console().await);
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_sees_wallets_but_cannot_add_sync_or_label_them() {
+    let server = Server::start();
+    let owner = server.owner().await;
+    crate::wallet_api::add(&owner, "Cold", &zpub(&xpub(96))).await;
+    server.add_member(&owner, "vera", "viewer").await;
+    let vera = server.login("vera", crate::support::PASSWORD).await;
+    let page = vera.get("/wallets").await.text().await.expect("html");
+    assert!(page.contains("<td>Cold</td>"), "{page}");
+    assert!(
+        !page.contains("Sync now") && !page.contains("Add a wallet"),
+        "{page}"
+    );
+    for path in ["/wallets/1/sync", "/wallets/add"] {
+        let resp = vera
+            .http
+            .post(vera.url(path))
+            .form(&[("csrf_token", vera.csrf.as_str()), ("token", "x")])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(resp.status(), 403, "{path}");
+    }
+    for path in ["/wallets/preview", "/wallets/labels"] {
+        let form = Form::new()
+            .text("csrf_token", vera.csrf.clone())
+            .text("kind", "xpub")
+            .text("input", zpub(&xpub(96)));
+        let resp = vera
+            .http
+            .post(vera.url(path))
+            .multipart(form)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(resp.status(), 403, "{path}");
+    }
+    let status = vera.get("/api/v1/workspaces/1/wallets/1/sync").await;
+    assert_eq!(status.status(), 200);
+    let body: serde_json::Value = status.json().await.expect("json");
+    assert_eq!(body["phase"], json!("idle"));
+}
