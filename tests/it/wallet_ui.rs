@@ -286,3 +286,37 @@ async fn a_viewer_sees_wallets_but_cannot_add_sync_or_label_them() {
     let body: serde_json::Value = status.json().await.expect("json");
     assert_eq!(body["phase"], json!("idle"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_uploaded_wallet_export_is_read_as_one() {
+    use reqwest::multipart::Part;
+    let server = Server::start();
+    let owner = server.owner().await;
+    let key = xpub(89);
+    let keys = Keys::new(&key);
+    let export = format!(
+        "{{\"label\": \"Sparrow\", \"blockheight\": 800000, \"descriptor\": \"wpkh({key}/<0;1>/*)\"}}"
+    );
+    let form = Form::new()
+        .text("csrf_token", owner.csrf.clone())
+        .text("name", "Exported")
+        .text("kind", "xpub")
+        .text("input", "")
+        .part(
+            "file",
+            Part::bytes(export.into_bytes()).file_name("wallet.json"),
+        );
+    let page = owner
+        .http
+        .post(owner.url("/wallets/preview"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    assert!(
+        html.contains(&format!("<li><code>{}</code></li>", keys.address(4))),
+        "{html}"
+    );
+}

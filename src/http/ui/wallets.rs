@@ -225,6 +225,11 @@ async fn read_form(mut form: Multipart) -> (Refill, Zeroizing<Vec<u8>>) {
         }
     }
     let input = if text.iter().all(u8::is_ascii_whitespace) {
+        // A key is pasted, not uploaded: a file left at the first choice
+        // is a wallet export.
+        if refill.kind == "xpub" && !file.is_empty() {
+            refill.kind = "export".into();
+        }
         file
     } else {
         text
