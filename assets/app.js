@@ -37,9 +37,32 @@
     window.setTimeout(poll, 1000);
   }
 
+  // A running wallet sync: addresses scanned and transactions found, then
+  // the page again once it is done.
+  function followSync(box) {
+    var text = box.querySelector(".sync-status");
+    function poll() {
+      fetch(box.getAttribute("data-poll"), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (s) {
+          if (!s) { return; }
+          if (!s.running) { window.location.reload(); return; }
+          if (text) {
+            text.textContent = "Syncing (" + s.phase + "): " + s.scripts_scanned +
+              " addresses scanned, " + s.transactions_found + " transactions found";
+          }
+          window.setTimeout(poll, 1000);
+        })
+        .catch(function () { window.setTimeout(poll, 5000); });
+    }
+    window.setTimeout(poll, 1000);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var fill = document.querySelector('.fill[data-running="true"]');
     if (fill) { followFill(fill); }
+    var syncs = document.querySelectorAll('.wallet-sync[data-running="true"]');
+    for (var i = 0; i < syncs.length; i++) { followSync(syncs[i]); }
     var toggle = document.querySelector(".theme-toggle");
     if (!toggle) { return; }
     toggle.hidden = false;

@@ -57,6 +57,8 @@ pub struct Appliance {
     url: String,
     started: Instant,
     max_upload_bytes: usize,
+    wallet_syncs: crate::sources::chain::service::SyncService,
+    wallet_sync_every: Option<std::time::Duration>,
 }
 
 impl Appliance {
@@ -110,6 +112,8 @@ impl Appliance {
                  (also shown by `ledgersys admin setup-token`)"
             );
         }
+        let wallet_syncs =
+            crate::sources::chain::service::SyncService::new(store.clone(), keys.secrets.clone());
         Ok(Appliance {
             data_dir,
             store,
@@ -125,6 +129,11 @@ impl Appliance {
             url,
             started,
             max_upload_bytes: config.max_upload_bytes,
+            wallet_syncs,
+            wallet_sync_every: config
+                .wallet_sync_seconds
+                .and_then(|s| u64::try_from(s).ok())
+                .map(std::time::Duration::from_secs),
         })
     }
 
@@ -141,9 +150,11 @@ impl Appliance {
             alerts: self.alerts,
             secure_cookies: self.secure,
             pending_imports: self.pending_imports,
+            pending_wallets: Default::default(),
             prices: self.prices,
             max_upload_bytes: self.max_upload_bytes,
             btcpay: self.btcpay.clone(),
+            wallet_syncs: self.wallet_syncs.clone(),
             started: self.started,
         };
         tracing::info!(
@@ -155,6 +166,10 @@ impl Appliance {
         let sweeper = tokio::spawn(crate::btcpay::sweep_periodically(
             self.btcpay.clone(),
             self.sweep_at_start,
+        ));
+        let syncer = tokio::spawn(crate::sources::chain::service::sync_periodically(
+            self.wallet_syncs,
+            self.wallet_sync_every,
         ));
         // The plain-HTTP side stops with the main server.
         let (stopping, stop) = tokio::sync::watch::channel(false);
@@ -184,6 +199,7 @@ impl Appliance {
             let _ = redirect.await;
         }
         sweeper.abort();
+        syncer.abort();
         self.store.close().await;
         tracing::info!("Ledgersys stopped");
         result.map_err(StartError::Serve)

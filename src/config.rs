@@ -68,7 +68,7 @@ struct Setting {
     default: &'static str,
 }
 
-const SETTINGS: [Setting; 15] = [
+const SETTINGS: [Setting; 16] = [
     Setting {
         key: "data_dir",
         env: "LEDGERSYS_DATA_DIR",
@@ -159,6 +159,12 @@ const SETTINGS: [Setting; 15] = [
         flag: None,
         default: "",
     },
+    Setting {
+        key: "wallets.sync_interval",
+        env: "LEDGERSYS_WALLETS_SYNC_INTERVAL",
+        flag: None,
+        default: "10m",
+    },
 ];
 
 #[derive(Clone)]
@@ -178,6 +184,8 @@ pub struct Config {
     pub max_upload_bytes: usize,
     /// HTTPS: off, certificate files, or ACME.
     pub tls: crate::tls::TlsConfig,
+    /// How often the server syncs every watched wallet; `None` is "off".
+    pub wallet_sync_seconds: Option<i64>,
     values: BTreeMap<&'static str, (String, Origin)>,
 }
 
@@ -331,6 +339,18 @@ fn build(
         })?;
     let tls = crate::tls::TlsConfig::from_settings(&get)
         .map_err(|(key, message)| invalid(key, message))?;
+    let wallet_sync_seconds = match get("wallets.sync_interval").trim() {
+        "off" | "0" => None,
+        _ => Some(duration("wallets.sync_interval").map_err(|_| {
+            invalid(
+                "wallets.sync_interval",
+                format!(
+                    "{:?} is not a duration such as 10m or 1h, or \"off\"",
+                    get("wallets.sync_interval")
+                ),
+            )
+        })?),
+    };
     Ok(Config {
         tls,
         data_dir,
@@ -342,6 +362,7 @@ fn build(
         session_idle_seconds,
         session_lifetime_seconds,
         max_upload_bytes,
+        wallet_sync_seconds,
         values,
     })
 }
@@ -501,6 +522,21 @@ mod tests {
         assert_eq!(config.session_lifetime_seconds, 43_200);
         assert_eq!(config.secret_key_file, None);
         assert!(origins(&config).values().all(|o| *o == Origin::Default));
+    }
+
+    #[test]
+    fn the_wallet_sync_interval_is_a_duration_or_off() {
+        let config = Config::load(None, &env(&[]), Overrides::default()).expect("config");
+        assert_eq!(config.wallet_sync_seconds, Some(600));
+        let hourly = env(&[("LEDGERSYS_WALLETS_SYNC_INTERVAL", "1h")]);
+        let config = Config::load(None, &hourly, Overrides::default()).expect("config");
+        assert_eq!(config.wallet_sync_seconds, Some(3600));
+        let off = env(&[("LEDGERSYS_WALLETS_SYNC_INTERVAL", "off")]);
+        let config = Config::load(None, &off, Overrides::default()).expect("config");
+        assert_eq!(config.wallet_sync_seconds, None);
+        let bad = env(&[("LEDGERSYS_WALLETS_SYNC_INTERVAL", "soon")]);
+        let err = Config::load(None, &bad, Overrides::default()).expect_err("refused");
+        assert!(err.to_string().contains("\"off\""), "{err}");
     }
 
     #[test]

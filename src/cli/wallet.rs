@@ -11,15 +11,11 @@ use super::books::{actor, open};
 use super::exit;
 use crate::config::Config;
 use crate::crypto::SecretBox;
+use crate::sources::chain::add::{self, AddError, Kind};
+use crate::sources::chain::label_book::{self, LabelError};
 use crate::sources::chain::status;
 use crate::sources::chain::sync::{self, ChainSource, CoreAuth};
-use crate::sources::chain::watch::{self, Input, WatchError};
-use crate::sources::chain::{addresses, private};
-use crate::store::wallets::NewWallet;
 use crate::store::{AuditEntry, Store};
-
-/// How many receive addresses `wallet add` shows for the user to check.
-const SHOWN_ADDRESSES: u32 = 5;
 
 #[derive(Debug, Subcommand)]
 pub enum WalletCommand {
@@ -36,6 +32,27 @@ pub enum WalletCommand {
     List {
         #[arg(long, value_enum, default_value = "text")]
         format: super::ListFormat,
+    },
+    /// BIP-329 labels (JSONL) from Sparrow, BTCPay or Bitcoin Core.
+    Labels {
+        #[command(subcommand)]
+        command: LabelsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LabelsCommand {
+    /// Import a label file: checked whole, every bad line named on standard
+    /// error, nothing stored unless all are good.
+    Import {
+        file: PathBuf,
+        #[arg(long, default_value = crate::auth::setup::DEFAULT_WORKSPACE)]
+        workspace: String,
+    },
+    /// Print the workspace's labels and notes as BIP-329 JSONL.
+    Export {
+        #[arg(long, default_value = crate::auth::setup::DEFAULT_WORKSPACE)]
+        workspace: String,
     },
 }
 
@@ -67,17 +84,6 @@ pub struct AddArgs {
     birthday: Option<u32>,
 }
 
-/// A checked input, ready to store.
-struct Prepared {
-    network: String,
-    kind: &'static str,
-    external: String,
-    internal: Option<String>,
-    birthday: Option<u32>,
-    /// The first receive addresses, for the user to check.
-    shown: Vec<String>,
-}
-
 fn say(text: &str) -> Result<(), String> {
     writeln!(std::io::stdout(), "{text}").map_err(|e| e.to_string())
 }
@@ -88,66 +94,29 @@ pub async fn wallet(command: WalletCommand, config: &Config) -> Result<u8, Strin
         WalletCommand::Add(args) => add(&store, args).await,
         WalletCommand::Sync { name } => sync_wallets(&store, config, name.as_deref()).await,
         WalletCommand::List { format } => list(&store, format).await,
+        WalletCommand::Labels { command } => labels(&store, command).await,
     };
     store.close().await;
     code
 }
 
-fn read(path: &std::path::Path) -> Result<String, String> {
+fn read(path: &std::path::Path) -> Result<Zeroizing<String>, String> {
     let bytes = Zeroizing::new(
         std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
     );
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    Ok(Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 async fn add(store: &Store, args: AddArgs) -> Result<u8, String> {
     // The input may hold a secret: it is wiped as soon as it is checked.
-    let text = Zeroizing::new(
-        match (&args.descriptor, &args.xpub, &args.addresses, &args.file) {
-            (Some(d), ..) => d.clone(),
-            (_, Some(x), ..) => x.clone(),
-            (.., Some(path), _) | (.., Some(path)) => read(path)?,
-            _ => return Ok(exit::USAGE),
-        },
-    );
-    let prepared = if args.addresses.is_some() {
-        // Checked for secrets like any input before anything is parsed.
-        match private::detect(&text) {
-            Some(found) => Err(WatchError::Private(found).to_string()),
-            None => addresses::parse(&text).map(|(network, list)| Prepared {
-                network: network.to_string(),
-                kind: "addresses",
-                shown: list
-                    .iter()
-                    .take(SHOWN_ADDRESSES as usize)
-                    .cloned()
-                    .collect(),
-                external: list.join("\n"),
-                internal: None,
-                birthday: None,
-            }),
-        }
-    } else {
-        let parsed = if args.descriptor.is_some() {
-            watch::parse(Input::Descriptor(&text))
-        } else if args.xpub.is_some() {
-            watch::parse(Input::Xpub(&text))
-        } else {
-            watch::parse(Input::Export(&text))
-        };
-        parsed
-            .and_then(|w| {
-                Ok(Prepared {
-                    network: w.network.to_string(),
-                    kind: "descriptor",
-                    shown: w.receive_addresses(SHOWN_ADDRESSES)?,
-                    external: w.external,
-                    internal: w.internal,
-                    birthday: w.birthday,
-                })
-            })
-            .map_err(|e| e.to_string())
+    let (kind, text) = match (&args.descriptor, &args.xpub, &args.addresses, &args.file) {
+        (Some(d), ..) => (Kind::Descriptor, Zeroizing::new(d.clone())),
+        (_, Some(x), ..) => (Kind::Xpub, Zeroizing::new(x.clone())),
+        (.., Some(path), _) => (Kind::Addresses, read(path)?),
+        (.., Some(path)) => (Kind::Export, read(path)?),
+        _ => return Ok(exit::USAGE),
     };
+    let prepared = add::prepare(kind, &text);
     drop(text);
     let watched = match prepared {
         Ok(watched) => watched,
@@ -163,29 +132,23 @@ async fn add(store: &Store, args: AddArgs) -> Result<u8, String> {
         .workspace_named(&args.workspace, &created)
         .await
         .map_err(|e| e.to_string())?;
-    let network = watched.network.clone();
-    let new = NewWallet {
+    let settings = add::Settings {
         name: &args.name,
-        network: &network,
-        kind: watched.kind,
-        external: &watched.external,
-        internal: watched.internal.as_deref(),
         gap_limit: args.gap_limit,
-        birthday: args.birthday.or(watched.birthday),
-        now,
+        birthday: args.birthday,
     };
-    let audit = AuditEntry::new(now, None, actor(), "wallet.added").target(args.name.as_str());
-    let added = store
-        .add_wallet(workspace, &new, &audit)
-        .await
-        .map_err(|e| e.to_string())?;
-    if added.is_none() {
-        eprintln!("error: a wallet named {:?} already exists", args.name);
-        return Ok(exit::USAGE);
+    let audit = AuditEntry::new(now, None, actor(), "wallet.added");
+    match add::save(store, workspace, &watched, &settings, &audit).await {
+        Ok(_) => {}
+        Err(AddError::Store(e)) => return Err(e.to_string()),
+        Err(err) => {
+            eprintln!("error: {err}");
+            return Ok(exit::USAGE);
+        }
     }
     say(&format!(
-        "added wallet {} ({network}, gap limit {}) to workspace {}; first receive addresses:",
-        args.name, args.gap_limit, args.workspace
+        "added wallet {} ({}, gap limit {}) to workspace {}; first receive addresses:",
+        args.name, watched.network, args.gap_limit, args.workspace
     ))?;
     for (i, address) in watched.shown.iter().enumerate() {
         say(&format!("  {i}: {address}"))?;
@@ -304,4 +267,58 @@ async fn list(store: &Store, format: super::ListFormat) -> Result<u8, String> {
         }
     }
     Ok(exit::SUCCESS)
+}
+
+async fn labels(store: &Store, command: LabelsCommand) -> Result<u8, String> {
+    let (LabelsCommand::Import { workspace, .. } | LabelsCommand::Export { workspace }) = &command;
+    let Some(ws) = store
+        .workspace_by_name(workspace)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        eprintln!("error: no workspace named {workspace:?}");
+        return Ok(exit::USAGE);
+    };
+    match command {
+        LabelsCommand::Export { .. } => {
+            let text = label_book::export(store, ws.id)
+                .await
+                .map_err(|e| e.to_string())?;
+            std::io::stdout()
+                .write_all(text.as_bytes())
+                .map_err(|e| e.to_string())?;
+            Ok(exit::SUCCESS)
+        }
+        LabelsCommand::Import { file, .. } => {
+            let bytes =
+                std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let name = actor();
+            let who = crate::review::Actor {
+                name: &name,
+                id: None,
+                now: crate::clock::now(),
+            };
+            match label_book::import(store, ws.id, &bytes, &who).await {
+                Ok(done) => {
+                    say(&format!(
+                        "{} labels read, {} new or changed, {} transactions classified",
+                        done.labels, done.changed, done.classified
+                    ))?;
+                    Ok(exit::SUCCESS)
+                }
+                Err(LabelError::Store(e)) => Err(e.to_string()),
+                Err(LabelError::Lines(lines)) => {
+                    for l in &lines {
+                        eprintln!("line {}: {}", l.line, l.message);
+                    }
+                    eprintln!("error: {} bad line(s); nothing was stored", lines.len());
+                    Ok(exit::USAGE)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(exit::USAGE)
+                }
+            }
+        }
+    }
 }

@@ -34,10 +34,13 @@ pub struct AppState {
     /// Cookies get `Secure` and the `__Host-` prefix when served over TLS.
     pub secure_cookies: bool,
     pub pending_imports: ui::pending::PendingImports,
+    /// Wallets checked on the Wallets page, waiting for confirmation.
+    pub pending_wallets: ui::wallets::PendingWallets,
     /// The largest request body: an imported file.
     pub max_upload_bytes: usize,
     pub prices: crate::prices::service::Service,
     pub btcpay: crate::btcpay::Service,
+    pub wallet_syncs: crate::sources::chain::service::SyncService,
     pub started: Instant,
 }
 

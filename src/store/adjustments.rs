@@ -84,7 +84,7 @@ impl Store {
     ) -> Result<AdjustmentId, StoreError> {
         let detail = serde_json::to_string(decision)
             .map_err(|e| StoreError::Invalid(format!("a decision does not serialise: {e}")))?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id: AdjustmentId = sqlx::query_scalar(
             "INSERT INTO adjustments (workspace_id, action, detail, actor, created_at) \
              VALUES (?, ?, ?, ?, ?) RETURNING id",
@@ -115,7 +115,7 @@ impl Store {
         id: AdjustmentId,
         audit: &AuditEntry,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE adjustments SET undone_by = ?, undone_at = ? \
              WHERE id = ? AND workspace_id = ? AND undone_at IS NULL",
@@ -160,7 +160,7 @@ impl Store {
         zone: Option<&str>,
         audit: &AuditEntry,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE workspaces SET timezone = ? WHERE id = ?")
             .bind(zone)
             .bind(workspace)

@@ -92,7 +92,7 @@ impl Store {
         seal: Box<Sealer<'_>>,
         audit: &AuditEntry,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO btcpay_integrations (workspace_id, url, store_id, account, server_version, \
              api_key_last4, webhook_secret_last4, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -237,7 +237,7 @@ impl Store {
         delivery: Option<&Delivery<'_>>,
         audit: &AuditEntry,
     ) -> Result<Booked, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if let Some(d) = delivery {
             let fresh = sqlx::query(
                 "INSERT INTO btcpay_deliveries (integration_id, original_delivery_id, event_type, invoice_id, received_at) \

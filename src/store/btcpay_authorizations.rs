@@ -42,7 +42,7 @@ impl Store {
         state_hash: &str,
         now: i64,
     ) -> Result<Option<Authorization>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM btcpay_authorizations WHERE expires_at <= ?")
             .bind(now)
             .execute(&mut *tx)

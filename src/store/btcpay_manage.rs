@@ -33,7 +33,7 @@ impl Store {
         id: i64,
         audit: &AuditEntry,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let workspace: Option<WorkspaceId> =
             sqlx::query_scalar("SELECT workspace_id FROM btcpay_integrations WHERE id = ?")
                 .bind(id)
@@ -75,7 +75,7 @@ impl Store {
         last4: &str,
         audit: &AuditEntry,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let column = match which {
             Which::ApiKey => "UPDATE btcpay_integrations SET api_key_last4 = ? WHERE id = ?",
             Which::WebhookSecret => {

@@ -11,6 +11,7 @@ pub mod btcpay_authorizations;
 pub mod btcpay_manage;
 mod btcpay_rows;
 mod ids;
+pub mod labels;
 mod open;
 pub mod price_overrides;
 pub mod prices;

@@ -113,6 +113,18 @@ impl Store {
         &self.path
     }
 
+    /// A transaction that takes the write lock at once (`BEGIN IMMEDIATE`).
+    /// A deferred transaction that reads first and writes later fails at
+    /// once with "database is locked" if another connection wrote in
+    /// between, without waiting; this one waits its turn (the busy
+    /// timeout) instead, so two writers (a sweep in the server and one
+    /// from the command line, say) simply take turns.
+    pub(super) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
     /// True when the database answers a query; used by `/readyz`.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

@@ -23,7 +23,7 @@ impl Store {
         price: Option<(Decimal, &str)>,
         audit: &AuditEntry,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let exists: Option<i64> = sqlx::query_scalar(
             "SELECT 1 FROM transactions WHERE workspace_id = ? AND account = ? AND source_id = ?",
         )

@@ -21,7 +21,7 @@ impl Store {
         last4: &str,
         audit: &AuditEntry,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO secrets (name, sealed, last4, updated_at) VALUES (?, ?, ?, ?) \
              ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, last4 = excluded.last4, \
@@ -48,7 +48,7 @@ impl Store {
     }
 
     pub async fn delete_secret(&self, name: &str, audit: &AuditEntry) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let gone = sqlx::query("DELETE FROM secrets WHERE name = ?")
             .bind(name)
             .execute(&mut *tx)
@@ -78,7 +78,7 @@ impl Store {
         key_check: &str,
         audit: &AuditEntry,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for secret in resealed {
             sqlx::query("UPDATE secrets SET sealed = ? WHERE name = ?")
                 .bind(&secret.sealed)

@@ -35,7 +35,7 @@ impl Store {
         new: NewToken<'_>,
         audit: &AuditEntry,
     ) -> Result<TokenId, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = sqlx::query_scalar(
             "INSERT INTO api_tokens (token_hash, name, user_id, workspace_id, role, last4, created_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -101,7 +101,7 @@ impl Store {
     }
 
     pub async fn revoke_token(&self, id: TokenId, audit: &AuditEntry) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
             .bind(audit.at)
             .bind(id)

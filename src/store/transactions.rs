@@ -76,7 +76,7 @@ impl Store {
         rows: &[Keyed<'_>],
         audit: &AuditEntry,
     ) -> Result<Imported, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let import_id: i64 = sqlx::query_scalar(
             "INSERT INTO imports (workspace_id, file_name, sha256, format, rows_added, rows_present, imported_at, actor) \
              VALUES (?, ?, ?, ?, 0, 0, ?, ?) RETURNING id",
@@ -199,6 +199,21 @@ impl Store {
             )
             .collect::<Result<Vec<(i64, Tx)>, StoreError>>()?;
         txs.sort_by(|(a_id, a), (b_id, b)| (a.time, a_id).cmp(&(b.time, b_id)));
+        // BIP-329 `tx` labels are the notes of the rows with their txid; the
+        // stored rows themselves are never changed.
+        let labels: std::collections::HashMap<String, String> =
+            self.tx_labels(workspace).await?.into_iter().collect();
+        if !labels.is_empty() {
+            for (_, tx) in &mut txs {
+                if let Some(label) = tx
+                    .txid
+                    .as_deref()
+                    .and_then(|t| labels.get(&t.to_ascii_lowercase()))
+                {
+                    tx.note = Some(label.clone());
+                }
+            }
+        }
         Ok(txs)
     }
 

@@ -39,7 +39,7 @@ impl Store {
         new: NewUser<'_>,
         audit: &AuditEntry,
     ) -> Result<UserId, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id: UserId = sqlx::query_scalar(
             "INSERT INTO users (username, password_hash, email, instance_admin, created_at, password_changed_at) \
              VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
@@ -103,7 +103,7 @@ impl Store {
         now: i64,
         audit: &AuditEntry,
     ) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?")
             .bind(password_hash)
             .bind(now)
@@ -147,7 +147,7 @@ impl Store {
         email: Option<&str>,
         audit: &AuditEntry,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE users SET email = ? WHERE id = ?")
             .bind(email)
             .bind(user)

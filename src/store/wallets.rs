@@ -33,6 +33,21 @@ pub struct WalletRecord {
     pub balance_sat: i64,
     pub transactions: i64,
     pub last_sync: Option<i64>,
+    /// Set while a sync runs; still set at start-up means it was cut short.
+    pub sync_started_at: Option<i64>,
+}
+
+/// A `SELECT` of a [`WalletRecord`]'s columns, in its order, then `$rest`:
+/// one literal, so no SQL is built at run time.
+macro_rules! select_wallets {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, workspace_id, name, network, kind, external_descriptor, \
+             internal_descriptor, gap_limit, birthday, changeset, balance_sat, transactions, \
+             last_sync, sync_started_at FROM wallets",
+            $rest
+        )
+    };
 }
 
 /// What a sync leaves behind.
@@ -53,7 +68,7 @@ impl Store {
         new: &NewWallet<'_>,
         audit: &AuditEntry,
     ) -> Result<Option<i64>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO wallets (workspace_id, name, network, kind, external_descriptor, \
              internal_descriptor, gap_limit, birthday, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
@@ -83,13 +98,9 @@ impl Store {
 
     /// Every wallet, by name.
     pub async fn wallets(&self) -> Result<Vec<WalletRecord>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, workspace_id, name, network, kind, external_descriptor, internal_descriptor, \
-             gap_limit, birthday, changeset, balance_sat, transactions, last_sync \
-             FROM wallets ORDER BY name",
-        )
-        .fetch_all(&self.pool)
-        .await?)
+        Ok(sqlx::query_as(select_wallets!(" ORDER BY name"))
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// A workspace's wallets, by name.
@@ -97,25 +108,19 @@ impl Store {
         &self,
         workspace: WorkspaceId,
     ) -> Result<Vec<WalletRecord>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, workspace_id, name, network, kind, external_descriptor, internal_descriptor, \
-             gap_limit, birthday, changeset, balance_sat, transactions, last_sync \
-             FROM wallets WHERE workspace_id = ? ORDER BY name",
+        Ok(
+            sqlx::query_as(select_wallets!(" WHERE workspace_id = ? ORDER BY name"))
+                .bind(workspace)
+                .fetch_all(&self.pool)
+                .await?,
         )
-        .bind(workspace)
-        .fetch_all(&self.pool)
-        .await?)
     }
 
     pub async fn wallet_named(&self, name: &str) -> Result<Option<WalletRecord>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, workspace_id, name, network, kind, external_descriptor, internal_descriptor, \
-             gap_limit, birthday, changeset, balance_sat, transactions, last_sync \
-             FROM wallets WHERE name = ?",
-        )
-        .bind(name)
-        .fetch_optional(&self.pool)
-        .await?)
+        Ok(sqlx::query_as(select_wallets!(" WHERE name = ?"))
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     /// Stores a sync's new ledger rows and the wallet's new state together:
@@ -128,7 +133,7 @@ impl Store {
         result: &SyncResult<'_>,
         audit: &AuditEntry,
     ) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Rows of transactions no longer confirmed in the best chain (a
         // reorg) leave the ledger, with an audit entry naming them.
         let stored: Vec<String> = sqlx::query_scalar(
@@ -177,8 +182,8 @@ impl Store {
         }
         let added = insert_rows(&mut tx, wallet.workspace_id, None, result.rows).await?;
         sqlx::query(
-            "UPDATE wallets SET changeset = ?, balance_sat = ?, transactions = ?, last_sync = ? \
-             WHERE id = ?",
+            "UPDATE wallets SET changeset = ?, balance_sat = ?, transactions = ?, last_sync = ?, \
+             sync_started_at = NULL WHERE id = ?",
         )
         .bind(result.changeset)
         .bind(result.balance_sat)
@@ -196,5 +201,40 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(added)
+    }
+
+    pub async fn wallet(&self, id: i64) -> Result<Option<WalletRecord>, StoreError> {
+        Ok(sqlx::query_as(select_wallets!(" WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Marks a wallet's sync as running (see [`WalletRecord::sync_started_at`]).
+    pub async fn mark_sync_started(&self, id: i64, now: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE wallets SET sync_started_at = ? WHERE id = ?")
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Clears the mark of a sync that failed: there is nothing to resume.
+    pub async fn clear_sync_mark(&self, id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE wallets SET sync_started_at = NULL WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Wallets whose sync the server stopped in the middle of.
+    pub async fn interrupted_wallets(&self) -> Result<Vec<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM wallets WHERE sync_started_at IS NOT NULL ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
     }
 }

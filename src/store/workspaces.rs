@@ -30,7 +30,7 @@ impl Store {
         name: &str,
         audit: &AuditEntry,
     ) -> Result<WorkspaceId, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = sqlx::query_scalar("INSERT INTO workspaces (name) VALUES (?) RETURNING id")
             .bind(name)
             .fetch_one(&mut *tx)
@@ -50,7 +50,7 @@ impl Store {
         owner: UserId,
         audit: &AuditEntry,
     ) -> Result<WorkspaceId, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id: WorkspaceId =
             sqlx::query_scalar("INSERT INTO workspaces (name) VALUES (?) RETURNING id")
                 .bind(name)
@@ -145,7 +145,7 @@ impl Store {
         new_role: Option<Role>,
         audit: &AuditEntry,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         match new_role {
             Some(r) => {
                 sqlx::query(
@@ -223,7 +223,7 @@ impl Store {
         expires_at: i64,
         audit: &AuditEntry,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO access_grants (user_id, workspace_id, reason, granted_at, expires_at) VALUES (?, ?, ?, ?, ?)",
         )

@@ -96,7 +96,7 @@ fn close(actual: [u8; 3], expected: [u8; 3]) -> bool {
         .all(|(a, e)| (i16::from(*a) - i16::from(e)).abs() <= 3)
 }
 
-fn assert_clean_console(messages: &[String]) {
+pub(crate) fn assert_clean_console(messages: &[String]) {
     for m in messages {
         assert!(
             !m.contains("Content Security Policy") && !m.contains("Refused to"),
@@ -105,7 +105,7 @@ fn assert_clean_console(messages: &[String]) {
     }
 }
 
-async fn sign_in(browser: &Browser, server: &Server) {
+pub(crate) async fn sign_in(browser: &Browser, server: &Server) {
     browser.goto(&server.at("/login")).await;
     browser.type_into("input[name=username]", "owner").await;
     browser.type_into("input[name=password]", PASSWORD).await;

@@ -40,6 +40,11 @@ const FROZEN: &[(i64, &str, &str)] = &[
         "ca9108b9b1707c1338c737e26d96782b58aca54ba88e57ce6204252095f225afd89e27ea82ba2b604bdb9d4a88c7ba99",
     ),
     (
+        9,
+        "wallet sync",
+        "d34a2c9e406f96702b05c88d17a8438f67e262cf96c964db4d13f548a2156369c1c38d10445b12a12c37485631c46968",
+    ),
+    (
         10,
         "btcpay manage",
         "ff0f57d3200971e9c2add4b2325b8426059803e93d9958d7ddd02978a484e8214c7b4674682a72b9b9a2666988a62e4a",

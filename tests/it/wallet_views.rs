@@ -26,6 +26,7 @@ async fn members_read_a_workspaces_wallets_without_their_keys() {
     assert_eq!(
         wallets,
         serde_json::json!([{
+            "id": 1,
             "name": "Cold",
             "network": "bitcoin",
             "kind": "descriptor",

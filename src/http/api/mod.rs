@@ -16,7 +16,8 @@ mod review;
 mod session;
 mod system;
 mod tokens;
-mod wallets;
+mod wallet_labels;
+pub mod wallets;
 
 use base64::Engine;
 use poem::endpoint::make_sync;
@@ -69,9 +70,13 @@ type Apis = (
     reports::ReportsApi,
     price_overrides::PriceOverridesApi,
     wallets::WalletsApi,
-    btcpay::BtcpayApi,
-    btcpay_integrations::BtcpayIntegrationsApi,
-    btcpay_manage::BtcpayManageApi,
+    wallet_labels::WalletLabelsApi,
+    // poem-openapi takes tuples of up to 16: the BTCPay APIs are one member.
+    (
+        btcpay::BtcpayApi,
+        btcpay_integrations::BtcpayIntegrationsApi,
+        btcpay_manage::BtcpayManageApi,
+    ),
 );
 
 pub type ApiService = OpenApiService<Apis, ()>;
@@ -91,9 +96,12 @@ pub fn service() -> ApiService {
         reports::ReportsApi,
         price_overrides::PriceOverridesApi,
         wallets::WalletsApi,
-        btcpay::BtcpayApi,
-        btcpay_integrations::BtcpayIntegrationsApi,
-        btcpay_manage::BtcpayManageApi,
+        wallet_labels::WalletLabelsApi,
+        (
+            btcpay::BtcpayApi,
+            btcpay_integrations::BtcpayIntegrationsApi,
+            btcpay_manage::BtcpayManageApi,
+        ),
     );
     OpenApiService::new(apis, "Ledgersys", env!("CARGO_PKG_VERSION"))
         .description(

@@ -42,6 +42,36 @@ pub const RULES: &[(&str, &str, Rule)] = &[
         "/workspaces/{workspace_id}/wallets/sync-status",
         Rule::Member(Role::Viewer),
     ),
+    (
+        "POST",
+        "/workspaces/{workspace_id}/wallets",
+        Rule::Member(Role::Accountant),
+    ),
+    (
+        "POST",
+        "/workspaces/{workspace_id}/wallets/preview",
+        Rule::Member(Role::Accountant),
+    ),
+    (
+        "POST",
+        "/workspaces/{workspace_id}/wallets/{wallet_id}/sync",
+        Rule::Member(Role::Accountant),
+    ),
+    (
+        "GET",
+        "/workspaces/{workspace_id}/wallets/{wallet_id}/sync",
+        Rule::Member(Role::Viewer),
+    ),
+    (
+        "POST",
+        "/workspaces/{workspace_id}/labels",
+        Rule::Member(Role::Accountant),
+    ),
+    (
+        "GET",
+        "/workspaces/{workspace_id}/labels",
+        Rule::Member(Role::Viewer),
+    ),
     ("POST", "/setup", Rule::Public),
     ("POST", "/session", Rule::Public),
     ("DELETE", "/session", Rule::Session),

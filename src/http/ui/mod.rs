@@ -18,6 +18,8 @@ pub mod pending;
 mod prices;
 mod printable;
 mod review;
+mod wallet_labels;
+pub mod wallets;
 
 use maud::{Markup, html};
 use poem::http::StatusCode;
@@ -28,7 +30,12 @@ pub fn routes() -> Route {
     Route::new()
         .at("/", get(pages::dashboard))
         .at("/transactions", get(books::transactions_page))
-        .at("/wallets", get(pages::wallets))
+        .at("/wallets", get(wallets::wallets))
+        .at("/wallets/preview", post(wallets::preview))
+        .at("/wallets/add", post(wallets::confirm))
+        .at("/wallets/:wallet_id/sync", post(wallets::sync))
+        .at("/wallets/labels", post(wallet_labels::import))
+        .at("/wallets/labels.jsonl", get(wallet_labels::export))
         .at("/imports", get(imports::imports))
         .at("/imports/preview", post(imports::preview))
         .at("/imports/recheck", post(imports::recheck))

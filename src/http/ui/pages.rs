@@ -63,64 +63,6 @@ pub async fn dashboard(state: Data<&AppState>, req: &Request) -> Response {
     .await
 }
 
-#[handler]
-pub async fn wallets(state: Data<&AppState>, req: &Request) -> Response {
-    let ui = match ui(&state, req).await {
-        Ok(ui) => ui,
-        Err(redirect) => return redirect,
-    };
-    let listed = match &ui.workspace {
-        Some((ws, _, _)) => state.store.wallets_in(*ws).await.unwrap_or_default(),
-        None => Vec::new(),
-    };
-    // A failed sync is said plainly: the balances below are then stale.
-    let failure = crate::sources::chain::status::last_failure(&state.store)
-        .await
-        .ok()
-        .flatten();
-    let title = "Wallets & Accounts";
-    let body = html! {
-        h1 { (title) }
-        p.lead { "Watch-only wallets from your own node, and exchange accounts." }
-        @if let Some(failure) = &failure {
-            p class="notice error" role="alert" {
-                strong { "Chain source unreachable. " }
-                @if listed.iter().any(|w| w.name == failure.wallet) {
-                    "The last sync of " (failure.wallet) " failed at "
-                } @else {
-                    "The last sync failed at "
-                }
-                (crate::clock::rfc3339(failure.at)) ": " (failure.message)
-                ". Balances are from the last sync that worked; nothing was asked of any other server."
-            }
-        }
-        @if listed.is_empty() {
-            (empty_state(
-                "No wallets yet",
-                "Ledgersys watches wallets by their public keys only; it never asks for a \
-                 private key or seed. Add one with `ledgersys wallet add` and sync it with \
-                 `ledgersys wallet sync`; adding from this page is not available yet.",
-            ))
-        } @else {
-            table {
-                thead { tr { th { "Wallet" } th { "Network" } th { "Balance (sat)" } th { "Transactions" } th { "Last sync" } } }
-                tbody {
-                    @for w in &listed {
-                        tr {
-                            td { (w.name) }
-                            td { (w.network) }
-                            td.num { (w.balance_sat) }
-                            td.num { (w.transactions) }
-                            td { (w.last_sync.map(crate::clock::rfc3339).unwrap_or_else(|| "never".into())) }
-                        }
-                    }
-                }
-            }
-        }
-    };
-    render(layout::page(title, Some("/wallets"), &ui, body)).into_response()
-}
-
 /// RFC 9116: where to report a vulnerability.
 #[handler]
 pub fn security_txt() -> Response {

@@ -7,12 +7,15 @@
 //! later syncs read only the new blocks. The mempool is not read: only
 //! confirmed transactions are booked.
 
+use std::sync::Arc;
+
 use bdk_bitcoind_rpc::bitcoincore_rpc::{Auth, Client};
 use bdk_bitcoind_rpc::{Emitter, NO_EXPECTED_MEMPOOL_TXS};
 use bdk_wallet::Wallet;
 use zeroize::Zeroizing;
 
 use super::addresses::List;
+use super::progress::Tracker;
 use super::source::Start;
 use super::sync::{CORE_PASSWORD_SECRET, CoreAuth};
 use crate::crypto::SecretBox;
@@ -74,7 +77,9 @@ impl Core {
         &self,
         mut wallet: Wallet,
         start: Start,
-    ) -> Result<(Wallet, u64), String> {
+        tracker: &Arc<Tracker>,
+    ) -> Result<Wallet, String> {
+        let tracker = tracker.clone();
         let client = self.client()?;
         blocking(move || {
             let tip = wallet.latest_checkpoint();
@@ -93,8 +98,8 @@ impl Core {
                     )
                     .map_err(|e| e.to_string())?;
             }
-            let watched = wallet.spk_index().inner().all_spks().len() as u64;
-            Ok((wallet, watched))
+            tracker.add_scripts(wallet.spk_index().inner().all_spks().len() as u64);
+            Ok(wallet)
         })
         .await
     }

@@ -4,6 +4,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bdk_electrum::BdkElectrumClient;
@@ -13,6 +14,8 @@ use bdk_wallet::Wallet;
 
 use super::addresses::List;
 use super::electrum_tls;
+use super::incremental;
+use super::progress::Tracker;
 use super::source::{self, Start};
 
 /// Scripts asked about in one batch.
@@ -91,18 +94,44 @@ impl Electrum {
         &self,
         mut wallet: Wallet,
         start: Start,
-    ) -> Result<(Wallet, u64), String> {
+        tracker: &Arc<Tracker>,
+    ) -> Result<Wallet, String> {
         let this = self.clone();
+        let tracker = tracker.clone();
         blocking(move || {
             let client = this.connect()?;
-            let (request, scanned) = source::full_scan_request(&wallet, start);
+            let request = source::full_scan_request(&wallet, start, &tracker);
             // Previous outputs of other people's inputs are not fetched: the
             // wallet's fee is only booked when every input is its own.
             let update = client
                 .full_scan(request, start.gap, BATCH, false)
                 .map_err(|e| e.to_string())?;
             wallet.apply_update(update).map_err(|e| e.to_string())?;
-            Ok((wallet, source::count(&scanned)))
+            Ok(wallet)
+        })
+        .await
+    }
+
+    pub async fn sync_wallet(
+        &self,
+        mut wallet: Wallet,
+        start: Start,
+        tracker: &Arc<Tracker>,
+    ) -> Result<Wallet, String> {
+        let this = self.clone();
+        let tracker = tracker.clone();
+        blocking(move || {
+            let client = this.connect()?;
+            let requests = incremental::requests(&wallet, start.time, &tracker);
+            let revealed = client
+                .sync(requests.revealed, BATCH, false)
+                .map_err(|e| e.to_string())?;
+            let beyond = client
+                .full_scan(requests.beyond, start.gap, BATCH, false)
+                .map_err(|e| e.to_string())?;
+            wallet.apply_update(revealed).map_err(|e| e.to_string())?;
+            wallet.apply_update(beyond).map_err(|e| e.to_string())?;
+            Ok(wallet)
         })
         .await
     }

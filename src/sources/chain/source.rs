@@ -5,7 +5,6 @@
 //! blocks from the wallet's birthday.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use bdk_wallet::chain::spk_client::{FullScanRequest, SyncRequest};
 use bdk_wallet::{KeychainKind, Wallet};
@@ -14,6 +13,7 @@ use super::addresses::List;
 use super::core_rpc::Core;
 use super::electrum::Electrum;
 use super::esplora::Esplora;
+use super::progress::Tracker;
 use crate::crypto::SecretBox;
 use crate::store::Store;
 
@@ -107,12 +107,33 @@ impl Client {
     }
 
     /// Scans a descriptor wallet up to its gap limit and applies what was
-    /// found. Returns the wallet and how many scripts were looked at.
-    pub async fn scan_wallet(&self, wallet: Wallet, start: Start) -> Result<(Wallet, u64), String> {
+    /// found, counting the scripts looked at on `tracker`.
+    pub async fn scan_wallet(
+        &self,
+        wallet: Wallet,
+        start: Start,
+        tracker: &Arc<Tracker>,
+    ) -> Result<Wallet, String> {
         match self {
-            Client::Esplora(c) => c.scan_wallet(wallet, start).await,
-            Client::Electrum(c) => c.scan_wallet(wallet, start).await,
-            Client::Core(c) => c.scan_wallet(wallet, start).await,
+            Client::Esplora(c) => c.scan_wallet(wallet, start, tracker).await,
+            Client::Electrum(c) => c.scan_wallet(wallet, start, tracker).await,
+            Client::Core(c) => c.scan_wallet(wallet, start, tracker).await,
+        }
+    }
+
+    /// Brings a wallet synced before up to date: its revealed scripts, then
+    /// a scan past them to the gap limit (`incremental`). Bitcoin Core reads
+    /// on from the wallet's last block, which is already incremental.
+    pub async fn sync_wallet(
+        &self,
+        wallet: Wallet,
+        start: Start,
+        tracker: &Arc<Tracker>,
+    ) -> Result<Wallet, String> {
+        match self {
+            Client::Esplora(c) => c.sync_wallet(wallet, start, tracker).await,
+            Client::Electrum(c) => c.sync_wallet(wallet, start, tracker).await,
+            Client::Core(c) => c.scan_wallet(wallet, start, tracker).await,
         }
     }
 
@@ -126,20 +147,18 @@ impl Client {
     }
 }
 
-/// A full-scan request for `wallet` and a counter of the scripts it yields.
+/// A full-scan request for `wallet` that counts the scripts it yields on
+/// `tracker`, as they are asked about.
 pub fn full_scan_request(
     wallet: &Wallet,
     start: Start,
-) -> (FullScanRequest<KeychainKind>, Arc<AtomicU64>) {
-    let scanned = Arc::new(AtomicU64::new(0));
-    let counter = scanned.clone();
-    let request = wallet
+    tracker: &Arc<Tracker>,
+) -> FullScanRequest<KeychainKind> {
+    let counter = tracker.clone();
+    wallet
         .start_full_scan_at(start.time)
-        .inspect(move |_, _, _| {
-            counter.fetch_add(1, Ordering::Relaxed);
-        })
-        .build();
-    (request, scanned)
+        .inspect(move |_, _, _| counter.script_scanned())
+        .build()
 }
 
 /// A sync request for the scripts of `list`.
@@ -148,8 +167,4 @@ pub fn sync_request(list: &List, start: Start) -> SyncRequest {
         .chain_tip(list.chain.tip())
         .spks(list.scripts.iter().cloned())
         .build()
-}
-
-pub fn count(counter: &AtomicU64) -> u64 {
-    counter.load(Ordering::Relaxed)
 }

@@ -2,9 +2,12 @@
 //! wallet's confirmed transactions become ledger rows, and the rows and
 //! BDK's new state are stored in one transaction.
 
+use std::sync::Arc;
+
 use bdk_wallet::chain::{ChainPosition, Merge};
 use bdk_wallet::{ChangeSet, KeychainKind, Wallet};
 
+use super::progress::{Phase, Tracker};
 use super::rows::{self, WalletTx};
 use super::source::{Client, Start};
 use crate::crypto::SecretBox;
@@ -107,6 +110,44 @@ pub async fn sync(
     now: i64,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Synced, SyncError> {
+    let tracker = Arc::new(Tracker::default());
+    sync_tracked(store, secrets, record, actor, now, progress, &tracker).await
+}
+
+/// [`sync`], reporting its phase and counts on `tracker` as it goes. The
+/// wallet is marked as syncing until the result is stored (or the sync
+/// fails), so a server stopped in the middle resumes it at start.
+pub async fn sync_tracked(
+    store: &Store,
+    secrets: Option<&SecretBox>,
+    record: &WalletRecord,
+    actor: &str,
+    now: i64,
+    progress: &(dyn Fn(&str) + Sync),
+    tracker: &Arc<Tracker>,
+) -> Result<Synced, SyncError> {
+    tracker.set_phase(Phase::Scanning);
+    store.mark_sync_started(record.id, now).await?;
+    let outcome = sync_marked(store, secrets, record, actor, now, progress, tracker).await;
+    match &outcome {
+        Ok(_) => tracker.set_phase(Phase::Done),
+        Err(_) => {
+            tracker.set_phase(Phase::Failed);
+            store.clear_sync_mark(record.id).await?;
+        }
+    }
+    outcome
+}
+
+async fn sync_marked(
+    store: &Store,
+    secrets: Option<&SecretBox>,
+    record: &WalletRecord,
+    actor: &str,
+    now: i64,
+    progress: &(dyn Fn(&str) + Sync),
+    tracker: &Arc<Tracker>,
+) -> Result<Synced, SyncError> {
     let configured = source(store).await?;
     let unreachable = |reason: String| SyncError::Unreachable {
         name: configured.to_string(),
@@ -133,9 +174,13 @@ pub async fn sync(
         .map_err(unreachable)?;
         let state = serde_json::to_string(&state)
             .map_err(|e| SyncError::State(record.name.clone(), e.to_string()))?;
+        // A list is always synced script by script: there is nothing to
+        // discover past it.
+        tracker.set_mode("list");
+        tracker.add_scripts(scripts);
         (found, balance, state, scripts)
     } else {
-        scan_wallet(&client, record, start)
+        scan_wallet(&client, record, start, tracker)
             .await
             .map_err(|e| match e {
                 Scan::Source(reason) => unreachable(reason),
@@ -153,6 +198,8 @@ pub async fn sync(
             tx,
         })
         .collect();
+    tracker.set_transactions(found.len() as u64);
+    tracker.set_phase(Phase::Storing);
     progress(&format!(
         "{}: {scripts} scripts scanned, {} confirmed transactions",
         record.name,
@@ -187,22 +234,27 @@ async fn scan_wallet(
     client: &Client,
     record: &WalletRecord,
     start: Start,
+    tracker: &Arc<Tracker>,
 ) -> Result<(Vec<WalletTx>, i64, String, u64), Scan> {
     let (wallet, mut changeset) = load(record).map_err(|e| match e {
         SyncError::State(_, reason) => Scan::State(reason),
         other => Scan::State(other.to_string()),
     })?;
-    let (mut wallet, scanned) = client
-        .scan_wallet(wallet, start)
-        .await
-        .map_err(Scan::Source)?;
+    let wallet = if super::incremental::applies(record.changeset.as_deref()) {
+        tracker.set_mode("incremental");
+        client.sync_wallet(wallet, start, tracker).await
+    } else {
+        tracker.set_mode("full");
+        client.scan_wallet(wallet, start, tracker).await
+    };
+    let mut wallet = wallet.map_err(Scan::Source)?;
     if let Some(staged) = wallet.take_staged() {
         changeset.merge(staged);
     }
     let found = confirmed(&wallet);
     let balance = i64::try_from(wallet.balance().confirmed.to_sat()).unwrap_or(i64::MAX);
     let state = serde_json::to_string(&changeset).map_err(|e| Scan::State(e.to_string()))?;
-    Ok((found, balance, state, scanned))
+    Ok((found, balance, state, tracker.scripts()))
 }
 
 /// The wallet's confirmed transactions as the ledger needs them.

@@ -1,20 +1,20 @@
 //! A fake Esplora REST server on loopback, serving the chain a test builds
 //! (`fakes::chain`): the endpoints bdk_esplora's full scan and sync call,
 //! in Esplora's JSON (newest first, confirmed history paged by 25,
-//! `/txs/chain/{last_seen}` for the next page).
+//! `/txs/chain/{last_seen}` for the next page). `hold` makes every request
+//! wait until `release`, to catch a sync in the middle.
 
 use std::sync::{Arc, Mutex};
 
-use bitcoin::hashes::{Hash, sha256};
-use bitcoin::{Block, OutPoint, ScriptBuf, Transaction, Txid};
+use bitcoin::{Block, OutPoint, Transaction, Txid};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+pub use super::chain::{Chain, foreign_script, spend};
+
 /// Esplora's page size for confirmed history.
 const PAGE: usize = 25;
-
-pub use super::chain::{Chain, foreign_script, spend};
 
 impl Chain {
     fn tx_json(&self, height: u32, block: &Block, tx: &Transaction) -> Value {
@@ -83,21 +83,20 @@ impl Chain {
 
     /// The confirmed history of a script, newest first.
     fn history(&self, scripthash: &str) -> Vec<(u32, &Block, &Transaction)> {
-        let touches = |tx: &Transaction| {
-            tx.output
-                .iter()
-                .any(|o| hash_of(&o.script_pubkey) == scripthash)
-                || tx.input.iter().any(|i| {
-                    self.txout(&i.previous_output)
-                        .is_some_and(|o| hash_of(&o.script_pubkey) == scripthash)
-                })
-        };
-        let mut found: Vec<_> = self.confirmed().filter(|(_, _, tx)| touches(tx)).collect();
-        found.reverse();
-        found
+        self.index
+            .by_script
+            .get(scripthash)
+            .map(|list| {
+                list.iter()
+                    .rev()
+                    .map(|(h, i)| (*h as u32, &self.blocks[*h], &self.blocks[*h].txdata[*i]))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
-    fn answer(&self, path: &str) -> (u16, String) {
+    fn answer(&mut self, path: &str) -> (u16, String) {
+        self.refresh();
         let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let tip = self.blocks.len() - 1;
         match parts.as_slice() {
@@ -121,13 +120,14 @@ impl Chain {
                 let Ok(txid) = txid.parse::<Txid>() else {
                     return (400, "Invalid hex string".into());
                 };
-                let spender = self.confirmed().find_map(|(h, b, tx)| {
-                    let vin = tx
-                        .input
-                        .iter()
-                        .position(|i| i.previous_output == OutPoint { txid, vout })?;
-                    Some((h, b, tx, vin))
-                });
+                let spender =
+                    self.index
+                        .spenders
+                        .get(&OutPoint { txid, vout })
+                        .map(|(h, i, vin)| {
+                            let block = &self.blocks[*h];
+                            (*h as u32, block, &block.txdata[*i], *vin)
+                        });
                 let body = match spender {
                     Some((h, b, tx, vin)) => json!({
                         "spent": true,
@@ -171,11 +171,15 @@ impl Chain {
     }
 
     fn with_tx(&self, txid: &str, f: impl Fn(u32, &Block, &Transaction) -> Value) -> (u16, String) {
-        match self
-            .confirmed()
-            .find(|(_, _, tx)| tx.compute_txid().to_string() == txid)
-        {
-            Some((h, b, tx)) => (200, f(h, b, tx).to_string()),
+        let found = txid
+            .parse::<Txid>()
+            .ok()
+            .and_then(|t| self.index.txs.get(&t));
+        match found {
+            Some((h, i)) => {
+                let block = &self.blocks[*h];
+                (200, f(*h as u32, block, &block.txdata[*i]).to_string())
+            }
             None => (404, "Transaction not found".into()),
         }
     }
@@ -190,33 +194,56 @@ fn status(height: u32, block: &Block) -> Value {
     })
 }
 
-/// Esplora's script hash: sha256 of the script, hex, not reversed.
-pub fn hash_of(script: &ScriptBuf) -> String {
-    hex::encode(sha256::Hash::hash(script.as_bytes()).to_byte_array())
-}
-
 pub struct FakeEsplora {
     pub url: String,
+    pub chain: Arc<Mutex<Chain>>,
+    held: tokio::sync::watch::Sender<bool>,
 }
 
 impl FakeEsplora {
+    pub async fn start(chain: Chain) -> FakeEsplora {
+        FakeEsplora::serve(Arc::new(Mutex::new(chain))).await
+    }
+
     /// Serves a chain other fakes may serve too.
     pub async fn serve(chain: Arc<Mutex<Chain>>) -> FakeEsplora {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let shared = chain.clone();
+        let (held, gate) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
-                let chain = chain.clone();
+                let chain = shared.clone();
+                let gate = gate.clone();
                 tokio::spawn(async move {
-                    let _ = serve(socket, chain).await;
+                    let _ = serve(socket, chain, gate).await;
                 });
             }
         });
-        FakeEsplora { url }
+        FakeEsplora { url, chain, held }
+    }
+
+    /// Makes every request wait, unanswered, until [`Self::release`].
+    pub fn hold(&self) {
+        self.held.send_replace(true);
+    }
+
+    pub fn release(&self) {
+        self.held.send_replace(false);
+    }
+
+    /// Requests answered so far (the benchmark's figure).
+    #[allow(dead_code)]
+    pub fn requests(&self) -> usize {
+        self.chain.lock().expect("lock").requests.len()
     }
 }
 
-async fn serve(mut socket: TcpStream, chain: Arc<Mutex<Chain>>) -> std::io::Result<()> {
+async fn serve(
+    mut socket: TcpStream,
+    chain: Arc<Mutex<Chain>>,
+    mut gate: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<()> {
     loop {
         let mut head = Vec::new();
         let mut byte = [0u8; 1];
@@ -225,6 +252,9 @@ async fn serve(mut socket: TcpStream, chain: Arc<Mutex<Chain>>) -> std::io::Resu
                 return Ok(());
             }
             head.push(byte[0]);
+        }
+        if gate.wait_for(|held| !held).await.is_err() {
+            return Ok(());
         }
         let head = String::from_utf8_lossy(&head).into_owned();
         let target = head
