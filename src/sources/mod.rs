@@ -13,7 +13,7 @@ pub mod bitvavo;
 pub mod bluewallet;
 pub mod cashapp;
 pub mod cell;
-#[cfg(feature = "server")]
+#[cfg(any(feature = "server", feature = "detector"))]
 pub mod chain;
 pub mod coinbase;
 pub mod coinbase_pro;
