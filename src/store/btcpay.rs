@@ -262,6 +262,13 @@ impl Store {
         let workspace = integration.workspace_id;
         let mut booked = Booked::default();
         for (source_id, row) in income {
+            // Most payments are new: one insert books them. Only a payment
+            // booked before needs the look-ups that tell whether it was
+            // reversed and is now settled again.
+            if insert_row(&mut tx, workspace, source_id, row).await? == 1 {
+                booked.added += 1;
+                continue;
+            }
             let Some(source_id) = rebooking(&mut tx, integration, source_id).await? else {
                 continue;
             };
