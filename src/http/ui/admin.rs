@@ -57,6 +57,11 @@ async fn settings_content(
     } else {
         None
     };
+    let chain = if ui.instance_admin {
+        Some(super::chain_source::section(state, ui).await?)
+    } else {
+        None
+    };
     let prices = if ui.instance_admin {
         Some(super::prices::section(state, ui).await?)
     } else {
@@ -157,6 +162,7 @@ async fn settings_content(
                 }
             }
         }
+        @if let Some(chain) = chain { (chain) }
         @if let Some(integrations) = integrations { (integrations) }
         @if let Some(prices) = prices { (prices) }
     })

@@ -28,6 +28,10 @@ pub fn fingerprint(bytes: &[u8]) -> Result<String, String> {
     if der.is_empty() {
         return Err("the certificate file is empty".into());
     }
+    // Pinning bytes that are no certificate would fail every sync later
+    // with a puzzling mismatch: refuse them now.
+    x509_parser::parse_x509_certificate(der.as_ref())
+        .map_err(|e| format!("not an X.509 certificate: {e}"))?;
     Ok(hex::encode(Sha256::digest(der.as_ref())))
 }
 
