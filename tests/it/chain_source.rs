@@ -83,6 +83,8 @@ async fn each_kind_is_set_through_the_api_and_an_added_wallet_syncs_by_itself() 
     assert_eq!(view["url"], json!(url), "the trailing slash is dropped");
     let wallet = add_and_sync(&owner, "Esplora wallet", 91).await;
     assert_eq!(wallet["balance_sat"], json!(80_000));
+    let page = owner.get("/wallets").await.text().await.expect("html");
+    assert!(!page.contains("No chain source is set"), "{page}");
 
     let electrum = Source::start(Via::ElectrumTls, funded(92)).await;
     let pem = std::fs::read_to_string(arg(&electrum, "--tls-cert")).expect("pem");
@@ -368,4 +370,21 @@ async fn without_a_source_a_wallet_is_added_and_the_answer_says_to_set_one() {
     let (_, listed) = json_of(owner.get("/api/v1/workspaces/1/wallets").await).await;
     assert_eq!(listed[0]["balance_sat"], json!(0));
     assert_eq!(listed[0]["last_sync"], Value::Null);
+    let page = owner.get("/wallets").await.text().await.expect("html");
+    assert!(page.contains("No chain source is set"), "{page}");
+    assert!(page.contains("href=\"/settings#chain-source\""), "{page}");
+    let (status, refused) = json_of(
+        owner
+            .post("/api/v1/workspaces/1/wallets/1/sync", json!({}))
+            .await,
+    )
+    .await;
+    assert_eq!((status, &refused["code"]), (422, &json!("no_chain_source")));
+    assert!(
+        refused["message"]
+            .as_str()
+            .expect("message")
+            .contains("PUT /api/v1/instance/chain-source"),
+        "{refused}"
+    );
 }

@@ -161,6 +161,10 @@ async fn list_page(
         .await
         .ok()
         .flatten();
+    let no_source = matches!(
+        crate::sources::chain::sync::source(&state.store).await,
+        Err(crate::sources::chain::sync::SyncError::NoSource)
+    );
     page(
         ui,
         html! {
@@ -168,6 +172,16 @@ async fn list_page(
             p.lead { "Watch-only wallets from your own node, and exchange accounts." }
             (notice("ok", ok))
             (notice("error", error))
+            @if no_source {
+                p.notice #no-chain-source {
+                    strong { "No chain source is set: wallets cannot be synced yet. " }
+                    @if ui.instance_admin {
+                        "Set your own node or server under " a href="/settings#chain-source" { "Settings" } "."
+                    } @else {
+                        "An instance administrator sets your own node or server under Settings."
+                    }
+                }
+            }
             @if let Some(failure) = &failure {
                 p class="notice error" role="alert" {
                     strong { "Chain source unreachable. " }
