@@ -340,7 +340,12 @@ async fn the_settings_form_sets_the_source_for_instance_admins_only() {
         .await
         .expect("post");
     assert_eq!(bad.status(), 422);
-    assert!(bad.text().await.expect("html").contains("is not HOST:PORT"));
+    let page = bad.text().await.expect("html");
+    assert!(page.contains("is not HOST:PORT"), "{page}");
+    assert!(
+        page.contains("Save chain source"),
+        "the settings page again"
+    );
     let (_, again) = json_of(owner.get(PATH).await).await;
     assert_eq!(again, view);
 }

@@ -21,7 +21,7 @@ fn forbidden() -> Response {
         .into_response()
 }
 
-async fn settings_page(state: &AppState, ui: &Ui, error: Option<&str>) -> Response {
+pub(super) async fn settings_page(state: &AppState, ui: &Ui, error: Option<&str>) -> Response {
     match settings_content(state, ui, error).await {
         Ok(content) => {
             render(layout::page("Settings", Some("/settings"), ui, content)).into_response()

@@ -147,7 +147,11 @@ pub async fn save(state: Data<&AppState>, req: &Request, Form(form): Form<Source
     match saved {
         Ok(_) => Redirect::see_other("/settings#chain-source").into_response(),
         Err(SourceError::Invalid { message, .. }) => {
-            refused(StatusCode::UNPROCESSABLE_ENTITY, &message)
+            // The settings page again, with the reason above it; the
+            // password is not put back into the form.
+            let mut resp = super::admin::settings_page(&state, &ui, Some(&message)).await;
+            resp.set_status(StatusCode::UNPROCESSABLE_ENTITY);
+            resp
         }
         Err(e) => {
             tracing::error!(error = %e, "storing the chain source failed");
