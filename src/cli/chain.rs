@@ -9,9 +9,9 @@ use zeroize::Zeroizing;
 use super::books::{actor, open};
 use super::exit;
 use crate::config::Config;
-use crate::sources::chain::electrum_tls;
-use crate::sources::chain::sync::{CORE_PASSWORD_SECRET, ChainSource, CoreAuth, SOURCE_KEY};
-use crate::store::{AuditEntry, Store};
+use crate::sources::chain::source_settings::{AuthInput, Cert, Checked, Input, Who, check, save};
+use crate::sources::chain::sync::ChainSource;
+use crate::store::Store;
 
 #[derive(Debug, Subcommand)]
 pub enum ChainCommand {
@@ -62,47 +62,28 @@ fn say(text: &str) -> Result<(), String> {
     writeln!(std::io::stdout(), "{text}").map_err(|e| e.to_string())
 }
 
-/// The source the arguments describe, and the RPC password if one was
-/// given. Errors are the user's.
-fn parse(args: &SetArgs) -> Result<(ChainSource, Option<Zeroizing<String>>), String> {
+/// The source the arguments describe, its files read. Errors are the
+/// user's.
+fn input(args: &SetArgs) -> Result<Input, String> {
     if let Some(url) = &args.esplora {
-        http_url(url, "the Esplora URL")?;
-        let url = url.trim_end_matches('/').to_string();
-        return Ok((ChainSource::Esplora { url }, None));
+        return Ok(Input::Esplora { url: url.clone() });
     }
     if let Some(host_port) = &args.electrum {
-        host_and_port(host_port)?;
-        let cert_sha256 = match &args.tls_cert {
-            Some(path) => Some(electrum_tls::fingerprint(&read(path)?)?),
+        let cert = match &args.tls_cert {
+            Some(path) => Some(Cert::Bytes(read(path)?)),
             None => None,
         };
-        let source = ChainSource::Electrum {
+        return Ok(Input::Electrum {
             host_port: host_port.clone(),
             tls: args.tls,
-            cert_sha256,
-        };
-        return Ok((source, None));
+            cert,
+        });
     }
     let Some(url) = &args.core_rpc else {
         return Err("give --esplora, --electrum or --core-rpc".into());
     };
-    if !url.starts_with("http://") {
-        return Err(
-            "the Bitcoin Core RPC URL must start with http:// (the node speaks no TLS)".into(),
-        );
-    }
-    http_url(url, "the Bitcoin Core RPC URL")?;
-    let url = url.trim_end_matches('/').to_string();
-    match (&args.cookie_file, &args.rpc_user, &args.rpc_password_file) {
-        (Some(cookie), None, None) => {
-            // Read now to catch a wrong path; read again at every sync.
-            read(cookie)?;
-            let path = std::path::absolute(cookie).map_err(|e| e.to_string())?;
-            let auth = CoreAuth::Cookie {
-                path: path.display().to_string(),
-            };
-            Ok((ChainSource::CoreRpc { url, auth }, None))
-        }
+    let auth = match (&args.cookie_file, &args.rpc_user, &args.rpc_password_file) {
+        (Some(cookie), None, None) => AuthInput::CookieFile(cookie.clone()),
         (None, Some(user), Some(file)) => {
             let bytes = Zeroizing::new(read(file)?);
             let text = std::str::from_utf8(&bytes)
@@ -111,40 +92,22 @@ fn parse(args: &SetArgs) -> Result<(ChainSource, Option<Zeroizing<String>>), Str
             if password.is_empty() {
                 return Err(format!("{} holds no password", file.display()));
             }
-            if user.is_empty() || user.contains(':') {
-                return Err("the RPC user must be non-empty and without ':'".into());
+            AuthInput::User {
+                user: user.clone(),
+                password,
             }
-            let auth = CoreAuth::User { user: user.clone() };
-            Ok((ChainSource::CoreRpc { url, auth }, Some(password)))
         }
-        _ => Err(
-            "--core-rpc needs --cookie-file FILE or --rpc-user U --rpc-password-file FILE".into(),
-        ),
-    }
-}
-
-fn http_url(url: &str, what: &str) -> Result<(), String> {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-        .ok_or_else(|| format!("{what} must start with http:// or https://"))?;
-    if rest.is_empty() || rest.starts_with('/') {
-        return Err(format!("{what} has no host"));
-    }
-    Ok(())
-}
-
-fn host_and_port(text: &str) -> Result<(), String> {
-    let bad = || format!("{text:?} is not HOST:PORT (e.g. 192.168.1.5:50001)");
-    if text.contains("://") || text.contains('/') {
-        return Err(bad());
-    }
-    let (host, port) = text.rsplit_once(':').ok_or_else(bad)?;
-    let port: u16 = port.parse().map_err(|_| bad())?;
-    if host.trim_matches(['[', ']']).is_empty() || port == 0 {
-        return Err(bad());
-    }
-    Ok(())
+        _ => {
+            return Err(
+                "--core-rpc needs --cookie-file FILE or --rpc-user U --rpc-password-file FILE"
+                    .into(),
+            );
+        }
+    };
+    Ok(Input::CoreRpc {
+        url: url.clone(),
+        auth,
+    })
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, String> {
@@ -153,28 +116,23 @@ fn read(path: &Path) -> Result<Vec<u8>, String> {
 
 pub async fn run(command: ChainCommand, config: &Config) -> Result<u8, String> {
     let ChainCommand::Set(args) = command;
-    let (source, password) = match parse(&args) {
-        Ok(parsed) => parsed,
+    let checked = match input(&args).and_then(|i| check(i).map_err(|e| e.to_string())) {
+        Ok(checked) => checked,
         Err(err) => {
             eprintln!("error: {err}");
             return Ok(exit::USAGE);
         }
     };
     let store = open(config).await?;
-    let done = save(
-        &store,
-        config,
-        &source,
-        password.as_deref().map(String::as_str),
-    )
-    .await;
+    let done = save_with_keys(&store, config, &checked).await;
     store.close().await;
     let last4 = done?;
+    let source = &checked.source;
     say(&format!("chain source: {source}"))?;
     if let ChainSource::Electrum {
         cert_sha256: Some(pin),
         ..
-    } = &source
+    } = source
     {
         say(&format!("pinned certificate SHA-256: {pin}"))?;
     }
@@ -184,78 +142,28 @@ pub async fn run(command: ChainCommand, config: &Config) -> Result<u8, String> {
     Ok(exit::SUCCESS)
 }
 
-/// Stores the source, sealing a password first; a source without one
-/// removes any password stored before. Returns the password's last four.
-async fn save(
+/// Stores the source; the keys are opened only to seal a password.
+async fn save_with_keys(
     store: &Store,
     config: &Config,
-    source: &ChainSource,
-    password: Option<&str>,
+    checked: &Checked,
 ) -> Result<Option<String>, String> {
-    let now = crate::clock::now();
-    let last4 = match password {
-        Some(password) => {
-            let keys = crate::crypto::keys::key_source(config, &config.data_dir);
-            let keys = crate::crypto::keys::open(store, &keys, now)
+    let keys = match checked.password {
+        Some(_) => {
+            let source = crate::crypto::keys::key_source(config, &config.data_dir);
+            let keys = crate::crypto::keys::open(store, &source, crate::clock::now())
                 .await
                 .map_err(|e| e.to_string())?;
-            let sealed = keys
-                .secrets
-                .seal(CORE_PASSWORD_SECRET, password.as_bytes())
-                .map_err(|e| e.to_string())?;
-            let last4 = crate::crypto::last4(password);
-            let audit = AuditEntry::new(now, None, actor(), "chain.rpc_password_set")
-                .target(CORE_PASSWORD_SECRET);
-            store
-                .put_secret(CORE_PASSWORD_SECRET, &sealed, &last4, &audit)
-                .await
-                .map_err(|e| e.to_string())?;
-            Some(last4)
+            Some(keys)
         }
-        None => {
-            let audit = AuditEntry::new(now, None, actor(), "chain.rpc_password_removed")
-                .target(CORE_PASSWORD_SECRET);
-            store
-                .delete_secret(CORE_PASSWORD_SECRET, &audit)
-                .await
-                .map_err(|e| e.to_string())?;
-            None
-        }
+        None => None,
     };
-    let value = serde_json::to_string(source).map_err(|e| e.to_string())?;
-    let audit = AuditEntry::new(now, None, actor(), "chain.source_set").target(source.to_string());
-    store
-        .set_setting_audited(SOURCE_KEY, &value, &audit)
+    let who = Who {
+        user: None,
+        name: &actor(),
+        from: "",
+    };
+    save(store, keys.as_ref().map(|k| &k.secrets), checked, &who)
         .await
-        .map_err(|e| e.to_string())?;
-    Ok(last4)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn electrum_addresses_are_host_and_port() {
-        assert!(host_and_port("10.0.0.2:50001").is_ok());
-        assert!(host_and_port("electrs.local:50002").is_ok());
-        assert!(host_and_port("[::1]:50001").is_ok());
-        for bad in [
-            "10.0.0.2",
-            "tcp://10.0.0.2:50001",
-            ":50001",
-            "h:0",
-            "h:99999",
-            "h:x",
-        ] {
-            assert!(host_and_port(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn rpc_urls_need_a_scheme_and_a_host() {
-        assert!(http_url("http://127.0.0.1:8332", "u").is_ok());
-        assert!(http_url("127.0.0.1:8332", "u").is_err());
-        assert!(http_url("http://", "u").is_err());
-    }
+        .map_err(|e| e.to_string())
 }

@@ -12,6 +12,7 @@ mod btcpay_payouts;
 mod btcpay_rebook;
 mod btcpay_stream;
 mod btcpay_wallet;
+mod chain_source;
 mod cli;
 mod export;
 mod fakes;

@@ -197,6 +197,8 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("PUT", "/instance/smtp", Rule::InstanceAdmin),
     ("DELETE", "/instance/smtp", Rule::InstanceAdmin),
     ("POST", "/instance/smtp/test", Rule::InstanceAdmin),
+    ("GET", "/instance/chain-source", Rule::InstanceAdmin),
+    ("PUT", "/instance/chain-source", Rule::InstanceAdmin),
     (
         "GET",
         "/workspaces/{workspace_id}/price-overrides",

@@ -93,6 +93,9 @@ async fn a_wallet_is_previewed_added_and_synced_once_at_a_time_then_incrementall
     let (_, list) = json_of(owner.get("/api/v1/workspaces/1/wallets").await).await;
     assert_eq!(list, json!([]), "a preview stores nothing");
 
+    // Held at its first request, the first sync, started by the add, is
+    // running: another is refused.
+    esplora.hold();
     let id = add(&owner, "Cold", &zpub(&key)).await;
     let (status, again) = json_of(
         owner
@@ -105,11 +108,9 @@ async fn a_wallet_is_previewed_added_and_synced_once_at_a_time_then_incrementall
     .await;
     assert_eq!((status, &again["code"]), (409, &json!("wallet_exists")));
 
-    // Held at its first request, the sync is running: a second is refused.
-    esplora.hold();
     let path = format!("/api/v1/workspaces/1/wallets/{id}/sync");
-    let (status, started) = json_of(owner.post(&path, json!({})).await).await;
-    assert_eq!(status, 202, "{started}");
+    let (status, started) = json_of(owner.get(&path).await).await;
+    assert_eq!(status, 200, "{started}");
     assert_eq!(started["running"], json!(true));
     let (status, busy) = json_of(owner.post(&path, json!({})).await).await;
     assert_eq!(status, 409, "{busy}");
@@ -181,9 +182,9 @@ async fn a_sync_cut_short_by_a_stop_is_run_again_at_start_without_duplicates() {
     let keys = Keys::new(&key);
     let esplora = FakeEsplora::start(paid(&keys)).await;
     set_source(&server, &esplora);
+    // The add starts the first sync.
     let id = add(&owner, "Cold", &zpub(&key)).await;
     let path = format!("/api/v1/workspaces/1/wallets/{id}/sync");
-    owner.post(&path, json!({})).await;
     finished(&owner, id).await;
     {
         let mut chain = esplora.chain.lock().expect("chain");
@@ -225,8 +226,9 @@ async fn the_schedule_syncs_every_wallet() {
     let owner = server.owner().await;
     let key = xpub(84);
     let esplora = FakeEsplora::start(paid(&Keys::new(&key))).await;
-    set_source(&server, &esplora);
+    // Added before the source is set, the wallet is synced by the schedule.
     let id = add(&owner, "Cold", &zpub(&key)).await;
+    set_source(&server, &esplora);
     let done = finished(&owner, id).await;
     assert_eq!(done["transactions_found"], json!(2), "{done}");
     let listed = wallet(&owner, id).await;

@@ -48,13 +48,8 @@ async fn labels_become_notes_classify_unexplained_rows_and_export_with_the_notes
     let esplora = FakeEsplora::start(chain).await;
     let set = server.cli(&["chain", "set", "--esplora", &esplora.url]);
     assert!(set.status.success(), "{}", text(&set.stderr));
+    // The add starts the first sync.
     let id = add(&owner, "Cold", &zpub(&key)).await;
-    owner
-        .post(
-            &format!("/api/v1/workspaces/1/wallets/{id}/sync"),
-            json!({}),
-        )
-        .await;
     finished(&owner, id).await;
     // An exchange row with a txid and a note of its own.
     let exchange_txid = "ab".repeat(32);

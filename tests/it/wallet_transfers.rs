@@ -55,13 +55,8 @@ async fn an_exchange_withdrawal_into_a_watched_wallet_is_a_transfer_not_a_dispos
         json!("an unexplained withdrawal: classify it (sell, spend, gift, transfer...)")
     );
 
+    // The add starts the first sync.
     let id = add(&owner, "Cold", &zpub(&key)).await;
-    owner
-        .post(
-            &format!("/api/v1/workspaces/1/wallets/{id}/sync"),
-            json!({}),
-        )
-        .await;
     let done = finished(&owner, id).await;
     assert_eq!(done["rows_added"], json!(1), "{done}");
 

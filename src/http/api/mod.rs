@@ -5,6 +5,7 @@ pub mod books;
 mod btcpay;
 mod btcpay_integrations;
 mod btcpay_manage;
+pub mod chain_source;
 mod instance;
 mod me;
 mod members;
@@ -63,7 +64,7 @@ type Apis = (
     members::MembersApi,
     tokens::TokensApi,
     audit::AuditApi,
-    instance::InstanceApi,
+    (instance::InstanceApi, chain_source::ChainSourceApi),
     prices::PricesApi,
     books::BooksApi,
     review::ReviewApi,
@@ -89,7 +90,7 @@ pub fn service() -> ApiService {
         members::MembersApi,
         tokens::TokensApi,
         audit::AuditApi,
-        instance::InstanceApi,
+        (instance::InstanceApi, chain_source::ChainSourceApi),
         prices::PricesApi,
         books::BooksApi,
         review::ReviewApi,

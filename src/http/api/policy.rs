@@ -216,6 +216,8 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("PUT", "/instance/smtp", Rule::InstanceAdmin),
     ("DELETE", "/instance/smtp", Rule::InstanceAdmin),
     ("POST", "/instance/smtp/test", Rule::InstanceAdmin),
+    ("GET", "/instance/chain-source", Rule::InstanceAdmin),
+    ("PUT", "/instance/chain-source", Rule::InstanceAdmin),
     (
         "GET",
         "/workspaces/{workspace_id}/price-overrides",

@@ -108,6 +108,11 @@ pub struct WalletAdded {
     pub network: String,
     pub kind: String,
     pub first_addresses: Vec<String>,
+    /// Whether its first sync (a full scan) started; follow it on
+    /// `.../wallets/{id}/sync`.
+    pub sync_started: bool,
+    /// Why it did not start: no chain source is set yet.
+    pub sync_note: Option<String>,
 }
 
 /// A wallet's sync in this server.
@@ -247,8 +252,9 @@ impl WalletsApi {
         }))
     }
 
-    /// Adds a watch-only wallet. Names are unique in the instance (409
-    /// `wallet_exists`). Sync it afterwards.
+    /// Adds a watch-only wallet and starts its first sync (a full scan)
+    /// when a chain source is set. Names are unique in the instance (409
+    /// `wallet_exists`).
     #[oai(
         path = "/workspaces/:workspace_id/wallets",
         method = "post",
@@ -281,12 +287,15 @@ impl WalletsApi {
         let id = add::save(&state.store, ws, &prepared, &settings, &audit)
             .await
             .map_err(add_error)?;
+        let (sync_started, sync_note) = first_sync(&state, id, &caller.username).await?;
         Ok(AddResponse::Created(Json(WalletAdded {
             id,
             name: name.trim().to_string(),
             network: prepared.network,
             kind: prepared.kind.into(),
             first_addresses: prepared.shown,
+            sync_started,
+            sync_note,
         })))
     }
 
@@ -400,6 +409,29 @@ pub async fn try_start(
         .start(wallet, actor.to_string())
         .map_err(|busy| NotStarted::Running(busy.to_string()))
 }
+
+/// Starts a just-added wallet's first sync. Without a chain source the
+/// wallet stays added and the note says to set one.
+pub async fn first_sync(
+    state: &AppState,
+    id: i64,
+    actor: &str,
+) -> Result<(bool, Option<String>), crate::store::StoreError> {
+    let Some(wallet) = state.store.wallet(id).await? else {
+        return Ok((false, None));
+    };
+    match try_start(state, wallet, actor).await {
+        Ok(()) => Ok((true, None)),
+        Err(NotStarted::Store(e)) => Err(e),
+        Err(NotStarted::NoSource(_)) => Ok((false, Some(NO_SOURCE_NOTE.into()))),
+        Err(NotStarted::Running(m)) => Ok((false, Some(m))),
+    }
+}
+
+/// What adding a wallet says when no chain source is set.
+pub const NO_SOURCE_NOTE: &str = "no chain source is set, so the wallet was not synced: an \
+    instance administrator sets the node or server to use (Settings, PUT \
+    /api/v1/instance/chain-source or `ledgersys chain set`), then sync it";
 
 /// [`try_start`] as the API answers it: 422 `no_chain_source`, 409
 /// `sync_running`.

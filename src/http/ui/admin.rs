@@ -21,7 +21,7 @@ fn forbidden() -> Response {
         .into_response()
 }
 
-async fn settings_page(state: &AppState, ui: &Ui, error: Option<&str>) -> Response {
+pub(super) async fn settings_page(state: &AppState, ui: &Ui, error: Option<&str>) -> Response {
     match settings_content(state, ui, error).await {
         Ok(content) => {
             render(layout::page("Settings", Some("/settings"), ui, content)).into_response()
@@ -54,6 +54,11 @@ async fn settings_content(
             .secret(SMTP_PASSWORD_SECRET)
             .await?
             .map(|s| s.last4)
+    } else {
+        None
+    };
+    let chain = if ui.instance_admin {
+        Some(super::chain_source::section(state, ui).await?)
     } else {
         None
     };
@@ -157,6 +162,7 @@ async fn settings_content(
                 }
             }
         }
+        @if let Some(chain) = chain { (chain) }
         @if let Some(integrations) = integrations { (integrations) }
         @if let Some(prices) = prices { (prices) }
     })

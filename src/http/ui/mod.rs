@@ -9,6 +9,7 @@ pub mod books;
 mod btcpay;
 pub mod btcpay_authorize;
 mod btcpay_manage;
+mod chain_source;
 mod context;
 pub mod imports;
 mod layout;
@@ -51,6 +52,7 @@ pub fn routes() -> Route {
         .at("/settings/members", post(admin::add_member))
         .at("/settings/members/:user_id", post(admin::change_member))
         .at("/settings/smtp", post(admin::save_smtp))
+        .at("/settings/chain-source", post(chain_source::save))
         .at("/settings/prices", post(prices::save))
         .at("/settings/prices/coingecko-key", post(prices::save_key))
         .at("/settings/prices/fill", post(prices::fill))

@@ -113,6 +113,8 @@ fn add_form(ui: &Ui, refill: &Refill) -> Markup {
 #[derive(Deserialize, Default)]
 pub struct Done {
     added: Option<String>,
+    /// Set when the added wallet's first sync started.
+    started: Option<String>,
     syncing: Option<String>,
     labels: Option<u64>,
     classified: Option<u64>,
@@ -125,7 +127,13 @@ pub async fn wallets(state: Data<&AppState>, req: &Request, Query(done): Query<D
         Err(redirect) => return redirect,
     };
     let message = match (&done.added, &done.syncing, done.labels) {
-        (Some(name), ..) => Some(format!("Added wallet {name}. Sync it to read its history.")),
+        (Some(name), ..) if done.started.is_some() => Some(format!(
+            "Added wallet {name}; its first sync (a full scan) has started."
+        )),
+        (Some(name), ..) => Some(format!(
+            "Added wallet {name}. No chain source is set, so it was not synced: an instance \
+             administrator sets your own node or server under Settings, then sync it."
+        )),
         (_, Some(name), _) => Some(format!("Syncing {name}.")),
         (.., Some(labels)) => Some(format!(
             "Imported {labels} labels; {} transactions classified by their label.",
@@ -153,6 +161,10 @@ async fn list_page(
         .await
         .ok()
         .flatten();
+    let no_source = matches!(
+        crate::sources::chain::sync::source(&state.store).await,
+        Err(crate::sources::chain::sync::SyncError::NoSource)
+    );
     page(
         ui,
         html! {
@@ -160,6 +172,16 @@ async fn list_page(
             p.lead { "Watch-only wallets from your own node, and exchange accounts." }
             (notice("ok", ok))
             (notice("error", error))
+            @if no_source {
+                p.notice #no-chain-source {
+                    strong { "No chain source is set: wallets cannot be synced yet. " }
+                    @if ui.instance_admin {
+                        "Set your own node or server under " a href="/settings#chain-source" { "Settings" } "."
+                    } @else {
+                        "An instance administrator sets your own node or server under Settings."
+                    }
+                }
+            }
             @if let Some(failure) = &failure {
                 p class="notice error" role="alert" {
                     strong { "Chain source unreachable. " }
@@ -395,11 +417,22 @@ pub async fn confirm(state: Data<&AppState>, req: &Request, Form(form): Form<Con
     let audit = AuditEntry::new(now, Some(ui.user_id), &ui.username, "wallet.added")
         .from_addr(crate::http::auth::client_of(req).addr);
     match add::save(&state.store, ws, &pending.prepared, &settings, &audit).await {
-        Ok(_) => Redirect::see_other(format!(
-            "/wallets?added={}",
-            form_urlencoded::byte_serialize(pending.name.as_bytes()).collect::<String>()
-        ))
-        .into_response(),
+        Ok(id) => {
+            let started =
+                match crate::http::api::wallets::first_sync(&state, id, &ui.username).await {
+                    Ok((started, _)) => started,
+                    Err(e) => {
+                        tracing::error!(error = %e, "starting a wallet's first sync failed");
+                        false
+                    }
+                };
+            Redirect::see_other(format!(
+                "/wallets?added={}{}",
+                form_urlencoded::byte_serialize(pending.name.as_bytes()).collect::<String>(),
+                if started { "&started=1" } else { "" }
+            ))
+            .into_response()
+        }
         Err(AddError::Store(e)) => {
             tracing::error!(error = %e, "adding a wallet failed");
             super::error_page(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()

@@ -28,6 +28,10 @@ pub fn fingerprint(bytes: &[u8]) -> Result<String, String> {
     if der.is_empty() {
         return Err("the certificate file is empty".into());
     }
+    // Pinning bytes that are no certificate would fail every sync later
+    // with a puzzling mismatch: refuse them now.
+    x509_parser::parse_x509_certificate(der.as_ref())
+        .map_err(|e| format!("not an X.509 certificate: {e}"))?;
     Ok(hex::encode(Sha256::digest(der.as_ref())))
 }
 
@@ -120,11 +124,18 @@ mod tests {
 
     #[test]
     fn a_certificate_is_pinned_by_the_sha256_of_its_der() {
-        let der = [0x30u8, 0x03, 0x02, 0x01, 0x05];
-        let expected = hex::encode(Sha256::digest(der));
+        let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).expect("cert");
+        let der = made.cert.der().to_vec();
+        let expected = hex::encode(Sha256::digest(&der));
         assert_eq!(fingerprint(&der).expect("der"), expected);
+        assert_eq!(
+            fingerprint(made.cert.pem().as_bytes()).expect("pem"),
+            expected
+        );
+        // Bytes that are no certificate, as DER or inside PEM armour.
+        assert!(fingerprint(&[0x30u8, 0x03, 0x02, 0x01, 0x05]).is_err());
         let pem = "-----BEGIN CERTIFICATE-----\nMAMCAQU=\n-----END CERTIFICATE-----\n";
-        assert_eq!(fingerprint(pem.as_bytes()).expect("pem"), expected);
+        assert!(fingerprint(pem.as_bytes()).is_err());
         assert!(fingerprint(b"-----BEGIN NOTHING-----\n").is_err());
         assert!(fingerprint(b"").is_err());
     }

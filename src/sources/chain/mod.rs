@@ -31,6 +31,8 @@ pub mod service;
 #[cfg(feature = "server")]
 pub mod source;
 #[cfg(feature = "server")]
+pub mod source_settings;
+#[cfg(feature = "server")]
 pub mod status;
 #[cfg(feature = "server")]
 pub mod sync;

@@ -66,6 +66,11 @@ impl SyncService {
         }
     }
 
+    /// The key that seals a Bitcoin Core RPC password, for storing one.
+    pub fn secrets(&self) -> &SecretBox {
+        &self.secrets
+    }
+
     /// The latest sync of a wallet since the server started.
     pub fn status(&self, wallet: i64) -> Option<Status> {
         let jobs = self.jobs.lock().ok()?;

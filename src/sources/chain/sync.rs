@@ -24,7 +24,7 @@ pub use super::source::{CORE_PASSWORD_SECRET, ChainSource, CoreAuth};
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error(
-        "no chain source is set; run `ledgersys chain set` with --esplora, --electrum or --core-rpc first"
+        "no chain source is set; an instance administrator sets one first (Settings, PUT /api/v1/instance/chain-source, or `ledgersys chain set` with --esplora, --electrum or --core-rpc)"
     )]
     NoSource,
     #[error("the chain source setting is unreadable: {0}")]
