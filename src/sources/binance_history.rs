@@ -52,10 +52,15 @@ pub const FIAT: Format = Format {
 fn date_column(h: &Header) -> Option<(usize, i8)> {
     let i = h.find(|n| n.starts_with("date(utc"))?;
     let inside = h.names[i].strip_prefix("date(utc")?.strip_suffix(')')?;
+    // Real offsets run from UTC-12 to UTC+14; anything else is not a
+    // Binance header (and no clock could be built from it).
     let hours = if inside.is_empty() {
         0
     } else {
-        inside.parse().ok()?
+        inside
+            .parse::<i8>()
+            .ok()
+            .filter(|h| (-12..=14).contains(h))?
     };
     Some((i, hours))
 }

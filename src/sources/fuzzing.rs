@@ -54,6 +54,17 @@ pub fn context(zone: &TimeZone) -> Context<'_> {
 mod tests {
     use super::*;
 
+    /// Inputs the fuzzers found, kept so they stay fixed.
+    #[test]
+    fn inputs_the_fuzzers_found_are_answered() {
+        // A header naming an offset of 80 hours, which no clock has.
+        check(
+            "binance-transfers",
+            b"Date(UTC+80),Coin,Network,Amount,Fee,Address,TXID,Status\n\
+              24-01-05 10:00:00,BTC,BTC,0.1,0.0001,bc1qdest,6161,Completed\n",
+        );
+    }
+
     /// A cheap, deterministic stand-in for the fuzzer that runs with every
     /// test: each fixture cut short, with bytes flipped, lines repeated and
     /// cells emptied, through its own parser and through detection.
