@@ -10,7 +10,7 @@ use crate::support::{PASSWORD, Server, signal};
 
 const NAME: &str = "books.test";
 
-fn port_of(url: &str) -> u16 {
+pub(crate) fn port_of(url: &str) -> u16 {
     let rest = url.trim_end_matches('/');
     rest.rsplit(':')
         .next()
@@ -58,8 +58,10 @@ fn redirect_url(server: &Server) -> String {
         .to_string()
 }
 
-async fn wait_for_log(server: &Server, needle: &str) {
-    for _ in 0..400 {
+/// Waits up to `patience` for the server to log `needle`.
+pub(crate) async fn wait_for_log(server: &Server, needle: &str, patience: Duration) {
+    let deadline = std::time::Instant::now() + patience;
+    while std::time::Instant::now() < deadline {
         if server.log().contains(needle) {
             return;
         }
@@ -170,7 +172,12 @@ async fn https_from_certificate_files_redirects_plain_http_and_reloads_on_sighup
     // A renewed certificate is served after SIGHUP, without a restart...
     let renewed = ca.leaf(certs.path(), "server", &[NAME]);
     signal(&server.child, "HUP");
-    wait_for_log(&server, "HTTPS certificate reloaded").await;
+    wait_for_log(
+        &server,
+        "HTTPS certificate reloaded",
+        Duration::from_secs(10),
+    )
+    .await;
     let fresh = trusting(&ca.root_pem, port);
     let after = fresh
         .get(format!("{base}/healthz"))
@@ -184,7 +191,12 @@ async fn https_from_certificate_files_redirects_plain_http_and_reloads_on_sighup
     let other = TestCa::new("other").leaf(certs.path(), "stray", &[NAME]);
     std::fs::copy(&other.key, &renewed.key).expect("swap key");
     signal(&server.child, "HUP");
-    wait_for_log(&server, "still serving the previous certificate").await;
+    wait_for_log(
+        &server,
+        "still serving the previous certificate",
+        Duration::from_secs(10),
+    )
+    .await;
     let kept = trusting(&ca.root_pem, port)
         .get(format!("{base}/healthz"))
         .send()

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use crate::fakes::ca::TestCa;
 use crate::support::Server;
+use crate::tls::{port_of, wait_for_log};
 
 const DOMAIN: &str = "localhost";
 
@@ -112,16 +113,6 @@ fn https_client(root_pem: &str, port: u16) -> reqwest::Client {
         .expect("client")
 }
 
-async fn wait_for_log(server: &Server, needle: &str) {
-    for _ in 0..2400 {
-        if server.log().contains(needle) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("never logged {needle:?}: {}", server.log());
-}
-
 #[tokio::test]
 async fn a_certificate_from_a_real_acme_server_is_served_and_kept_across_restarts() {
     let dir = tempfile::tempdir().expect("temp");
@@ -143,15 +134,14 @@ async fn a_certificate_from_a_real_acme_server_is_served_and_kept_across_restart
     ];
     let data = dir.path().join("data");
     let mut server = Server::start_in_with(&data, &env).expect("starts");
-    let port: u16 = server
-        .url
-        .trim_end_matches('/')
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("port");
+    let port = port_of(&server.url);
     assert_eq!(server.url, format!("https://{DOMAIN}:{port}/"));
-    wait_for_log(&server, "HTTPS certificate obtained over ACME").await;
+    wait_for_log(
+        &server,
+        "HTTPS certificate obtained over ACME",
+        Duration::from_secs(120),
+    )
+    .await;
 
     let root = pebble.root(&ca).await;
     let health = https_client(&root, port)
@@ -183,12 +173,4 @@ async fn a_certificate_from_a_real_acme_server_is_served_and_kept_across_restart
         "{}",
         again.log()
     );
-}
-
-fn port_of(url: &str) -> u16 {
-    url.trim_end_matches('/')
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("port")
 }
