@@ -9,7 +9,6 @@ use instant_acme::{
     Account, AccountCredentials, AuthorizationStatus, ChallengeType, Identifier, NewAccount,
     NewOrder, OrderStatus, RetryPolicy,
 };
-use poem::listener::RustlsConfig;
 
 use super::AcmeConfig;
 use super::certs::{Facts, Pem, due_for_renewal};
@@ -76,7 +75,7 @@ impl Acme {
     pub async fn maintain(
         self,
         mut current: Option<Facts>,
-        updates: tokio::sync::mpsc::Sender<RustlsConfig>,
+        updates: super::acceptor::Certificates,
     ) {
         let mut failures = 0usize;
         loop {
@@ -96,7 +95,7 @@ impl Acme {
                         valid_until = %crate::clock::rfc3339(facts.not_after),
                         "HTTPS certificate obtained over ACME"
                     );
-                    if updates.send(pem.rustls()).await.is_err() {
+                    if !swap_in(&updates, &pem) {
                         return;
                     }
                     current = Some(facts);
@@ -265,5 +264,16 @@ impl Acme {
             .put_secret(name, &sealed, "", &audit)
             .await
             .map_err(|e| keep(e.to_string()))
+    }
+}
+
+/// Hands a new certificate to the listener; false once nobody listens.
+pub fn swap_in(updates: &super::acceptor::Certificates, pem: &Pem) -> bool {
+    match pem.server_config() {
+        Ok(config) => updates.send(Some(config)).is_ok(),
+        Err(err) => {
+            tracing::warn!(error = %err, "the new certificate cannot be served; keeping the current one");
+            !updates.is_closed()
+        }
     }
 }

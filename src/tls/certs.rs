@@ -2,7 +2,6 @@
 //! first certificate), their expiry read, and a temporary self-signed one
 //! for the minutes before ACME delivers a real one.
 
-use poem::listener::{RustlsCertificate, RustlsConfig};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::sign::CertifiedKey;
@@ -92,12 +91,15 @@ impl Pem {
         facts(&first)
     }
 
-    pub fn rustls(&self) -> RustlsConfig {
-        RustlsConfig::new().fallback(
-            RustlsCertificate::new()
-                .cert(self.chain.as_bytes().to_vec())
-                .key(self.key.as_bytes().to_vec()),
-        )
+    /// The TLS server configuration serving this certificate.
+    pub fn server_config(&self) -> Result<std::sync::Arc<rustls::ServerConfig>, CertError> {
+        let chain: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_slice_iter(self.chain.as_bytes())
+                .collect::<Result<_, _>>()
+                .map_err(|e| CertError::Unreadable(e.to_string()))?;
+        let key = PrivateKeyDer::from_pem_slice(self.key.as_bytes())
+            .map_err(|_| CertError::NoKey("the certificate's key".into()))?;
+        super::acceptor::server_config(chain, key).map_err(|e| CertError::Mismatch(e.to_string()))
     }
 
     /// A self-signed certificate for `names`, served only until the real

@@ -4,6 +4,7 @@
 //! prefix, every answer carries HSTS, and an optional plain-HTTP listener
 //! answers ACME challenges and redirects everything else to HTTPS.
 
+pub mod acceptor;
 pub mod acme;
 pub mod certs;
 pub mod redirect;

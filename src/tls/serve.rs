@@ -4,13 +4,11 @@
 
 use std::net::SocketAddr;
 
-use poem::listener::{Acceptor, AcceptorExt, BoxAcceptor, RustlsConfig, TcpAcceptor};
-use poem::web::{LocalAddr, RemoteAddr};
-use tokio_stream::StreamExt;
-use tokio_stream::wrappers::ReceiverStream;
+use poem::listener::{AcceptorExt, BoxAcceptor, TcpAcceptor};
 
 use super::TlsConfig;
-use super::acme::Acme;
+use super::acceptor::{Certificates, TlsAcceptor};
+use super::acme::{Acme, swap_in};
 use super::certs::{CertError, Pem};
 use super::redirect::{Challenges, Redirect};
 use crate::crypto::SecretBox;
@@ -44,9 +42,9 @@ pub async fn start(
     store: &Store,
     secrets: &SecretBox,
 ) -> Result<Https, TlsError> {
-    // Both ring and aws-lc-rs are linked in; rustls needs one chosen.
+    // Clients (reqwest, ACME, SMTP) that do not name a provider use ring.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let (updates, received) = tokio::sync::mpsc::channel::<RustlsConfig>(4);
+    let (updates, received) = tokio::sync::watch::channel(None);
     let challenges = Challenges::default();
     let url = match config {
         TlsConfig::Off => {
@@ -58,7 +56,7 @@ pub async fn start(
         }
         TlsConfig::Files { cert, key, .. } => {
             let pem = Pem::from_files(cert, key)?;
-            let _ = updates.send(pem.rustls()).await;
+            updates.send_replace(Some(pem.server_config()?));
             tokio::spawn(reload_on_hangup(cert.clone(), key.clone(), updates));
             format!("https://{main_addr}/")
         }
@@ -78,7 +76,7 @@ pub async fn start(
                     (Pem::self_signed(&acme_config.domains)?, None)
                 }
             };
-            let _ = updates.send(pem.rustls()).await;
+            updates.send_replace(Some(pem.server_config()?));
             tokio::spawn(acme.maintain(facts, updates));
             let port = match main_addr.port() {
                 443 => String::new(),
@@ -88,14 +86,7 @@ pub async fn start(
             format!("https://{host}{port}/")
         }
     };
-    let (loaded, gate) = tokio::sync::watch::channel(false);
-    let configs = ReceiverStream::new(received).map(move |config| {
-        let _ = loaded.send(true);
-        config
-    });
-    let acceptor = AfterFirstConfig { inner: main, gate }
-        .rustls(configs)
-        .boxed();
+    let acceptor = TlsAcceptor::new(main, received).boxed();
     let redirect = match config.http_listen() {
         None => None,
         Some(addr) => {
@@ -130,7 +121,7 @@ pub async fn start(
 async fn reload_on_hangup(
     cert: std::path::PathBuf,
     key: std::path::PathBuf,
-    updates: tokio::sync::mpsc::Sender<RustlsConfig>,
+    updates: Certificates,
 ) {
     use tokio::signal::unix::{SignalKind, signal};
     let Ok(mut hangups) = signal(SignalKind::hangup()) else {
@@ -140,7 +131,7 @@ async fn reload_on_hangup(
     while hangups.recv().await.is_some() {
         match Pem::from_files(&cert, &key) {
             Ok(pem) => {
-                if updates.send(pem.rustls()).await.is_err() {
+                if !swap_in(&updates, &pem) {
                     return;
                 }
                 tracing::info!(cert = %cert.display(), "HTTPS certificate reloaded");
@@ -150,31 +141,5 @@ async fn reload_on_hangup(
                 "the new certificate files do not check; still serving the previous certificate"
             ),
         }
-    }
-}
-
-/// Holds back the first connection until the TLS layer has its first
-/// certificate. poem's TLS acceptor waits for a new certificate and a new
-/// connection at once and picks either when both are ready; a connection
-/// picked before any certificate would be dropped.
-struct AfterFirstConfig<A> {
-    inner: A,
-    gate: tokio::sync::watch::Receiver<bool>,
-}
-
-impl<A: Acceptor> Acceptor for AfterFirstConfig<A> {
-    type Io = A::Io;
-
-    fn local_addr(&self) -> Vec<LocalAddr> {
-        self.inner.local_addr()
-    }
-
-    async fn accept(
-        &mut self,
-    ) -> std::io::Result<(Self::Io, LocalAddr, RemoteAddr, poem::http::uri::Scheme)> {
-        if self.gate.wait_for(|loaded| *loaded).await.is_err() {
-            return Err(std::io::Error::other("the certificate source is gone"));
-        }
-        self.inner.accept().await
     }
 }
