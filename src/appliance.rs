@@ -35,6 +35,8 @@ pub enum StartError {
     Pending(std::io::Error),
     #[error(transparent)]
     Tls(#[from] crate::tls::serve::TlsError),
+    #[error("chain.electrum: {0}")]
+    ChainSource(String),
     #[error("the server stopped with an error: {0}")]
     Serve(std::io::Error),
 }
@@ -59,6 +61,7 @@ pub struct Appliance {
     max_upload_bytes: usize,
     wallet_syncs: crate::sources::chain::service::SyncService,
     wallet_sync_every: Option<std::time::Duration>,
+    snapshot_every: Option<std::time::Duration>,
 }
 
 impl Appliance {
@@ -77,6 +80,9 @@ impl Appliance {
         let btcpay = crate::btcpay::Service::new(store.clone(), keys.secrets.clone());
         let pending_imports = crate::http::ui::pending::PendingImports::open(data_dir.path())
             .map_err(StartError::Pending)?;
+        if let Some(host_port) = &config.chain_electrum {
+            chain_source_from_config(&store, host_port).await?;
+        }
         let sweep_at_start = store
             .btcpay_integrations()
             .await?
@@ -134,6 +140,10 @@ impl Appliance {
                 .wallet_sync_seconds
                 .and_then(|s| u64::try_from(s).ok())
                 .map(std::time::Duration::from_secs),
+            snapshot_every: config
+                .snapshot_seconds
+                .and_then(|s| u64::try_from(s).ok())
+                .map(std::time::Duration::from_secs),
         })
     }
 
@@ -171,6 +181,11 @@ impl Appliance {
             self.wallet_syncs,
             self.wallet_sync_every,
         ));
+        let snapshots = tokio::spawn(crate::snapshot::periodically(
+            self.store.clone(),
+            self.data_dir.path().to_path_buf(),
+            self.snapshot_every,
+        ));
         // The plain-HTTP side stops with the main server.
         let (stopping, stop) = tokio::sync::watch::channel(false);
         let redirect = self.redirect.map(|(acceptor, endpoint)| {
@@ -200,10 +215,38 @@ impl Appliance {
         }
         sweeper.abort();
         syncer.abort();
+        snapshots.abort();
         self.store.close().await;
         tracing::info!("Ledgersys stopped");
         result.map_err(StartError::Serve)
     }
+}
+
+/// Sets the Electrum server named by `chain.electrum` as the chain source,
+/// through the same check as every other way of setting it; audited only
+/// when it changes, so a restart writes nothing.
+async fn chain_source_from_config(store: &Store, host_port: &str) -> Result<(), StartError> {
+    use crate::sources::chain::source_settings::{Input, Who, check, current, save};
+    let checked = check(Input::Electrum {
+        host_port: host_port.to_string(),
+        tls: false,
+        cert: None,
+    })
+    .map_err(|e| StartError::ChainSource(e.to_string()))?;
+    let stored = current(store).await?;
+    if stored.as_ref().map(|(source, _)| source) == Some(&checked.source) {
+        return Ok(());
+    }
+    let who = Who {
+        user: None,
+        name: "configuration",
+        from: "",
+    };
+    save(store, None, &checked, &who)
+        .await
+        .map_err(|e| StartError::ChainSource(e.to_string()))?;
+    tracing::info!(source = %checked.source, "chain source set from chain.electrum");
+    Ok(())
 }
 
 /// Opens the appliance on `listener` and serves until `shutdown` resolves.

@@ -68,7 +68,7 @@ struct Setting {
     default: &'static str,
 }
 
-const SETTINGS: [Setting; 16] = [
+const SETTINGS: [Setting; 18] = [
     Setting {
         key: "data_dir",
         env: "LEDGERSYS_DATA_DIR",
@@ -165,6 +165,18 @@ const SETTINGS: [Setting; 16] = [
         flag: None,
         default: "10m",
     },
+    Setting {
+        key: "chain.electrum",
+        env: "LEDGERSYS_CHAIN_ELECTRUM",
+        flag: None,
+        default: "",
+    },
+    Setting {
+        key: "snapshot.interval",
+        env: "LEDGERSYS_SNAPSHOT_INTERVAL",
+        flag: None,
+        default: "off",
+    },
 ];
 
 #[derive(Clone)]
@@ -186,6 +198,11 @@ pub struct Config {
     pub tls: crate::tls::TlsConfig,
     /// How often the server syncs every watched wallet; `None` is "off".
     pub wallet_sync_seconds: Option<i64>,
+    /// An Electrum server (HOST:PORT, plain TCP) the server sets as the chain
+    /// source at every start: packages set it from the node's own apps.
+    pub chain_electrum: Option<String>,
+    /// How often the server writes `snapshot/ledgersys.sqlite3`; `None` is "off".
+    pub snapshot_seconds: Option<i64>,
     values: BTreeMap<&'static str, (String, Origin)>,
 }
 
@@ -351,7 +368,22 @@ fn build(
             )
         })?),
     };
+    let chain_electrum = Some(get("chain.electrum").trim().to_string()).filter(|s| !s.is_empty());
+    let snapshot_seconds = match get("snapshot.interval").trim() {
+        "off" | "0" => None,
+        _ => Some(duration("snapshot.interval").map_err(|_| {
+            invalid(
+                "snapshot.interval",
+                format!(
+                    "{:?} is not a duration such as 30m or 1h, or \"off\"",
+                    get("snapshot.interval")
+                ),
+            )
+        })?),
+    };
     Ok(Config {
+        chain_electrum,
+        snapshot_seconds,
         tls,
         data_dir,
         listen,

@@ -48,6 +48,9 @@ pub mod reports;
 #[cfg(feature = "server")]
 pub mod review;
 #[cfg(feature = "server")]
+#[cfg(feature = "server")]
+pub mod snapshot;
+#[cfg(feature = "server")]
 pub mod store;
 #[cfg(feature = "server")]
 pub mod tax;

@@ -67,6 +67,10 @@ enum Command {
     Config(ConfigCommand),
     /// Ask a running server whether it is ready (exit 0) or not (exit 1).
     Healthcheck,
+    /// Write a consistent copy of the database to
+    /// DATA_DIR/snapshot/ledgersys.sqlite3, for backup systems that copy the
+    /// data directory while the server runs. Safe while the server runs.
+    Snapshot,
     /// Write an encrypted backup (database and key) to a file. Safe while the
     /// server runs.
     Backup {
@@ -255,6 +259,15 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
         }
         Command::Healthcheck => crate::probe::ready(loopback_for(config.listen)).await,
         Command::Admin(command) => admin(command, config).await,
+        Command::Snapshot => {
+            crate::datadir::ensure(&config.data_dir).map_err(|e| e.to_string())?;
+            let store = crate::store::Store::open(&config.data_dir)
+                .await
+                .map_err(|e| e.to_string())?;
+            let written = crate::snapshot::write(&store, &config.data_dir).await;
+            store.close().await;
+            writeln!(std::io::stdout(), "{}", written?.display()).map_err(|e| e.to_string())
+        }
         Command::Backup {
             out,
             passphrase_file,

@@ -152,6 +152,34 @@ impl Store {
         Ok(())
     }
 
+    /// Proves a database file written elsewhere (a snapshot) is whole: it
+    /// opens read-only and passes SQLite's full `integrity_check`.
+    pub async fn check_file(path: &Path) -> Result<(), StoreError> {
+        let opened = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut connection = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .connect()
+            .await
+            .map_err(opened)?;
+        let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_all(&mut connection)
+            .await
+            .map_err(opened)?;
+        let _ = sqlx::Connection::close(connection).await;
+        if rows.len() == 1 && rows[0] == "ok" {
+            Ok(())
+        } else {
+            Err(StoreError::Open {
+                path: path.to_path_buf(),
+                source: sqlx::Error::Protocol(rows.join("; ")),
+            })
+        }
+    }
+
     /// Checkpoints the WAL and closes every connection.
     pub async fn close(&self) {
         let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")

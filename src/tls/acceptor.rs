@@ -4,7 +4,7 @@
 //! This is ours rather than poem's `rustls` listener because poem pulls
 //! `tokio-rustls` with its default features, which link aws-lc-rs beside
 //! ring: two crypto libraries in the binary where one is used
-//! (see `docs/adr/0006-static-builds.md`).
+//! (see `docs/adr/0003-static-builds.md`).
 
 use std::future::Future;
 use std::io;

@@ -1,6 +1,7 @@
 //! The one integration-test binary: each module is an area of the appliance,
 //! exercised through the real binary over real HTTP on loopback.
 
+mod appliance_packaging;
 mod audit;
 mod auth;
 mod books;
