@@ -58,7 +58,12 @@ impl Acceptor for TlsAcceptor {
             .clone()
             .ok_or_else(|| io::Error::other("no certificate"))?;
         let handshake = tokio_rustls::TlsAcceptor::from(config).accept(stream);
-        Ok((Handshake::Pending(handshake), local, remote, Scheme::HTTPS))
+        Ok((
+            Handshake::Pending(Box::new(handshake)),
+            local,
+            remote,
+            Scheme::HTTPS,
+        ))
     }
 }
 
@@ -66,7 +71,7 @@ impl Acceptor for TlsAcceptor {
 /// connection's own task: a slow or silent client never holds up the
 /// accept loop.
 pub enum Handshake {
-    Pending(tokio_rustls::Accept<TcpStream>),
+    Pending(Box<tokio_rustls::Accept<TcpStream>>),
     Ready(Box<TlsStream<TcpStream>>),
     Failed,
 }
@@ -74,7 +79,7 @@ pub enum Handshake {
 impl Handshake {
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<&mut TlsStream<TcpStream>>> {
         if let Handshake::Pending(accept) = self {
-            match Pin::new(accept).poll(cx) {
+            match Pin::new(accept.as_mut()).poll(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Ok(stream)) => *self = Handshake::Ready(Box::new(stream)),
                 Poll::Ready(Err(err)) => {
