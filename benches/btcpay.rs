@@ -21,7 +21,13 @@ use poem::{Route, Server, get, handler};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ledgersys");
+const BUILT: &str = env!("CARGO_BIN_EXE_ledgersys");
+
+/// The binary under test: the one cargo built, or `LEDGERSYS_BENCH_BIN`
+/// (a static build from `scripts/dist`, to compare allocators and sizes).
+fn bin() -> String {
+    std::env::var("LEDGERSYS_BENCH_BIN").unwrap_or_else(|_| BUILT.to_string())
+}
 const STORE: &str = "BenchStore1";
 const KEY: &str = "bench-api-key-0123456789abcdef";
 const INVOICES: usize = 2_000;
@@ -98,7 +104,7 @@ async fn main() {
     let data = temp.path().join("data");
     let key_file = temp.path().join("key");
     std::fs::write(&key_file, KEY).expect("key");
-    let mut server = Command::new(BIN)
+    let mut server = Command::new(bin())
         .arg("--data-dir")
         .arg(&data)
         .args(["--log-level", "warn", "serve", "--listen", "127.0.0.1:0"])
@@ -111,7 +117,7 @@ async fn main() {
         .read_line(&mut url)
         .expect("url");
     let url = url.trim().trim_end_matches('/').to_string();
-    let added = Command::new(BIN)
+    let added = Command::new(bin())
         .arg("--data-dir")
         .arg(&data)
         .args([

@@ -12,12 +12,18 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ledgersys");
+const BUILT: &str = env!("CARGO_BIN_EXE_ledgersys");
+
+/// The binary under test: the one cargo built, or `LEDGERSYS_BENCH_BIN`
+/// (a static build from `scripts/dist`, to compare allocators and sizes).
+fn bin() -> String {
+    std::env::var("LEDGERSYS_BENCH_BIN").unwrap_or_else(|_| BUILT.to_string())
+}
 const RUNS: usize = 30;
 
 fn main() {
-    let size = std::fs::metadata(BIN).expect("binary").len();
-    println!("binary: {BIN}");
+    let size = std::fs::metadata(bin()).expect("binary").len();
+    println!("binary: {}", bin());
     println!("binary size: {:.1} MB ({size} bytes)", size as f64 / 1e6);
 
     let root = std::env::temp_dir().join(format!("ledgersys-bench-{}", std::process::id()));
@@ -50,7 +56,7 @@ fn report(label: &str, samples: &mut [Duration]) {
 /// then stops it with SIGTERM.
 fn time_to_ready(data_dir: &Path) -> Duration {
     let start = Instant::now();
-    let mut child = Command::new(BIN)
+    let mut child = Command::new(bin())
         .arg("--data-dir")
         .arg(data_dir)
         .args(["--log-level", "warn", "serve", "--listen", "127.0.0.1:0"])
