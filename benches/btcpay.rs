@@ -23,10 +23,10 @@ use sha2::Sha256;
 
 const BUILT: &str = env!("CARGO_BIN_EXE_ledgersys");
 
-/// The binary under test: the one cargo built, or `LEDGERSYS_BENCH_BIN`
+/// The binary under test: the one cargo built, or `BENCH_BINARY`
 /// (a static build from `scripts/dist`, to compare allocators and sizes).
 fn bin() -> String {
-    std::env::var("LEDGERSYS_BENCH_BIN").unwrap_or_else(|_| BUILT.to_string())
+    std::env::var("BENCH_BINARY").unwrap_or_else(|_| BUILT.to_string())
 }
 const STORE: &str = "BenchStore1";
 const KEY: &str = "bench-api-key-0123456789abcdef";
@@ -132,7 +132,12 @@ async fn main() {
         .arg(&key_file)
         .output()
         .expect("add");
-    let added: Value = serde_json::from_slice(&added.stdout).expect("add prints JSON");
+    let added: Value = serde_json::from_slice(&added.stdout).unwrap_or_else(|e| {
+        panic!(
+            "btcpay add printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&added.stderr)
+        )
+    });
     let secret = added["webhook_secret"]
         .as_str()
         .expect("secret")

@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 
 const BUILT: &str = env!("CARGO_BIN_EXE_ledgersys");
 
-/// The binary under test: the one cargo built, or `LEDGERSYS_BENCH_BIN`
+/// The binary under test: the one cargo built, or `BENCH_BINARY`
 /// (a static build from `scripts/dist`, to compare allocators and sizes).
 fn bin() -> String {
-    std::env::var("LEDGERSYS_BENCH_BIN").unwrap_or_else(|_| BUILT.to_string())
+    std::env::var("BENCH_BINARY").unwrap_or_else(|_| BUILT.to_string())
 }
 const RUNS: usize = 30;
 
