@@ -14,6 +14,7 @@ mod btcpay_stream;
 mod btcpay_wallet;
 mod chain_source;
 mod cli;
+mod csv_injection;
 mod export;
 mod fakes;
 mod imports;
