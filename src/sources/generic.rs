@@ -207,7 +207,7 @@ fn row(f: &BTreeMap<&str, &str>, zone: &TimeZone) -> Result<Tx, String> {
         (_, Some(_)) => return Err(format!("to_account is only for transfers, not {kind}")),
     }
     Ok(Tx {
-        id: get("id").map(str::to_string),
+        id: text("id").map(str::to_string),
         time,
         kind,
         account,
@@ -284,6 +284,27 @@ mod tests {
 
     fn parse_str(text: &str) -> Result<Vec<(u64, Tx)>, Vec<LineError>> {
         parse(text.as_bytes(), &TimeZone::UTC)
+    }
+
+    #[test]
+    fn formula_looking_text_round_trips_in_every_text_column() {
+        let file = "id,timestamp,type,account,btc,fiat_value,fiat_currency,to_account,txid,note\n\
+                    -7,2021-03-04T15:04:05Z,transfer,=a,0.5,,,@b,+c,-d\n";
+        let rows: Vec<Tx> = parse_str(file)
+            .expect("valid")
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect();
+        let written = write(&rows).expect("write");
+        assert!(written.contains("'-7,"), "{written}");
+        assert!(written.contains(",'=a,"), "{written}");
+        assert!(written.ends_with(",'@b,'+c,'-d\n"), "{written}");
+        let back: Vec<Tx> = parse_str(&written)
+            .expect("back")
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect();
+        assert_eq!(back, rows);
     }
 
     #[test]
