@@ -59,6 +59,7 @@ pub struct Appliance {
     max_upload_bytes: usize,
     wallet_syncs: crate::sources::chain::service::SyncService,
     wallet_sync_every: Option<std::time::Duration>,
+    cookie_dirs: std::sync::Arc<[std::path::PathBuf]>,
 }
 
 impl Appliance {
@@ -130,6 +131,7 @@ impl Appliance {
             started,
             max_upload_bytes: config.max_upload_bytes,
             wallet_syncs,
+            cookie_dirs: config.cookie_dirs.clone().into(),
             wallet_sync_every: config
                 .wallet_sync_seconds
                 .and_then(|s| u64::try_from(s).ok())
@@ -155,6 +157,7 @@ impl Appliance {
             max_upload_bytes: self.max_upload_bytes,
             btcpay: self.btcpay.clone(),
             wallet_syncs: self.wallet_syncs.clone(),
+            cookie_dirs: self.cookie_dirs.clone(),
             started: self.started,
         };
         tracing::info!(

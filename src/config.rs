@@ -68,7 +68,7 @@ struct Setting {
     default: &'static str,
 }
 
-const SETTINGS: [Setting; 16] = [
+const SETTINGS: [Setting; 17] = [
     Setting {
         key: "data_dir",
         env: "LEDGERSYS_DATA_DIR",
@@ -165,6 +165,12 @@ const SETTINGS: [Setting; 16] = [
         flag: None,
         default: "10m",
     },
+    Setting {
+        key: "chain.cookie_dir",
+        env: "LEDGERSYS_CHAIN_COOKIE_DIR",
+        flag: None,
+        default: "",
+    },
 ];
 
 #[derive(Clone)]
@@ -186,6 +192,8 @@ pub struct Config {
     pub tls: crate::tls::TlsConfig,
     /// How often the server syncs every watched wallet; `None` is "off".
     pub wallet_sync_seconds: Option<i64>,
+    /// The directories a Bitcoin Core cookie file may be read from.
+    pub cookie_dirs: Vec<PathBuf>,
     values: BTreeMap<&'static str, (String, Origin)>,
 }
 
@@ -351,7 +359,16 @@ fn build(
             )
         })?),
     };
+    let cookie_dirs = match get("chain.cookie_dir").trim() {
+        "" => crate::sources::chain::cookie::default_dirs(std::env::home_dir().as_deref()),
+        list => list
+            .split(':')
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .collect(),
+    };
     Ok(Config {
+        cookie_dirs,
         tls,
         data_dir,
         listen,

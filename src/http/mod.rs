@@ -41,6 +41,8 @@ pub struct AppState {
     pub prices: crate::prices::service::Service,
     pub btcpay: crate::btcpay::Service,
     pub wallet_syncs: crate::sources::chain::service::SyncService,
+    /// Where a Bitcoin Core cookie file may be read from (`chain.cookie_dir`).
+    pub cookie_dirs: std::sync::Arc<[std::path::PathBuf]>,
     pub started: Instant,
 }
 
