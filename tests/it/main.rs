@@ -3,6 +3,7 @@
 
 mod audit;
 mod auth;
+mod body_limits;
 mod books;
 mod browser;
 mod btcpay;
