@@ -62,6 +62,7 @@ pub struct Appliance {
     wallet_syncs: crate::sources::chain::service::SyncService,
     wallet_sync_every: Option<std::time::Duration>,
     snapshot_every: Option<std::time::Duration>,
+    cookie_dirs: std::sync::Arc<[std::path::PathBuf]>,
 }
 
 impl Appliance {
@@ -136,6 +137,7 @@ impl Appliance {
             started,
             max_upload_bytes: config.max_upload_bytes,
             wallet_syncs,
+            cookie_dirs: config.cookie_dirs.clone().into(),
             wallet_sync_every: config
                 .wallet_sync_seconds
                 .and_then(|s| u64::try_from(s).ok())
@@ -165,6 +167,7 @@ impl Appliance {
             max_upload_bytes: self.max_upload_bytes,
             btcpay: self.btcpay.clone(),
             wallet_syncs: self.wallet_syncs.clone(),
+            cookie_dirs: self.cookie_dirs.clone(),
             started: self.started,
         };
         tracing::info!(

@@ -68,7 +68,7 @@ struct Setting {
     default: &'static str,
 }
 
-const SETTINGS: [Setting; 18] = [
+const SETTINGS: [Setting; 19] = [
     Setting {
         key: "data_dir",
         env: "LEDGERSYS_DATA_DIR",
@@ -177,6 +177,12 @@ const SETTINGS: [Setting; 18] = [
         flag: None,
         default: "off",
     },
+    Setting {
+        key: "chain.cookie_dir",
+        env: "LEDGERSYS_CHAIN_COOKIE_DIR",
+        flag: None,
+        default: "",
+    },
 ];
 
 #[derive(Clone)]
@@ -203,6 +209,8 @@ pub struct Config {
     pub chain_electrum: Option<String>,
     /// How often the server writes `snapshot/ledgersys.sqlite3`; `None` is "off".
     pub snapshot_seconds: Option<i64>,
+    /// The directories a Bitcoin Core cookie file may be read from.
+    pub cookie_dirs: Vec<PathBuf>,
     values: BTreeMap<&'static str, (String, Origin)>,
 }
 
@@ -381,9 +389,18 @@ fn build(
             )
         })?),
     };
+    let cookie_dirs = match get("chain.cookie_dir").trim() {
+        "" => crate::sources::chain::cookie::default_dirs(std::env::home_dir().as_deref()),
+        list => list
+            .split(':')
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .collect(),
+    };
     Ok(Config {
         chain_electrum,
         snapshot_seconds,
+        cookie_dirs,
         tls,
         data_dir,
         listen,

@@ -10,6 +10,7 @@
 //! `default-features = false` and instrument a handful of crates instead of
 //! the web server, the database driver and the wallet libraries.
 
+pub mod csv_out;
 pub mod ledger;
 pub mod sources;
 

@@ -64,7 +64,7 @@ fn say(text: &str) -> Result<(), String> {
 
 /// The source the arguments describe, its files read. Errors are the
 /// user's.
-fn input(args: &SetArgs) -> Result<Input, String> {
+fn input(args: &SetArgs, cookie_dirs: &[PathBuf]) -> Result<Input, String> {
     if let Some(url) = &args.esplora {
         return Ok(Input::Esplora { url: url.clone() });
     }
@@ -83,7 +83,10 @@ fn input(args: &SetArgs) -> Result<Input, String> {
         return Err("give --esplora, --electrum or --core-rpc".into());
     };
     let auth = match (&args.cookie_file, &args.rpc_user, &args.rpc_password_file) {
-        (Some(cookie), None, None) => AuthInput::CookieFile(cookie.clone()),
+        (Some(cookie), None, None) => AuthInput::CookieFile {
+            path: cookie.clone(),
+            allowed: cookie_dirs.to_vec(),
+        },
         (None, Some(user), Some(file)) => {
             let bytes = Zeroizing::new(read(file)?);
             let text = std::str::from_utf8(&bytes)
@@ -116,13 +119,14 @@ fn read(path: &Path) -> Result<Vec<u8>, String> {
 
 pub async fn run(command: ChainCommand, config: &Config) -> Result<u8, String> {
     let ChainCommand::Set(args) = command;
-    let checked = match input(&args).and_then(|i| check(i).map_err(|e| e.to_string())) {
-        Ok(checked) => checked,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return Ok(exit::USAGE);
-        }
-    };
+    let checked =
+        match input(&args, &config.cookie_dirs).and_then(|i| check(i).map_err(|e| e.to_string())) {
+            Ok(checked) => checked,
+            Err(err) => {
+                eprintln!("error: {err}");
+                return Ok(exit::USAGE);
+            }
+        };
     let store = open(config).await?;
     let done = save_with_keys(&store, config, &checked).await;
     store.close().await;

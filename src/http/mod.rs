@@ -41,6 +41,8 @@ pub struct AppState {
     pub prices: crate::prices::service::Service,
     pub btcpay: crate::btcpay::Service,
     pub wallet_syncs: crate::sources::chain::service::SyncService,
+    /// Where a Bitcoin Core cookie file may be read from (`chain.cookie_dir`).
+    pub cookie_dirs: std::sync::Arc<[std::path::PathBuf]>,
     pub started: Instant,
 }
 
@@ -51,11 +53,7 @@ pub fn app(state: AppState) -> impl Endpoint + use<> {
     let max_upload = state.max_upload_bytes;
     let docs = api::docs(&api);
     Route::new()
-        .nest(
-            "/api/v1",
-            api.with(api::policy::Enforce)
-                .with(limit::LimitBody(max_upload)),
-        )
+        .nest("/api/v1", api.with(api::policy::Enforce))
         .at("/api/openapi.json", spec)
         // Only static content is compressed: compressing pages that carry a
         // CSRF token next to reflected input would open the door to
@@ -67,6 +65,9 @@ pub fn app(state: AppState) -> impl Endpoint + use<> {
         .nest("/", ui::routes())
         .with(auth::Authenticate)
         .data(state)
+        .with(limit::LimitBody {
+            upload_cap: max_upload,
+        })
         .with(error::ShapeErrors)
         .with(headers::SecurityHeaders)
 }

@@ -265,41 +265,45 @@ pub fn ca_holdings(rows: &[Tx], settings: &crate::tax::ca::Settings, date: Date)
     })]
 }
 
-/// Lines as CSV, with the columns of the first line in their order.
+/// Lines as CSV, with the columns of the first line in their order; text
+/// cells neutralised, numbers kept (crate::csv_out).
 pub fn to_csv(lines: &[Value], columns: &[&str]) -> String {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let _ = out.write_record(columns);
-    for line in lines {
-        let cells: Vec<String> = columns
-            .iter()
-            .map(|c| match &line[*c] {
-                Value::String(s) => s.clone(),
-                Value::Null => String::new(),
-                other => other.to_string(),
-            })
-            .collect();
-        let _ = out.write_record(cells);
-    }
-    out.into_inner()
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .unwrap_or_default()
+    use crate::csv_out::{Cell, CsvOut};
+    let write = || -> Result<String, String> {
+        let mut out = CsvOut::new(columns)?;
+        for line in lines {
+            let cells: Vec<String> = columns.iter().map(|c| Cell::from_json(&line[*c])).collect();
+            out.rendered(&cells)?;
+        }
+        out.finish()
+    };
+    write().unwrap_or_default()
 }
 
 /// The capital-gains lines in the layout TurboTax imports for gains and
 /// losses of digital assets (`Currency Name, Purchase Date, Cost Basis,
 /// Date Sold, Proceeds`), one line per lot piece, amounts to the cent.
 pub fn turbotax_csv(lines: &[Value]) -> String {
-    let mut out = String::from("Currency Name,Purchase Date,Cost Basis,Date Sold,Proceeds\n");
-    for l in lines {
-        let s = |k: &str| l[k].as_str().unwrap_or("").to_string();
-        out.push_str(&format!(
-            "BTC,{},{},{},{}\n",
-            s("date_acquired"),
-            s("cost_basis"),
-            s("date_sold"),
-            s("proceeds")
-        ));
-    }
-    out
+    use crate::csv_out::{Cell, CsvOut};
+    let write = || -> Result<String, String> {
+        let mut out = CsvOut::new(&[
+            "Currency Name",
+            "Purchase Date",
+            "Cost Basis",
+            "Date Sold",
+            "Proceeds",
+        ])?;
+        for l in lines {
+            let s = |k: &str| l[k].as_str().unwrap_or("");
+            out.row(&[
+                Cell::Text("BTC"),
+                Cell::Text(s("date_acquired")),
+                Cell::Number(s("cost_basis")),
+                Cell::Text(s("date_sold")),
+                Cell::Number(s("proceeds")),
+            ])?;
+        }
+        out.finish()
+    };
+    write().unwrap_or_default()
 }

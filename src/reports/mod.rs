@@ -524,21 +524,18 @@ pub fn summary_csv(json: &Value) -> String {
         "losses",
         "annual_exempt_amount",
     ];
-    let mut out = columns.join(",");
-    out.push('\n');
-    for year in json["years"].as_array().into_iter().flatten() {
-        let cells: Vec<String> = columns
-            .iter()
-            .map(|c| match &year[*c] {
-                Value::String(s) => s.clone(),
-                Value::Number(n) => n.to_string(),
-                _ => String::new(),
-            })
-            .collect();
-        out.push_str(&cells.join(","));
-        out.push('\n');
-    }
-    out
+    let write = || -> Result<String, String> {
+        let mut out = crate::csv_out::CsvOut::new(&columns)?;
+        for year in json["years"].as_array().into_iter().flatten() {
+            let cells: Vec<String> = columns
+                .iter()
+                .map(|c| crate::csv_out::Cell::from_json(&year[*c]))
+                .collect();
+            out.rendered(&cells)?;
+        }
+        out.finish()
+    };
+    write().unwrap_or_default()
 }
 
 /// The summary for a person at a terminal.

@@ -150,9 +150,12 @@ pub fn parse_time(text: &str, zone: &TimeZone) -> Result<Timestamp, String> {
 
 fn row(f: &BTreeMap<&str, &str>, zone: &TimeZone) -> Result<Tx, String> {
     let get = |k: &str| f.get(k).copied();
+    // Text columns as this product writes them: a leading quote that kept a
+    // spreadsheet from running the cell comes off (crate::csv_out).
+    let text = |k: &str| get(k).map(crate::csv_out::unquote);
     let kind: Kind = get("type").unwrap_or_default().parse()?;
     let time = parse_time(get("timestamp").unwrap_or_default(), zone)?;
-    let account = get("account").ok_or("the account is empty")?.to_string();
+    let account = text("account").ok_or("the account is empty")?.to_string();
     let sats = |k: &str| -> Result<Sats, String> {
         match get(k) {
             None => Ok(Sats::ZERO),
@@ -194,7 +197,7 @@ fn row(f: &BTreeMap<&str, &str>, zone: &TimeZone) -> Result<Tx, String> {
             "fiat_currency {c:?} is not an ISO 4217 code such as USD"
         ));
     }
-    let to_account = get("to_account").map(str::to_string);
+    let to_account = text("to_account").map(str::to_string);
     match (kind, &to_account) {
         (Kind::Transfer, None) => return Err("a transfer needs to_account".into()),
         (Kind::Transfer, Some(to)) if *to == account => {
@@ -204,7 +207,7 @@ fn row(f: &BTreeMap<&str, &str>, zone: &TimeZone) -> Result<Tx, String> {
         (_, Some(_)) => return Err(format!("to_account is only for transfers, not {kind}")),
     }
     Ok(Tx {
-        id: get("id").map(str::to_string),
+        id: text("id").map(str::to_string),
         time,
         kind,
         account,
@@ -214,8 +217,8 @@ fn row(f: &BTreeMap<&str, &str>, zone: &TimeZone) -> Result<Tx, String> {
         currency,
         fee_fiat: fee_fiat.unwrap_or_default(),
         to_account,
-        txid: get("txid").map(str::to_string),
-        note: get("note").map(str::to_string),
+        txid: text("txid").map(str::to_string),
+        note: text("note").map(str::to_string),
     })
 }
 
@@ -241,37 +244,38 @@ pub fn source_ids(rows: &[Tx]) -> Vec<String> {
 
 /// Writes rows back as generic CSV (export; round-trips through [`parse`]).
 pub fn write(rows: &[Tx]) -> Result<String, String> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(COLUMNS).map_err(|e| e.to_string())?;
+    use crate::csv_out::{Cell, CsvOut};
+    let mut out = CsvOut::new(&COLUMNS)?;
     for tx in rows {
         let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-        let fee_btc = if tx.fee_btc.is_zero() {
-            String::new()
-        } else {
-            tx.fee_btc.to_string()
-        };
-        let fee_fiat = if tx.fee_fiat.is_zero() {
-            String::new()
-        } else {
-            tx.fee_fiat.to_string()
-        };
-        out.write_record([
+        let nonzero = |v: String, zero: bool| if zero { String::new() } else { v };
+        let (id, currency, to_account, txid, note) = (
             opt(&tx.id),
-            tx.time.to_string(),
-            tx.kind.to_string(),
-            tx.account.clone(),
-            tx.btc.to_string(),
-            tx.fiat_value.map(|v| v.to_string()).unwrap_or_default(),
             opt(&tx.currency),
-            fee_btc,
-            fee_fiat,
             opt(&tx.to_account),
             opt(&tx.txid),
             opt(&tx.note),
-        ])
-        .map_err(|e| e.to_string())?;
+        );
+        let (time, kind, btc) = (tx.time.to_string(), tx.kind.to_string(), tx.btc.to_string());
+        let fiat_value = tx.fiat_value.map(|v| v.to_string()).unwrap_or_default();
+        let fee_btc = nonzero(tx.fee_btc.to_string(), tx.fee_btc.is_zero());
+        let fee_fiat = nonzero(tx.fee_fiat.to_string(), tx.fee_fiat.is_zero());
+        out.row(&[
+            Cell::Text(&id),
+            Cell::Text(&time),
+            Cell::Text(&kind),
+            Cell::Text(&tx.account),
+            Cell::Number(&btc),
+            Cell::Number(&fiat_value),
+            Cell::Text(&currency),
+            Cell::Number(&fee_btc),
+            Cell::Number(&fee_fiat),
+            Cell::Text(&to_account),
+            Cell::Text(&txid),
+            Cell::Text(&note),
+        ])?;
     }
-    String::from_utf8(out.into_inner().map_err(|e| e.to_string())?).map_err(|e| e.to_string())
+    out.finish()
 }
 
 #[cfg(test)]
@@ -280,6 +284,27 @@ mod tests {
 
     fn parse_str(text: &str) -> Result<Vec<(u64, Tx)>, Vec<LineError>> {
         parse(text.as_bytes(), &TimeZone::UTC)
+    }
+
+    #[test]
+    fn formula_looking_text_round_trips_in_every_text_column() {
+        let file = "id,timestamp,type,account,btc,fiat_value,fiat_currency,to_account,txid,note\n\
+                    -7,2021-03-04T15:04:05Z,transfer,=a,0.5,,,@b,+c,-d\n";
+        let rows: Vec<Tx> = parse_str(file)
+            .expect("valid")
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect();
+        let written = write(&rows).expect("write");
+        assert!(written.contains("'-7,"), "{written}");
+        assert!(written.contains(",'=a,"), "{written}");
+        assert!(written.ends_with(",'@b,'+c,'-d\n"), "{written}");
+        let back: Vec<Tx> = parse_str(&written)
+            .expect("back")
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect();
+        assert_eq!(back, rows);
     }
 
     #[test]

@@ -6,6 +6,19 @@ use sqlx::{FromRow, SqliteConnection};
 
 use super::{Store, StoreError, UserId, WorkspaceId};
 
+/// The most characters an audit field keeps. Entries record what strangers
+/// type (the name in a failed sign-in): the log keeps a bounded excerpt, so
+/// nobody can grow the database or the audit export by typing more.
+pub const FIELD_CHARS: usize = 200;
+
+/// `text` cut to [`FIELD_CHARS`], marked with `…` where it was cut.
+pub fn excerpt(text: String) -> String {
+    match text.char_indices().nth(FIELD_CHARS) {
+        None => text,
+        Some((at, _)) => format!("{}…", &text[..at]),
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct AuditEntry {
     pub at: i64,
@@ -28,7 +41,7 @@ impl AuditEntry {
         AuditEntry {
             at,
             actor_id,
-            actor: actor.into(),
+            actor: excerpt(actor.into()),
             workspace_id: None,
             action,
             target: String::new(),
@@ -43,17 +56,17 @@ impl AuditEntry {
     }
 
     pub fn target(mut self, target: impl Into<String>) -> Self {
-        self.target = target.into();
+        self.target = excerpt(target.into());
         self
     }
 
     pub fn from_addr(mut self, addr: impl Into<String>) -> Self {
-        self.client_addr = addr.into();
+        self.client_addr = excerpt(addr.into());
         self
     }
 
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = detail.into();
+        self.detail = excerpt(detail.into());
         self
     }
 

@@ -3,8 +3,11 @@
 use super::{Store, StoreError};
 use crate::auth::throttle::Attempts;
 
+/// The throttle key of a username. Names are at most 64 characters, so a
+/// longer one typed at the sign-in form names no account: it is kept to a
+/// bounded excerpt, and every such name of one prefix shares one counter.
 pub fn account_key(username: &str) -> String {
-    format!("account:{}", username.to_lowercase())
+    format!("account:{}", super::audit::excerpt(username.to_lowercase()))
 }
 
 pub fn address_key(addr: &str) -> String {

@@ -233,7 +233,7 @@ async fn bad_input_is_refused_with_422_and_changes_nothing() {
         ),
         (
             json!({"kind": "core_rpc", "url": "http://n:8332", "cookie_file": "/nonexistent/.cookie"}),
-            "unreadable_cookie",
+            "unusable_cookie",
         ),
         (
             json!({"kind": "core_rpc", "url": "http://n:8332", "rpc_user": "u"}),
@@ -392,4 +392,78 @@ async fn without_a_source_a_wallet_is_added_and_the_answer_says_to_set_one() {
             .contains("PUT /api/v1/instance/chain-source"),
         "{refused}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cookie_file_is_read_only_from_the_node_directories_and_refused_alike_otherwise() {
+    let node = tempfile::tempdir().expect("node dir");
+    let elsewhere = tempfile::tempdir().expect("elsewhere");
+    let cookie = node.path().join(".cookie");
+    std::fs::write(
+        &cookie,
+        format!("__cookie__:{}\n", crate::fakes::sources::COOKIE),
+    )
+    .expect("cookie");
+    let stray = elsewhere.path().join(".cookie");
+    std::fs::copy(&cookie, &stray).expect("copy");
+    let not_a_cookie = node.path().join("settings.conf");
+    std::fs::write(&not_a_cookie, "rpcuser=alice\nrpcpassword=hunter2\n").expect("conf");
+    let link = node.path().join("environ");
+    std::os::unix::fs::symlink("/proc/self/environ", &link).expect("link");
+    let dir = node.path().display().to_string();
+    let server = Server::start_with(&[("LEDGERSYS_CHAIN_COOKIE_DIR", dir.as_str())]);
+    let owner = server.owner().await;
+    let (_, before) = json_of(owner.get(PATH).await).await;
+
+    let mut messages = Vec::new();
+    for path in [
+        "/etc/passwd".to_string(),
+        "/proc/self/environ".to_string(),
+        node.path().join("missing").display().to_string(),
+        stray.display().to_string(),
+        not_a_cookie.display().to_string(),
+        link.display().to_string(),
+        format!(
+            "{dir}/../{}/.cookie",
+            elsewhere.path().file_name().expect("n").to_string_lossy()
+        ),
+    ] {
+        let body = json!({"kind": "core_rpc", "url": "http://127.0.0.1:9", "cookie_file": path});
+        let (status, refused) = json_of(owner.put(PATH, body).await).await;
+        assert_eq!(
+            (status, &refused["code"]),
+            (422, &json!("unusable_cookie")),
+            "{path}"
+        );
+        let message = refused["message"].as_str().expect("message").to_string();
+        assert!(
+            !message.contains("root:") && !message.contains("No such file"),
+            "{message}"
+        );
+        messages.push(message);
+        let (_, now) = json_of(owner.get(PATH).await).await;
+        assert_eq!(now, before, "{path} changed the source");
+    }
+    assert!(messages.iter().all(|m| *m == messages[0]), "{messages:#?}");
+    // The CLI gives the same answer (with its own directories).
+    let out = server.cli(&[
+        "chain",
+        "set",
+        "--core-rpc",
+        "http://127.0.0.1:9",
+        "--cookie-file",
+        "/etc/passwd",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        crate::support::text(&out.stderr).contains("cannot use this file as Bitcoin Core's cookie"),
+        "{}",
+        crate::support::text(&out.stderr)
+    );
+
+    // Bitcoin Core's own cookie, in the node's directory, is taken.
+    let body = json!({"kind": "core_rpc", "url": "http://127.0.0.1:9", "cookie_file": cookie.display().to_string()});
+    let (status, view) = json_of(owner.put(PATH, body).await).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["kind"], json!("core_rpc"));
 }

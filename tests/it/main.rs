@@ -4,6 +4,7 @@
 mod appliance_packaging;
 mod audit;
 mod auth;
+mod body_limits;
 mod books;
 mod browser;
 mod btcpay;
@@ -15,6 +16,7 @@ mod btcpay_stream;
 mod btcpay_wallet;
 mod chain_source;
 mod cli;
+mod csv_injection;
 mod export;
 mod fakes;
 mod imports;

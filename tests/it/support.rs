@@ -17,6 +17,8 @@ pub fn command() -> Command {
         }
     }
     cmd.env("NO_COLOR", "1");
+    // The fakes' Bitcoin Core cookie files live in temporary directories.
+    cmd.env("LEDGERSYS_CHAIN_COOKIE_DIR", std::env::temp_dir());
     cmd
 }
 

@@ -26,7 +26,11 @@ fn chain_set_refuses_bad_input_with_exit_2() {
     let dir = tempfile::tempdir().expect("temp");
     let data = dir.path().join("data");
     let cookie = dir.path().join(".cookie");
-    std::fs::write(&cookie, "__cookie__:abc").expect("cookie");
+    std::fs::write(
+        &cookie,
+        format!("__cookie__:{}\n", crate::fakes::sources::COOKIE),
+    )
+    .expect("cookie");
     let cookie = cookie.display().to_string();
     let missing = dir.path().join("nope").display().to_string();
     let cases: Vec<(Vec<&str>, &str)> = vec![
@@ -46,7 +50,7 @@ fn chain_set_refuses_bad_input_with_exit_2() {
         ),
         (
             vec!["--core-rpc", "http://n:8332", "--cookie-file", &missing],
-            "cannot read",
+            "cannot use this file as Bitcoin Core's cookie",
         ),
         (
             vec!["--core-rpc", "http://n:8332", "--rpc-user", "u"],
@@ -95,7 +99,11 @@ async fn an_unreachable_source_is_named_and_the_wallets_page_says_so() {
     ok(&server.cli(&["wallet", "add", "--name", "Cold", "--xpub", &zpub(&key)]));
     let dir = tempfile::tempdir().expect("temp");
     let cookie = dir.path().join(".cookie");
-    std::fs::write(&cookie, "__cookie__:abc").expect("cookie");
+    std::fs::write(
+        &cookie,
+        format!("__cookie__:{}\n", crate::fakes::sources::COOKIE),
+    )
+    .expect("cookie");
     let cookie = cookie.display().to_string();
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
@@ -205,9 +213,18 @@ async fn a_refused_sign_in_or_certificate_is_said_plainly() {
     );
 
     // The cookie file is read at every sync: a node restart rotates it.
-    let cookie_core = FakeCore::start(chain.clone(), "__cookie__", "first").await;
+    let cookie_core = FakeCore::start(
+        chain.clone(),
+        "__cookie__",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    )
+    .await;
     let cookie = dir.path().join(".cookie");
-    std::fs::write(&cookie, "__cookie__:first").expect("cookie");
+    std::fs::write(
+        &cookie,
+        "__cookie__:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    )
+    .expect("cookie");
     let cookie_arg = cookie.display().to_string();
     ok(&cli(
         &data,
@@ -222,7 +239,11 @@ async fn a_refused_sign_in_or_certificate_is_said_plainly() {
     ));
     let synced = ok(&cli(&data, &["wallet", "sync"]));
     assert!(synced.contains("balance 80000 sat"), "{synced}");
-    std::fs::write(&cookie, "__cookie__:second").expect("cookie");
+    std::fs::write(
+        &cookie,
+        "__cookie__:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+    )
+    .expect("cookie");
     let failed = cli(&data, &["wallet", "sync"]);
     assert!(
         text(&failed.stderr).contains("HTTP 401"),

@@ -55,7 +55,7 @@ pub enum CsvExport {
 
 /// Renders entries as CSV (a spreadsheet opens it as is).
 pub fn to_csv(records: &[AuditRecord]) -> Result<String, ApiError> {
-    let mut out = csv::Writer::from_writer(Vec::new());
+    use crate::csv_out::{Cell, CsvOut};
     let header = [
         "id",
         "at",
@@ -66,22 +66,23 @@ pub fn to_csv(records: &[AuditRecord]) -> Result<String, ApiError> {
         "client_addr",
         "detail",
     ];
-    out.write_record(header).map_err(ApiError::internal)?;
+    let mut out = CsvOut::new(&header).map_err(ApiError::internal)?;
     for r in records {
-        out.write_record([
-            r.id.to_string(),
-            crate::clock::rfc3339(r.at),
-            r.actor.clone(),
-            r.workspace_id.map(|w| w.to_string()).unwrap_or_default(),
-            r.action.clone(),
-            r.target.clone(),
-            r.client_addr.clone(),
-            r.detail.clone(),
+        let (id, at) = (r.id.to_string(), crate::clock::rfc3339(r.at));
+        let workspace = r.workspace_id.map(|w| w.to_string()).unwrap_or_default();
+        out.row(&[
+            Cell::Number(&id),
+            Cell::Text(&at),
+            Cell::Text(&r.actor),
+            Cell::Number(&workspace),
+            Cell::Text(&r.action),
+            Cell::Text(&r.target),
+            Cell::Text(&r.client_addr),
+            Cell::Text(&r.detail),
         ])
         .map_err(ApiError::internal)?;
     }
-    let bytes = out.into_inner().map_err(ApiError::internal)?;
-    String::from_utf8(bytes).map_err(ApiError::internal)
+    out.finish().map_err(ApiError::internal)
 }
 
 const MAX_ROWS: i64 = 100_000;

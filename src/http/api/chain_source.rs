@@ -166,7 +166,7 @@ impl ChainSourceApi {
             rpc_password: update.rpc_password.map(Zeroizing::new),
         };
         let checked = fields
-            .into_input()
+            .into_input(&state.cookie_dirs)
             .and_then(source_settings::check)
             .map_err(source_error)?;
         let from = client_of(req).addr;

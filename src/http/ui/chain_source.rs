@@ -132,7 +132,10 @@ pub async fn save(state: Data<&AppState>, req: &Request, Form(form): Form<Source
         name: &ui.username,
         from: &from,
     };
-    let saved = match fields.into_input().and_then(source_settings::check) {
+    let saved = match fields
+        .into_input(&state.cookie_dirs)
+        .and_then(source_settings::check)
+    {
         Ok(checked) => {
             source_settings::save(
                 &state.store,

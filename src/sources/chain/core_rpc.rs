@@ -38,15 +38,8 @@ impl Core {
     ) -> Result<Core, String> {
         let (user, password) = match auth {
             CoreAuth::Cookie { path } => {
-                let text = Zeroizing::new(
-                    std::fs::read_to_string(path)
-                        .map_err(|e| format!("cannot read the cookie file {path}: {e}"))?,
-                );
-                let line = text.lines().next().unwrap_or_default();
-                let (user, password) = line
-                    .split_once(':')
-                    .ok_or_else(|| format!("the cookie file {path} is not USER:PASSWORD"))?;
-                (user.to_string(), Zeroizing::new(password.to_string()))
+                crate::sources::chain::cookie::read_again(std::path::Path::new(path))
+                    .map_err(|e| e.to_string())?
             }
             CoreAuth::User { user } => {
                 let sealed = store

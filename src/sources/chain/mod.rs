@@ -8,6 +8,8 @@ pub mod add;
 #[cfg(feature = "server")]
 pub mod addresses;
 #[cfg(feature = "server")]
+pub mod cookie;
+#[cfg(feature = "server")]
 pub mod core_rpc;
 #[cfg(feature = "server")]
 pub mod electrum;

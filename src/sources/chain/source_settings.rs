@@ -39,8 +39,12 @@ pub enum Cert {
 
 pub enum AuthInput {
     /// The node's cookie file, read now to catch a wrong path and again at
-    /// every sync.
-    CookieFile(PathBuf),
+    /// every sync; only from under `allowed` (`chain.cookie_dir`), see
+    /// [`super::cookie`].
+    CookieFile {
+        path: PathBuf,
+        allowed: Vec<PathBuf>,
+    },
     User {
         user: String,
         password: Zeroizing<String>,
@@ -124,15 +128,9 @@ pub fn check(input: Input) -> Result<Checked, SourceError> {
             http_url(url, "the Bitcoin Core RPC URL")?;
             let url = url.trim_end_matches('/').to_string();
             let (auth, password) = match auth {
-                AuthInput::CookieFile(path) => {
-                    std::fs::read(&path).map_err(|e| {
-                        invalid(
-                            "unreadable_cookie",
-                            format!("cannot read {}: {e}", path.display()),
-                        )
-                    })?;
-                    let path = std::path::absolute(&path)
-                        .map_err(|e| invalid("unreadable_cookie", e.to_string()))?;
+                AuthInput::CookieFile { path, allowed } => {
+                    let path = super::cookie::check(&path, &allowed)
+                        .map_err(|e| invalid("unusable_cookie", e.to_string()))?;
                     let path = path.display().to_string();
                     (CoreAuth::Cookie { path }, None)
                 }
@@ -227,7 +225,8 @@ fn needed(field: Option<String>, what: &str) -> Result<String, SourceError> {
 }
 
 impl Fields {
-    pub fn into_input(self) -> Result<Input, SourceError> {
+    /// `cookie_dirs`: where a cookie file may come from (`chain.cookie_dir`).
+    pub fn into_input(self, cookie_dirs: &[PathBuf]) -> Result<Input, SourceError> {
         match self.kind.trim() {
             "esplora" => Ok(Input::Esplora {
                 url: needed(self.url, "the Esplora URL")?,
@@ -254,7 +253,10 @@ impl Fields {
                 let url = needed(self.url, "the Bitcoin Core RPC URL")?;
                 let password = self.rpc_password.filter(|p| !p.is_empty());
                 let auth = match (given(self.cookie_file), given(self.rpc_user), password) {
-                    (Some(path), None, None) => AuthInput::CookieFile(PathBuf::from(path.trim())),
+                    (Some(path), None, None) => AuthInput::CookieFile {
+                        path: PathBuf::from(path.trim()),
+                        allowed: cookie_dirs.to_vec(),
+                    },
                     (None, Some(user), Some(password)) => AuthInput::User { user, password },
                     (None, Some(_), None) => {
                         return Err(invalid("no_password", "the RPC password is empty"));

@@ -22,6 +22,9 @@ pub enum Via {
     CorePassword,
 }
 
+/// The password in the fake node's cookie file, as Bitcoin Core writes it.
+pub const COOKIE: &str = "3f9c0a1b2d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8";
+
 /// The password of the fake node's `CorePassword` user.
 pub const RPC_PASSWORD: &str = "correct-horse-rpc-8f3a9c2d";
 
@@ -63,8 +66,9 @@ impl Source {
                 ]
             }
             Via::CoreCookie => {
-                let fake = FakeCore::start(chain.clone(), "__cookie__", "c00k1e").await;
-                std::fs::write(dir.join(".cookie"), "__cookie__:c00k1e").expect("cookie");
+                let fake = FakeCore::start(chain.clone(), "__cookie__", COOKIE).await;
+                std::fs::write(dir.join(".cookie"), format!("__cookie__:{COOKIE}\n"))
+                    .expect("cookie");
                 vec![
                     "--core-rpc".into(),
                     fake.url,
