@@ -79,7 +79,8 @@ impl Service {
 impl Service {
     /// Every payout of the store, the completed ones booked (each once). A
     /// key that may read invoices but not payouts (`canviewinvoices`
-    /// alone) is answered 403: then there is nothing to book.
+    /// alone) is answered 403: then there is nothing to book. A server
+    /// without the list answers 404, which is no reason to fail either.
     async fn sweep_payouts(
         &self,
         integration: &Integration,
@@ -90,6 +91,15 @@ impl Service {
         let payouts = match client.payouts(&integration.store_id).await {
             Ok(list) => list,
             Err(ClientError::Status { status: 403, .. }) => return Ok((0, 0)),
+            // Older servers, and stores without payouts, have no such list:
+            // the invoices are still reconciled, and the sweep says so once.
+            Err(ClientError::Status { status: 404, .. }) => {
+                tracing::warn!(
+                    integration = integration.id,
+                    "BTCPay answered 404 to the payouts list (an older server or a store without payouts); payouts were not swept"
+                );
+                return Ok((0, 0));
+            }
             Err(e) => return Err(e.into()),
         };
         let mut currencies = HashMap::new();

@@ -228,6 +228,9 @@ pub async fn report(command: ReportCommand, config: &Config) -> Result<u8, Strin
                     Format::Csv => reports::summary_csv(&summary.json),
                     Format::Text => reports::summary_text(&summary.json),
                 };
+                for note in &summary.notes {
+                    eprintln!("note: {note}");
+                }
                 (text, summary.issues)
             }
             Err(message) => {

@@ -29,7 +29,13 @@ pub struct Options {
 pub struct Summary {
     pub json: Value,
     pub issues: Vec<Problem>,
+    /// Choices the reader should know about; they leave the report complete.
+    pub notes: Vec<String>,
 }
+
+/// Said whenever a German report uses universal basis, which departs from
+/// the finance ministry's per-wallet reading.
+pub const DE_UNIVERSAL_NOTE: &str = "universal basis: FIFO across all wallets, by your choice; the finance ministry (BMF letter of 10 May 2022, Rz. 61 f.) applies FIFO per wallet";
 
 /// Something missing from a report, described by the row it concerns.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -134,10 +140,22 @@ impl Engine {
                 transfer_fee: fee,
                 currency: o.currency.clone().unwrap_or_else(|| "GBP".into()),
             })),
-            "de" => Ok(Engine::De(national(crate::tax::de::settings(
-                fee,
-                o.currency.clone().unwrap_or_else(|| "EUR".into()),
-            )))),
+            "de" => {
+                let basis = match o.basis.as_deref().unwrap_or("per-wallet") {
+                    "per-wallet" => us::BasisMode::PerWallet,
+                    "universal" => us::BasisMode::Universal,
+                    other => {
+                        return Err(format!(
+                            "unknown basis {other:?} for de; use per-wallet (the default) or universal"
+                        ));
+                    }
+                };
+                Ok(Engine::De(national(crate::tax::de::settings(
+                    fee,
+                    o.currency.clone().unwrap_or_else(|| "EUR".into()),
+                    basis,
+                ))))
+            }
             "au" => Ok(Engine::Au(national(crate::tax::au::settings(
                 fee,
                 o.currency.clone().unwrap_or_else(|| "AUD".into()),
@@ -179,6 +197,7 @@ pub fn summary(book: &Book, o: &Options) -> Result<Summary, String> {
     let rows = &book.rows[..];
     let engine = Engine::from_options(o)?;
     let described = describe(&engine, book);
+    let mut notes = Vec::new();
     let (json, issues) = match engine {
         Engine::Us {
             settings,
@@ -198,16 +217,14 @@ pub fn summary(book: &Book, o: &Options) -> Result<Summary, String> {
             let currency = settings.currency.clone();
             let outcome = us::compute(rows, &settings);
             let years = crate::tax::de::years(&outcome, &settings);
+            let basis = if settings.basis == us::BasisMode::Universal {
+                notes.push(DE_UNIVERSAL_NOTE.to_string());
+                "universal"
+            } else {
+                "per-wallet"
+            };
             (
-                head(
-                    "de",
-                    &currency,
-                    "fifo",
-                    "universal",
-                    rows,
-                    &described,
-                    years,
-                ),
+                head("de", &currency, "fifo", basis, rows, &described, years),
                 outcome.issues,
             )
         }
@@ -277,6 +294,7 @@ pub fn summary(book: &Book, o: &Options) -> Result<Summary, String> {
     Ok(Summary {
         json,
         issues: problems(rows, issues),
+        notes,
     })
 }
 
@@ -465,13 +483,17 @@ fn describe(engine: &Engine, book: &Book) -> String {
             described_picks(&picks(book, method)),
             book.allocation
         ),
-        Engine::De(s) | Engine::Au(s) => format!(
+        // The basis is part of a German report's inputs: it changes the lots.
+        Engine::De(s) => format!(
+            "de|{:?}|{}|{}|{:?}",
+            s.transfer_fee,
+            s.currency,
+            s.zone.iana_name().unwrap_or("UTC"),
+            s.basis
+        ),
+        Engine::Au(s) => format!(
             "{}|{:?}|{}|{}",
-            if matches!(engine, Engine::De(_)) {
-                "de"
-            } else {
-                "au"
-            },
+            "au",
             s.transfer_fee,
             s.currency,
             s.zone.iana_name().unwrap_or("UTC")

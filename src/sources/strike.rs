@@ -1,6 +1,7 @@
 //! Strike's annual transaction export and monthly statement. Amounts are
 //! signed balance changes: a purchase's fiat is the total debited with the
-//! fee, a sale's is what was credited after it. The Transaction Hash of a
+//! fee, a sale's is what was credited after it, and a send's bitcoin is what
+//! left the account, network fee included. The Transaction Hash of a
 //! Lightning payment is a payment hash, never a txid: it goes to the note.
 
 use jiff::tz::TimeZone;
@@ -138,7 +139,18 @@ fn step(row: &Row<'_>, ctx: &Context, code: Option<&str>) -> Result<Step, String
         }
         _ if incoming => Kind::Deposit,
         _ => {
-            t.fee_btc = btc(fee_btc.abs())?;
+            // `Amount BTC` is the whole balance change, the network fee
+            // included: what left for the destination is the rest.
+            let fee = fee_btc.abs();
+            let sent = coins.abs() - fee;
+            if sent.is_sign_negative() {
+                return Err(format!(
+                    "the fee {fee} BTC is more than the {} BTC the balance went down by",
+                    coins.abs()
+                ));
+            }
+            t.btc = btc(sent)?;
+            t.fee_btc = btc(fee)?;
             Kind::Withdrawal
         }
     };
@@ -186,8 +198,8 @@ mod tests {
             &csv,
             &format!(
                 "S-2,2024-01-03T10:15:30Z,buy,strike,0.01180000,498.05,USD,,1.95,,,
-                 S-3,2024-01-15T18:00:00Z,withdrawal,strike,0.00500000,,,0.00001200,,,,coffee; Lightning payment hash {l1}
-                 S-4,2024-02-01T08:05:17Z,withdrawal,strike,0.10000000,,,0.00002000,,,{c1},
+                 S-3,2024-01-15T18:00:00Z,withdrawal,strike,0.00498800,,,0.00001200,,,,coffee; Lightning payment hash {l1}
+                 S-4,2024-02-01T08:05:17Z,withdrawal,strike,0.09998000,,,0.00002000,,,{c1},
                  S-5,2024-02-10T12:00:00Z,deposit,strike,0.02000000,,,,,,,Lightning payment hash {l2}
                  S-6,2024-03-01T14:30:00Z,sell,strike,0.01500000,1053.15,USD,,3.15,,,
                  S-6#2,2024-03-01T14:30:00Z,sell,strike,0.01000000,702.10,USD,,2.10,,,

@@ -6,7 +6,8 @@
 //! forward without end, against gains of private sales only. Other income
 //! (staking, lending, hobby mining: § 22 Nr. 3 EStG) has its own 256-euro
 //! Freigrenze. Dates are German local dates. Built on the US lot
-//! machinery: the holding-period test is the same "more than one year".
+//! machinery: the holding-period test is the same "more than one year",
+//! and FIFO is applied per wallet unless universal basis is chosen.
 
 use std::collections::BTreeMap;
 
@@ -27,10 +28,14 @@ pub fn freigrenze(year: i16) -> Decimal {
     }
 }
 
-pub fn settings(transfer_fee: FeePolicy, currency: String) -> us::Settings {
+/// FIFO per wallet is the default (BMF letter of 10 May 2022, Rz. 61 f.,
+/// kept by the letter of 6 March 2025: "walletbezogene Betrachtung");
+/// transfers between one's own wallets carry their lots and acquisition
+/// dates. Universal FIFO across all wallets is the taxpayer's explicit choice.
+pub fn settings(transfer_fee: FeePolicy, currency: String, basis: us::BasisMode) -> us::Settings {
     us::Settings {
         method: Method::Fifo,
-        basis: us::BasisMode::Universal,
+        basis,
         transfer_fee,
         currency,
         zone: TimeZone::get("Europe/Berlin").unwrap_or(TimeZone::UTC),
@@ -98,7 +103,7 @@ pub struct LossYear {
 /// loss from another year: a gain under it is tax-free and absorbs no
 /// carried loss; a gain at or above it is reduced by carried losses and what
 /// remains is taxable even when it is then under the Freigrenze (BFH,
-/// 11 January 2005, IX R 13/03). Years are taken in order, so a year's own
+/// 11 January 2005, IX R 27/04). Years are taken in order, so a year's own
 /// carried-forward losses are deducted before a later year's loss is
 /// carried back into what remains.
 pub fn losses(nets: &BTreeMap<i16, Decimal>, carry_back: CarryBack) -> Vec<LossYear> {
@@ -208,7 +213,7 @@ mod tests {
 
     fn figures(body: &str) -> Vec<Value> {
         let r = rows("EUR", body);
-        let s = settings(FeePolicy::Disposal, "EUR".into());
+        let s = settings(FeePolicy::Disposal, "EUR".into(), us::BasisMode::PerWallet);
         let out = us::compute(&r, &s);
         assert!(out.issues.is_empty(), "{:?}", out.issues);
         years(&out, &s)

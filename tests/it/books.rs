@@ -222,6 +222,90 @@ fn the_german_report_exempts_long_holdings_and_applies_the_freigrenze() {
 }
 
 #[test]
+fn the_german_report_applies_fifo_per_wallet_unless_universal_is_chosen() {
+    // The finance ministry's per-wallet reading (BMF, 10 May 2022, Rz. 61 f.):
+    // January's coin went to cold storage, so the exchange's sale in
+    // February 2024 draws September's coin, held five months: taxable.
+    let books = Books::new(
+        "timestamp,type,account,btc,fiat_value,fiat_currency,to_account\n\
+        2023-01-10T10:00:00Z,buy,exchange,1,20000,EUR,\n\
+        2023-02-01T10:00:00Z,transfer,exchange,1,,,cold\n\
+        2023-09-10T10:00:00Z,buy,exchange,1,25000,EUR,\n\
+        2024-02-15T10:00:00Z,sell,exchange,1,45000,EUR,\n",
+    );
+    assert!(books.run(&["import", &books.file]).status.success());
+    let year_2024 = |json: &Value| {
+        json["years"]
+            .as_array()
+            .expect("years")
+            .iter()
+            .find(|y| y["year"] == "2024")
+            .cloned()
+            .expect("2024")
+    };
+    let out = books.run(&[
+        "report",
+        "summary",
+        "--jurisdiction",
+        "de",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["basis"], "per-wallet");
+    let y = year_2024(&json);
+    assert_eq!(y["short_term_gain"], "20000.00");
+    assert_eq!(y["taxable_gain"], "20000.00");
+    assert!(
+        !text(&out.stderr).contains("note:"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Universal FIFO draws January's coin, held over a year: tax-free, and
+    // the report says the choice departs from the ministry's reading.
+    let out = books.run(&[
+        "report",
+        "summary",
+        "--jurisdiction",
+        "de",
+        "--basis",
+        "universal",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let universal: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(universal["basis"], "universal");
+    let y = year_2024(&universal);
+    assert_eq!(y["long_term_gain"], "25000.00");
+    assert_eq!(y["taxable_gain"], "0.00");
+    assert!(
+        text(&out.stderr).contains("note: universal basis: FIFO across all wallets"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_ne!(json["input_sha256"], universal["input_sha256"]);
+
+    let auto = books.run(&[
+        "report",
+        "summary",
+        "--jurisdiction",
+        "de",
+        "--basis",
+        "auto",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        auto.status.code(),
+        Some(2),
+        "auto is the US transition rule"
+    );
+}
+
+#[test]
 fn the_australian_report_uses_income_years_and_the_discount() {
     let books = Books::new(
         "timestamp,type,account,btc,fiat_value,fiat_currency\n\

@@ -225,3 +225,47 @@ async fn a_payout_from_a_watched_wallet_is_its_spend_once() {
         ("Shop", "0.00072457")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_without_the_payouts_list_still_has_its_invoices_swept() {
+    let s = connected("2.4.1").await;
+    s.fake.set(|st| {
+        st.invoices = vec![
+            FakeInvoice::settled("InvA", T0, "0.00123457", "60000", &format!("{TXID_A}-1")),
+            FakeInvoice::settled(
+                "InvB",
+                T0 + 100,
+                "0.00020000",
+                "50000",
+                &format!("{TXID_P1}-0"),
+            ),
+        ];
+        st.no_payouts_list = true;
+    });
+    let out = s.server.cli(&["btcpay", "sweep"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let swept: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(swept[0]["invoices"], 2, "{swept}");
+    assert_eq!(swept[0]["added"], 2, "{swept}");
+    assert_eq!(swept[0]["payouts"], 0, "{swept}");
+    let requests = s.fake.state.lock().expect("state").requests.clone();
+    assert!(
+        requests.iter().any(|r| r.contains("/payouts")),
+        "the list was asked for: {requests:?}"
+    );
+    let rows = s.rows().await;
+    let sats: Vec<Sats> = rows
+        .iter()
+        .filter(|r| r.kind == Kind::Income)
+        .map(|r| r.btc)
+        .collect();
+    assert_eq!(sats, vec![Sats(123_457), Sats(20_000)]);
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        stderr.matches("payouts were not swept").count(),
+        1,
+        "{stderr}"
+    );
+    // The next sweep carries on from its cursor and books nothing twice.
+    assert_eq!(s.sweep()[0]["added"], 0);
+}

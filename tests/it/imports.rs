@@ -115,6 +115,65 @@ fn convert_refuses_a_file_with_a_bad_row_and_prints_nothing() {
     );
 }
 
+/// Strike's annual export as its format describes it: `Amount BTC` is the
+/// signed balance change, so a send's network fee is inside it.
+const STRIKE_SEND: &str = "Reference,Date & Time (UTC),Transaction Type,Amount USD,Fee USD,Amount BTC,Fee BTC,BTC Price,Cost Basis (USD),Destination,Description,Transaction Hash,Note\n\
+    P-1,Jan 03 2024 10:00:00,Purchase,-2000.00,0.00,0.05000000,,40000.00,2000.00,,,,\n\
+    W-1,Feb 01 2024 8:00:00,Send,,,-0.01002150,-0.00002150,,,bc1qcoldstorage0000000000000000000000000,On-chain withdrawal,aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11,\n";
+
+#[test]
+fn a_strike_send_debits_its_fee_once_in_convert_and_import() {
+    let temp = tempfile::tempdir().expect("temp");
+    let file = temp.path().join("strike.csv");
+    std::fs::write(&file, STRIKE_SEND).expect("write");
+    let file = file.display().to_string();
+
+    let out = command().args(["convert", &file]).output().expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    // 0.01002150 left the balance: 0.01000000 reached the address and
+    // 0.00002150 went to the miners.
+    assert_eq!(
+        lines[2],
+        format!(
+            "W-1,2024-02-01T08:00:00Z,withdrawal,strike,0.01000000,,,0.00002150,,,{},",
+            "aa11".repeat(16)
+        ),
+        "{stdout}"
+    );
+    assert_eq!(lines.len(), 3, "{stdout}");
+
+    let data = temp.path().join("data").display().to_string();
+    let books = |args: &[&str]| {
+        command()
+            .args([&["--data-dir", data.as_str()], args].concat())
+            .output()
+            .expect("run")
+    };
+    let imported = books(&["import", &file]);
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    let held = books(&[
+        "report",
+        "holdings",
+        "--jurisdiction",
+        "us",
+        "--basis",
+        "per-wallet",
+        "--date",
+        "2024-12-31",
+        "--format",
+        "json",
+    ]);
+    let held: Value = serde_json::from_slice(&held.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", text(&held.stderr)));
+    let lots = held.as_array().expect("lots");
+    assert_eq!(lots.len(), 1, "{held}");
+    // 0.05000000 bought less the 0.01002150 the balance went down by; the
+    // fee counted twice would leave 0.03995700.
+    assert_eq!(lots[0]["btc"], "0.03997850", "{held}");
+}
+
 #[tokio::test]
 async fn an_export_is_recognised_previewed_and_imported_once() {
     let server = Server::start();

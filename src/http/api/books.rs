@@ -250,6 +250,7 @@ impl BooksApi {
         let summary = summarize(&state, &access, &o).await?;
         let mut json = summary.json;
         json["issues"] = serde_json::to_value(&summary.issues).map_err(ApiError::internal)?;
+        json["notes"] = serde_json::to_value(&summary.notes).map_err(ApiError::internal)?;
         Ok(Json(json))
     }
 

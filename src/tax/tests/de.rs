@@ -28,10 +28,57 @@ fn flows(y: &LossYear) -> (Decimal, Decimal, Decimal, Decimal, Decimal) {
 
 fn figures(body: &str, carry_back: CarryBack) -> Vec<Value> {
     let r = rows("EUR", body);
-    let s = settings(FeePolicy::Disposal, "EUR".into());
+    let s = settings(FeePolicy::Disposal, "EUR".into(), us::BasisMode::PerWallet);
     let out = us::compute(&r, &s);
     assert!(out.issues.is_empty(), "{:?}", out.issues);
     years_with(&out, &s, carry_back)
+}
+
+/// The finance ministry's example of FIFO per wallet (BMF, 10 May 2022,
+/// Rz. 61 f.): 1 BTC bought on the exchange on 10 January 2023 for 20,000
+/// and moved to cold storage; 1 BTC bought there on 10 September 2023 for
+/// 25,000; 1 BTC sold from the exchange on 15 February 2024 for 45,000.
+const COLD_STORAGE: &str = "
+    2023-01-10T10:00:00Z,buy,exchange,1,20000,,,
+    2023-02-01T10:00:00Z,transfer,exchange,1,,,,cold
+    2023-09-10T10:00:00Z,buy,exchange,1,25000,,,
+    2024-02-15T10:00:00Z,sell,exchange,1,45000,,,
+";
+
+fn cold_storage_2024(basis: us::BasisMode) -> (String, String, String) {
+    let r = rows("EUR", COLD_STORAGE);
+    let s = settings(FeePolicy::Disposal, "EUR".into(), basis);
+    let out = us::compute(&r, &s);
+    assert!(out.issues.is_empty(), "{:?}", out.issues);
+    let y = years_with(&out, &s, CarryBack::Statutory);
+    let y = y.iter().find(|y| y["year"] == "2024").expect("2024");
+    let text = |k: &str| y[k].as_str().unwrap_or_default().to_string();
+    (
+        text("short_term_gain"),
+        text("long_term_gain"),
+        text("taxable_gain"),
+    )
+}
+
+#[test]
+fn per_wallet_the_exchange_sale_draws_the_exchanges_september_lot() {
+    // The January coin is in cold storage: the exchange's first coin in is
+    // September's, held five months. 45,000 - 25,000 = 20,000, over the
+    // 1,000 Freigrenze of 2024: all of it taxable.
+    assert_eq!(
+        cold_storage_2024(us::BasisMode::PerWallet),
+        ("20000.00".into(), "0.00".into(), "20000.00".into())
+    );
+}
+
+#[test]
+fn universal_basis_draws_the_january_lot_wherever_it_is() {
+    // Across all wallets the first coin in is January's, held more than a
+    // year: 45,000 - 20,000 = 25,000, tax-free.
+    assert_eq!(
+        cold_storage_2024(us::BasisMode::Universal),
+        ("0.00".into(), "25000.00".into(), "0.00".into())
+    );
 }
 
 #[test]

@@ -69,6 +69,8 @@ pub struct State {
     pub permissions: Vec<String>,
     pub invoices: Vec<FakeInvoice>,
     pub payouts: Vec<FakePayout>,
+    /// Answer 404 to the payouts list, as older servers do.
+    pub no_payouts_list: bool,
     /// Pull payments: (id, currency).
     pub pull_payments: Vec<(String, String)>,
     /// Webhooks registered through the API: (id, url, secret).
@@ -278,6 +280,7 @@ impl FakeBtcpay {
             permissions: permissions.to_vec(),
             invoices: Vec::new(),
             payouts: Vec::new(),
+            no_payouts_list: false,
             pull_payments: Vec::new(),
             webhooks: Vec::new(),
             requests: Vec::new(),

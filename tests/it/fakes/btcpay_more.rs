@@ -83,7 +83,7 @@ pub(super) fn payouts(
         Some(s) => s,
         None => return unauthorised(),
     };
-    if store != STORE {
+    if store != STORE || s.no_payouts_list {
         return StatusCode::NOT_FOUND.into_response();
     }
     let list: Vec<Value> = s
