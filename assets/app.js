@@ -58,7 +58,32 @@
     window.setTimeout(poll, 1000);
   }
 
+  // A running exchange sync: entries read so far, then the page again
+  // once it is done.
+  function followExchange(box) {
+    var text = box.querySelector(".sync-status");
+    var id = Number(box.getAttribute("data-id"));
+    function poll() {
+      fetch(box.getAttribute("data-poll"), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (list) {
+          var found = (list || []).filter(function (c) { return c.id === id; })[0];
+          if (!found) { return; }
+          if (!found.sync.running) { window.location.reload(); return; }
+          if (text) {
+            text.textContent = "Reading the history: " + found.sync.read + " of " +
+              found.sync.total + " entries";
+          }
+          window.setTimeout(poll, 1000);
+        })
+        .catch(function () { window.setTimeout(poll, 5000); });
+    }
+    window.setTimeout(poll, 1000);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    var exchanges = document.querySelectorAll('.exchange-sync[data-running="true"]');
+    for (var j = 0; j < exchanges.length; j++) { followExchange(exchanges[j]); }
     var fill = document.querySelector('.fill[data-running="true"]');
     if (fill) { followFill(fill); }
     var syncs = document.querySelectorAll('.wallet-sync[data-running="true"]');

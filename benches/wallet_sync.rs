@@ -127,9 +127,10 @@ async fn main() {
     println!("|---|---|---|---|---|---|---|");
     for label in ["first (full scan)", "again (incremental, nothing new)"] {
         let record = store
-            .wallet_named("Bench")
+            .wallets_named("Bench")
             .await
             .expect("query")
+            .pop()
             .expect("wallet");
         let requests = esplora.requests();
         let started = Instant::now();

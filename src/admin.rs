@@ -137,8 +137,10 @@ pub async fn reset_password(
         .map_err(|e| e.to_string())?;
     let audit = AuditEntry::new(crate::clock::now(), None, actor(), "password.reset")
         .target(&user.username);
-    let ended = store
-        .set_password(user.id, &phc, crate::clock::now(), &audit)
+    // Offline recovery keeps the user's API tokens, as it always has; the
+    // user (or an admin) revokes them from the account page.
+    let (ended, _) = store
+        .set_password(user.id, &phc, crate::clock::now(), false, &audit)
         .await
         .map_err(|e| e.to_string())?;
     writeln!(

@@ -182,6 +182,19 @@ impl Alerts {
 }
 
 fn validate(settings: &SmtpSettings) -> Result<(), MailError> {
+    use crate::text::Field;
+    let bounded = [
+        ("the mail server host", Some(settings.host.as_str())),
+        ("the mail user name", settings.username.as_deref()),
+        ("the sender address", Some(settings.from.as_str())),
+    ];
+    for (what, value) in bounded {
+        if let Some(value) = value {
+            Field::Name
+                .check(what, value)
+                .map_err(|e| MailError::Invalid(e.to_string()))?;
+        }
+    }
     if settings.host.trim().is_empty() || settings.host.contains(char::is_whitespace) {
         return Err(MailError::Invalid(
             "the mail server host is missing or has spaces".into(),

@@ -62,7 +62,11 @@ pub struct Appliance {
     wallet_syncs: crate::sources::chain::service::SyncService,
     wallet_sync_every: Option<std::time::Duration>,
     snapshot_every: Option<std::time::Duration>,
+    exchanges: std::sync::Arc<crate::sources::exchanges::service::Exchanges>,
+    exchange_sync_every: Option<std::time::Duration>,
     cookie_dirs: std::sync::Arc<[std::path::PathBuf]>,
+    trusted_proxies: crate::http::forwarded::TrustedProxies,
+    btcpay_hint_url: Option<String>,
 }
 
 impl Appliance {
@@ -121,6 +125,11 @@ impl Appliance {
         }
         let wallet_syncs =
             crate::sources::chain::service::SyncService::new(store.clone(), keys.secrets.clone());
+        let exchanges = std::sync::Arc::new(
+            crate::sources::exchanges::service::Exchanges::new(store.clone(), keys.secrets.clone())
+                .without_rate_budget(!config.exchange_rate_budget)
+                .with_alerts(alerts.clone()),
+        );
         Ok(Appliance {
             data_dir,
             store,
@@ -138,12 +147,19 @@ impl Appliance {
             max_upload_bytes: config.max_upload_bytes,
             wallet_syncs,
             cookie_dirs: config.cookie_dirs.clone().into(),
+            trusted_proxies: config.trusted_proxies.clone(),
+            btcpay_hint_url: config.btcpay_hint_url.clone(),
             wallet_sync_every: config
                 .wallet_sync_seconds
                 .and_then(|s| u64::try_from(s).ok())
                 .map(std::time::Duration::from_secs),
             snapshot_every: config
                 .snapshot_seconds
+                .and_then(|s| u64::try_from(s).ok())
+                .map(std::time::Duration::from_secs),
+            exchanges,
+            exchange_sync_every: config
+                .exchange_sync_seconds
                 .and_then(|s| u64::try_from(s).ok())
                 .map(std::time::Duration::from_secs),
         })
@@ -167,7 +183,10 @@ impl Appliance {
             max_upload_bytes: self.max_upload_bytes,
             btcpay: self.btcpay.clone(),
             wallet_syncs: self.wallet_syncs.clone(),
+            exchanges: self.exchanges.clone(),
             cookie_dirs: self.cookie_dirs.clone(),
+            trusted_proxies: std::sync::Arc::new(self.trusted_proxies),
+            btcpay_hint_url: self.btcpay_hint_url,
             started: self.started,
         };
         tracing::info!(
@@ -183,6 +202,10 @@ impl Appliance {
         let syncer = tokio::spawn(crate::sources::chain::service::sync_periodically(
             self.wallet_syncs,
             self.wallet_sync_every,
+        ));
+        let exchange_syncer = tokio::spawn(crate::sources::exchanges::service::sync_periodically(
+            self.exchanges.clone(),
+            self.exchange_sync_every,
         ));
         let snapshots = tokio::spawn(crate::snapshot::periodically(
             self.store.clone(),
@@ -218,6 +241,7 @@ impl Appliance {
         }
         sweeper.abort();
         syncer.abort();
+        exchange_syncer.abort();
         snapshots.abort();
         self.store.close().await;
         tracing::info!("Ledgersys stopped");

@@ -68,7 +68,7 @@ struct Setting {
     default: &'static str,
 }
 
-const SETTINGS: [Setting; 19] = [
+const SETTINGS: [Setting; 23] = [
     Setting {
         key: "data_dir",
         env: "LEDGERSYS_DATA_DIR",
@@ -166,6 +166,18 @@ const SETTINGS: [Setting; 19] = [
         default: "10m",
     },
     Setting {
+        key: "exchanges.sync_interval",
+        env: "LEDGERSYS_EXCHANGES_SYNC_INTERVAL",
+        flag: None,
+        default: "1h",
+    },
+    Setting {
+        key: "exchanges.rate_budget",
+        env: "LEDGERSYS_EXCHANGES_RATE_BUDGET",
+        flag: None,
+        default: "on",
+    },
+    Setting {
         key: "chain.electrum",
         env: "LEDGERSYS_CHAIN_ELECTRUM",
         flag: None,
@@ -180,6 +192,18 @@ const SETTINGS: [Setting; 19] = [
     Setting {
         key: "chain.cookie_dir",
         env: "LEDGERSYS_CHAIN_COOKIE_DIR",
+        flag: None,
+        default: "",
+    },
+    Setting {
+        key: "btcpay.hint_url",
+        env: "LEDGERSYS_BTCPAY_HINT_URL",
+        flag: None,
+        default: "",
+    },
+    Setting {
+        key: "http.trusted_proxies",
+        env: "LEDGERSYS_HTTP_TRUSTED_PROXIES",
         flag: None,
         default: "",
     },
@@ -204,6 +228,11 @@ pub struct Config {
     pub tls: crate::tls::TlsConfig,
     /// How often the server syncs every watched wallet; `None` is "off".
     pub wallet_sync_seconds: Option<i64>,
+    /// How often the server syncs every exchange connection; `None` is "off".
+    pub exchange_sync_seconds: Option<i64>,
+    /// `false` only for a test server or a proxy without rate limits: the
+    /// client-side budget that keeps keys from being locked out is skipped.
+    pub exchange_rate_budget: bool,
     /// An Electrum server (HOST:PORT, plain TCP) the server sets as the chain
     /// source at every start: packages set it from the node's own apps.
     pub chain_electrum: Option<String>,
@@ -211,6 +240,11 @@ pub struct Config {
     pub snapshot_seconds: Option<i64>,
     /// The directories a Bitcoin Core cookie file may be read from.
     pub cookie_dirs: Vec<PathBuf>,
+    /// A BTCPay Server the packages found beside Ledgersys, offered in the
+    /// Settings page's connect forms.
+    pub btcpay_hint_url: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: crate::http::forwarded::TrustedProxies,
     values: BTreeMap<&'static str, (String, Origin)>,
 }
 
@@ -376,6 +410,28 @@ fn build(
             )
         })?),
     };
+    let exchange_sync_seconds = match get("exchanges.sync_interval").trim() {
+        "off" | "0" => None,
+        _ => Some(duration("exchanges.sync_interval").map_err(|_| {
+            invalid(
+                "exchanges.sync_interval",
+                format!(
+                    "{:?} is not a duration such as 1h or 6h, or \"off\"",
+                    get("exchanges.sync_interval")
+                ),
+            )
+        })?),
+    };
+    let exchange_rate_budget = match get("exchanges.rate_budget").trim() {
+        "on" => true,
+        "off" => false,
+        other => {
+            return Err(invalid(
+                "exchanges.rate_budget",
+                format!("{other:?} is not \"on\" or \"off\""),
+            ));
+        }
+    };
     let chain_electrum = Some(get("chain.electrum").trim().to_string()).filter(|s| !s.is_empty());
     let snapshot_seconds = match get("snapshot.interval").trim() {
         "off" | "0" => None,
@@ -397,7 +453,19 @@ fn build(
             .map(PathBuf::from)
             .collect(),
     };
+    let trusted_proxies =
+        crate::http::forwarded::TrustedProxies::parse(&get("http.trusted_proxies"))
+            .map_err(|message| invalid("http.trusted_proxies", message))?;
+    let btcpay_hint_url = match get("btcpay.hint_url").trim() {
+        "" => None,
+        url => Some(
+            crate::outbound::http_base(url, "the BTCPay address")
+                .map_err(|message| invalid("btcpay.hint_url", message))?,
+        ),
+    };
     Ok(Config {
+        btcpay_hint_url,
+        trusted_proxies,
         chain_electrum,
         snapshot_seconds,
         cookie_dirs,
@@ -412,6 +480,8 @@ fn build(
         session_lifetime_seconds,
         max_upload_bytes,
         wallet_sync_seconds,
+        exchange_sync_seconds,
+        exchange_rate_budget,
         values,
     })
 }

@@ -13,6 +13,8 @@
 pub mod csv_out;
 pub mod ledger;
 pub mod sources;
+#[cfg(feature = "detector")]
+pub mod text;
 
 #[cfg(feature = "server")]
 pub mod admin;
@@ -40,6 +42,8 @@ pub mod datadir;
 pub mod http;
 #[cfg(feature = "server")]
 mod logging;
+#[cfg(feature = "server")]
+pub mod outbound;
 #[cfg(feature = "server")]
 pub mod prices;
 #[cfg(feature = "server")]

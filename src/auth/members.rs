@@ -16,14 +16,18 @@ pub struct Actor<'a> {
 }
 
 impl Actor<'_> {
-    fn audit(&self, now: i64, ws: WorkspaceId, action: &'static str) -> AuditEntry {
+    pub(super) fn audit(&self, now: i64, ws: WorkspaceId, action: &'static str) -> AuditEntry {
         AuditEntry::new(now, Some(self.user_id), self.username, action)
             .in_workspace(ws)
             .from_addr(self.client_addr)
     }
 }
 
-fn check_owner_rule(actor: Role, from: Option<Role>, to: Option<Role>) -> Result<(), AuthError> {
+pub(super) fn check_owner_rule(
+    actor: Role,
+    from: Option<Role>,
+    to: Option<Role>,
+) -> Result<(), AuthError> {
     let touches_owner = from == Some(Role::Owner) || to == Some(Role::Owner);
     if touches_owner && actor != Role::Owner {
         return Err(AuthError::Forbidden(
@@ -33,7 +37,7 @@ fn check_owner_rule(actor: Role, from: Option<Role>, to: Option<Role>) -> Result
     Ok(())
 }
 
-fn require_admin(actor: &Actor<'_>) -> Result<(), AuthError> {
+pub(super) fn require_admin(actor: &Actor<'_>) -> Result<(), AuthError> {
     if actor.role.allows(Role::Admin) {
         Ok(())
     } else {
@@ -54,8 +58,20 @@ pub fn workspace_name(name: &str) -> Result<&str, AuthError> {
     Ok(name)
 }
 
-/// Adds an existing account by name, or creates the account with an
-/// initial password.
+/// What adding someone did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    /// An invitation was recorded (or not needed): the same answer whether
+    /// or not an account has the name, so adding is no existence oracle.
+    Invited,
+    /// A new account was created as a member.
+    Created(UserId),
+}
+
+/// Adds someone by name. Without a password this invites the account of
+/// that name, which joins only when its owner accepts; whether the account
+/// exists is never revealed. With a password, an instance administrator
+/// (who may know every account anyway) creates a new account as a member.
 #[allow(clippy::too_many_arguments)]
 pub async fn add(
     store: &Store,
@@ -67,28 +83,28 @@ pub async fn add(
     initial_password: Option<&str>,
     email: Option<&str>,
     now: i64,
-) -> Result<UserId, AuthError> {
+) -> Result<Added, AuthError> {
     require_admin(actor)?;
     check_owner_rule(actor.role, None, Some(role))?;
-    let audit = actor
-        .audit(now, ws, "member.added")
-        .target(username)
-        .detail(format!("role {role}"));
-    if let Some(existing) = store.user_by_name(username).await? {
-        if store.role_in(existing.id, ws).await?.is_some() {
-            return Err(AuthError::Conflict(format!(
-                "{username} is already a member; change the role instead"
-            )));
-        }
-        store.set_role(existing.id, ws, Some(role), &audit).await?;
-        return Ok(existing.id);
-    }
     setup::validate_username(username)?;
-    let initial = initial_password.filter(|p| !p.is_empty()).ok_or_else(|| {
-        AuthError::Invalid(format!(
-            "there is no account {username:?} yet; give an initial password to create it"
-        ))
-    })?;
+    let Some(initial) = initial_password.filter(|p| !p.is_empty()) else {
+        super::invitations::invite(store, actor, ws, username, role, now).await?;
+        return Ok(Added::Invited);
+    };
+    let instance_admin = store
+        .user(actor.user_id)
+        .await?
+        .is_some_and(|u| u.instance_admin);
+    if !instance_admin {
+        return Err(AuthError::Forbidden(
+            "only an instance administrator creates accounts; leave the password empty to invite an existing account".into(),
+        ));
+    }
+    if store.user_by_name(username).await?.is_some() {
+        return Err(AuthError::Conflict(format!(
+            "the username {username:?} is taken; leave the password empty to invite that account"
+        )));
+    }
     password::check_strength(initial, &[username])?;
     let phc = hasher.hash(initial.to_string()).await?;
     let new = NewUser {
@@ -99,11 +115,11 @@ pub async fn add(
         now,
         membership: Some((ws, role)),
     };
-    let audit = AuditEntry {
-        action: "user.created",
-        ..audit
-    };
-    Ok(store.create_user(new, &audit).await?)
+    let audit = actor
+        .audit(now, ws, "user.created")
+        .target(username)
+        .detail(format!("role {role}"));
+    Ok(Added::Created(store.create_user(new, &audit).await?))
 }
 
 /// Changes a member's role, or removes them (`None`); their API tokens for

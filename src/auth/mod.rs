@@ -1,7 +1,9 @@
 //! Who may do what: passwords, sessions and tokens, login throttling, roles.
-//! `password`, `role`, `session` and `throttle` are pure; `service` puts them
+//! `expiry`, `password`, `role`, `session` and `throttle` are pure; `service` puts them
 //! together with the store, the clock and alerts.
 
+pub mod expiry;
+pub mod invitations;
 pub mod members;
 pub mod password;
 pub mod role;

@@ -10,7 +10,7 @@ use super::throttle::{self, Attempts};
 use crate::alerts::Alerts;
 use crate::crypto;
 use crate::store::sessions::NewSession;
-use crate::store::throttle::{account_key, address_key};
+use crate::store::throttle::{Reservation, account_key, address_key};
 use crate::store::tokens::NewToken;
 use crate::store::{AuditEntry, Store, StoreError, TokenId, UserId, WorkspaceId};
 
@@ -119,21 +119,29 @@ impl Auth {
     ) -> Result<LoggedIn, AuthError> {
         let account = account_key(username);
         let address = address_key(&client.addr);
-        let account_attempts = self.store.attempts(&account).await?;
-        let address_attempts = self.store.attempts(&address).await?;
-        let locked = throttle::ACCOUNT
-            .locked_for(&account_attempts, now)
-            .max(throttle::ADDRESS.locked_for(&address_attempts, now));
-        if let Some(retry_after) = locked {
-            self.store
-                .audit(
-                    &AuditEntry::new(now, None, username, "login.refused_locked")
-                        .target(username)
-                        .from_addr(&client.addr),
-                )
-                .await?;
-            return Err(AuthError::LockedOut { retry_after });
-        }
+        let reserved = self
+            .store
+            .reserve_attempt(
+                [
+                    (account.as_str(), &throttle::ACCOUNT),
+                    (address.as_str(), &throttle::ADDRESS),
+                ],
+                now,
+            )
+            .await?;
+        let account_attempts = match reserved {
+            Reservation::Counted([account_attempts, _]) => account_attempts,
+            Reservation::Locked { retry_after } => {
+                self.store
+                    .audit(
+                        &AuditEntry::new(now, None, username, "login.refused_locked")
+                            .target(username)
+                            .from_addr(&client.addr),
+                    )
+                    .await?;
+                return Err(AuthError::LockedOut { retry_after });
+            }
+        };
 
         let user = self.store.user_by_name(username).await?;
         let verdict = self
@@ -145,15 +153,8 @@ impl Auth {
             .await;
         let user = match (verdict, user) {
             (Verified::No, user) | (_, user @ None) => {
-                self.failed(
-                    username,
-                    user.map(|u| u.id),
-                    account_attempts,
-                    address_attempts,
-                    client,
-                    now,
-                )
-                .await?;
+                self.failed(username, user.map(|u| u.id), account_attempts, client, now)
+                    .await?;
                 return Err(AuthError::InvalidCredentials);
             }
             (Verified::YesRehashed(fresh), Some(user)) => {
@@ -164,6 +165,9 @@ impl Auth {
         };
 
         self.store.clear_attempts(&account).await?;
+        self.store
+            .refund_attempt(&address, &throttle::ADDRESS)
+            .await?;
         let token = crypto::random_token()?;
         let csrf_token = crypto::random_token()?;
         self.store
@@ -203,23 +207,17 @@ impl Auth {
         })
     }
 
+    /// Audits a wrong password whose failure [`Store::reserve_attempt`]
+    /// already counted (`account` is the account's state after it), and
+    /// tells the owner when it locked the account.
     async fn failed(
         &self,
         username: &str,
         user: Option<UserId>,
-        account_attempts: Attempts,
-        address_attempts: Attempts,
+        account: Attempts,
         client: &Client,
         now: i64,
     ) -> Result<(), AuthError> {
-        let account = throttle::ACCOUNT.after_failure(account_attempts, now);
-        let address = throttle::ADDRESS.after_failure(address_attempts, now);
-        self.store
-            .set_attempts(&account_key(username), &account)
-            .await?;
-        self.store
-            .set_attempts(&address_key(&client.addr), &address)
-            .await?;
         self.store
             .audit(
                 &AuditEntry::new(now, user, username, "login.failed")
@@ -326,12 +324,15 @@ impl Auth {
     }
 
     /// Changes the caller's password after checking the current one; every
-    /// session of the user ends, this one included.
+    /// session of the user ends, this one included, and with
+    /// `revoke_tokens` (the forms' default) every API token of the user too:
+    /// a stolen password may have been used to make one.
     pub async fn change_password(
         &self,
         caller: &Caller,
         current: &str,
         new: &str,
+        revoke_tokens: bool,
         client: &Client,
         now: i64,
     ) -> Result<(), AuthError> {
@@ -364,13 +365,24 @@ impl Auth {
         let phc = self.hasher.hash(new.to_string()).await?;
         let audit = AuditEntry::new(now, Some(user.id), &user.username, "password.changed")
             .target(&user.username)
-            .from_addr(&client.addr);
-        let ended = self.store.set_password(user.id, &phc, now, &audit).await?;
-        tracing::info!(user = %user.username, sessions_ended = ended, "password changed");
+            .from_addr(&client.addr)
+            .detail(if revoke_tokens {
+                "API tokens revoked"
+            } else {
+                "API tokens kept"
+            });
+        let (ended, revoked) = self
+            .store
+            .set_password(user.id, &phc, now, revoke_tokens, &audit)
+            .await?;
+        tracing::info!(user = %user.username, sessions_ended = ended, tokens_revoked = revoked, "password changed");
         Ok(())
     }
 
-    /// Creates an API token with a role no higher than the creator's.
+    /// Creates an API token with a role no higher than the creator's,
+    /// expiring at `expires_at` if given. Only a signed-in session can: a
+    /// token that could mint tokens would outlive its own revocation.
+    #[allow(clippy::too_many_arguments)]
     pub async fn create_token(
         &self,
         caller: &Caller,
@@ -378,8 +390,19 @@ impl Auth {
         caller_role: Role,
         name: &str,
         role: Role,
+        expires_at: Option<i64>,
         now: i64,
     ) -> Result<NewApiToken, AuthError> {
+        if matches!(caller.via, Via::Token { .. }) {
+            return Err(AuthError::Forbidden(
+                "an API token cannot create tokens; sign in to make one".into(),
+            ));
+        }
+        if expires_at.is_some_and(|at| at <= now) {
+            return Err(AuthError::Invalid(
+                "the expiry must be in the future".into(),
+            ));
+        }
         if !caller_role.allows(role) {
             return Err(AuthError::Forbidden(format!(
                 "a token cannot have more power than its creator: you are {caller_role}, the token asked for {role}"
@@ -401,7 +424,13 @@ impl Auth {
         )
         .in_workspace(workspace)
         .target(name)
-        .detail(format!("role {role}, ends in {last4}"));
+        .detail(match expires_at {
+            Some(at) => format!(
+                "role {role}, ends in {last4}, expires {}",
+                crate::clock::rfc3339(at)
+            ),
+            None => format!("role {role}, ends in {last4}"),
+        });
         let id = self
             .store
             .create_token(
@@ -413,6 +442,7 @@ impl Auth {
                     role: role.as_str(),
                     last4: &last4,
                     now,
+                    expires_at,
                 },
                 &audit,
             )

@@ -2,8 +2,8 @@
 //! page that creates the owner, so nobody else on the network can claim a
 //! fresh instance.
 
+use super::AuthError;
 use super::password::{self, Hasher};
-use super::{AuthError, Role};
 use crate::crypto;
 use crate::store::users::NewUser;
 use crate::store::{AuditEntry, Store, UserId, WorkspaceId};
@@ -65,37 +65,39 @@ pub async fn create_owner(
         .map(str::trim)
         .filter(|w| !w.is_empty())
         .unwrap_or(DEFAULT_WORKSPACE);
-    let workspace = match store.workspace_by_name(name).await? {
-        Some(w) => w.id,
-        None => {
-            let audit =
-                AuditEntry::new(now, None, owner.username, "workspace.created").target(name);
-            store.create_workspace(name, &audit).await?
-        }
-    };
-    let audit = AuditEntry::new(now, None, owner.username, "setup.owner_created")
-        .in_workspace(workspace)
+    let workspace_audit =
+        AuditEntry::new(now, None, owner.username, "workspace.created").target(name);
+    let owner_audit = AuditEntry::new(now, None, owner.username, "setup.owner_created")
         .target(owner.username)
         .from_addr(client_addr);
-    let user = store
-        .create_user(
+    let created = store
+        .create_first_owner(
+            SETUP_TOKEN,
+            |kept| super::session::same(owner.setup_token.trim(), kept),
             NewUser {
                 username: owner.username,
                 password_hash: &phc,
                 email: owner.email,
                 instance_admin: true,
                 now,
-                membership: Some((workspace, Role::Owner)),
+                membership: None,
             },
-            &audit,
+            name,
+            [&workspace_audit, &owner_audit],
         )
         .await?;
-    store.delete_setting(SETUP_TOKEN).await?;
-    Ok((user, workspace))
+    // Another request took the token while this one was hashing.
+    created.ok_or_else(|| {
+        AuthError::Forbidden("this instance is already set up; sign in instead".into())
+    })
 }
 
 /// Usernames: 1-64 characters of letters, digits, `.`, `_`, `-` or `@`.
 pub fn validate_username(username: &str) -> Result<(), AuthError> {
+    // Letters and hyphens can still spell a seed ("aban-abil-able-...").
+    crate::text::Field::Username
+        .check("the username", username)
+        .map_err(|e| AuthError::Store(e.into()))?;
     let ok = !username.is_empty()
         && username.len() <= 64
         && username

@@ -41,12 +41,8 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     pub fn new(base_url: &str, api_key: &str) -> Result<Client, ClientError> {
-        let base = base_url.trim().trim_end_matches('/').to_string();
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(ClientError::Invalid(format!(
-                "the BTCPay URL {base_url:?} must start with http:// or https://"
-            )));
-        }
+        let base =
+            crate::outbound::http_base(base_url, "the BTCPay URL").map_err(ClientError::Invalid)?;
         let http = reqwest::Client::builder()
             .user_agent(concat!("ledgersys/", env!("CARGO_PKG_VERSION")))
             .timeout(Duration::from_secs(30))

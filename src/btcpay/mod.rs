@@ -170,15 +170,12 @@ impl Service {
         }
         let client = Client::new(new.url, api_key)?;
         let key = client.current_key().await?;
-        let register_at = match new.register_at.map(|u| u.trim().trim_end_matches('/')) {
-            Some(u) if u.starts_with("http://") || u.starts_with("https://") => Some(u),
-            Some(u) => {
-                return Err(BtcpayError::Refused(format!(
-                    "the Ledgersys address {u:?} for the webhook must start with http:// or https://"
-                )));
-            }
-            None => None,
-        };
+        let register_at = new
+            .register_at
+            .map(|u| crate::outbound::http_base(u, "the Ledgersys address for the webhook"))
+            .transpose()
+            .map_err(BtcpayError::Refused)?;
+        let register_at = register_at.as_deref();
         permissions::check(&key.permissions, store_id, register_at.is_some())
             .map_err(BtcpayError::Refused)?;
         let (server_version, _) = client.server_version().await?;

@@ -15,6 +15,7 @@ mod books;
 mod btcpay;
 mod chain;
 mod convert;
+mod exchange;
 mod prices;
 mod wallet;
 
@@ -112,6 +113,9 @@ enum Command {
     /// BTCPay Server: connect a store, reconcile its invoices.
     #[command(subcommand)]
     Btcpay(btcpay::BtcpayCommand),
+    /// Exchange accounts over their APIs, with keys proven read-only.
+    #[command(subcommand)]
+    Exchange(exchange::ExchangeCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -236,6 +240,7 @@ async fn dispatch(command: Command, config: Config) -> Result<u8, String> {
         Command::Wallet(command) => wallet::wallet(command, &config).await,
         Command::Convert(args) => convert::convert(&args),
         Command::Btcpay(command) => btcpay::run(command, &config).await,
+        Command::Exchange(command) => exchange::run(command, &config).await,
         other => done(run(other, config).await),
     }
 }
@@ -248,7 +253,8 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
         | Command::Prices(_)
         | Command::Chain(_)
         | Command::Wallet(_)
-        | Command::Btcpay(_) => Ok(()),
+        | Command::Btcpay(_)
+        | Command::Exchange(_) => Ok(()),
         Command::Serve { .. } => serve(config).await,
         Command::Config(ConfigCommand::Check) => {
             let mut out = std::io::stdout().lock();
@@ -257,7 +263,9 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::Healthcheck => crate::probe::ready(loopback_for(config.listen)).await,
+        Command::Healthcheck => {
+            crate::probe::ready(loopback_for(config.listen), config.tls.enabled()).await
+        }
         Command::Admin(command) => admin(command, config).await,
         Command::Snapshot => {
             crate::datadir::ensure(&config.data_dir).map_err(|e| e.to_string())?;

@@ -15,6 +15,7 @@ use crate::sources::chain::add::{self, AddError, Kind};
 use crate::sources::chain::label_book::{self, LabelError};
 use crate::sources::chain::status;
 use crate::sources::chain::sync::{self, ChainSource, CoreAuth};
+use crate::store::wallets::WalletRecord;
 use crate::store::{AuditEntry, Store};
 
 #[derive(Debug, Subcommand)]
@@ -27,6 +28,10 @@ pub enum WalletCommand {
         /// Only this wallet [default: all].
         #[arg(long)]
         name: Option<String>,
+        /// The workspace of the named wallet; needed only when several
+        /// workspaces have a wallet of that name.
+        #[arg(long, requires = "name")]
+        workspace: Option<String>,
     },
     /// The watched wallets with their balance and last sync.
     List {
@@ -92,7 +97,20 @@ pub async fn wallet(command: WalletCommand, config: &Config) -> Result<u8, Strin
     let store = open(config).await?;
     let code = match command {
         WalletCommand::Add(args) => add(&store, args).await,
-        WalletCommand::Sync { name } => sync_wallets(&store, config, name.as_deref()).await,
+        WalletCommand::Sync { name, workspace } => {
+            let named = match name.as_deref() {
+                Some(name) => match named_wallet(&store, name, workspace.as_deref()).await? {
+                    Ok(wallet) => Some(wallet),
+                    Err(message) => {
+                        eprintln!("error: {message}");
+                        store.close().await;
+                        return Ok(exit::USAGE);
+                    }
+                },
+                None => None,
+            };
+            sync_wallets(&store, config, named).await
+        }
         WalletCommand::List { format } => list(&store, format).await,
         WalletCommand::Labels { command } => labels(&store, command).await,
     };
@@ -156,15 +174,43 @@ async fn add(store: &Store, args: AddArgs) -> Result<u8, String> {
     Ok(exit::SUCCESS)
 }
 
-async fn sync_wallets(store: &Store, config: &Config, name: Option<&str>) -> Result<u8, String> {
-    let wallets = match name {
-        Some(name) => match store.wallet_named(name).await.map_err(|e| e.to_string())? {
-            Some(wallet) => vec![wallet],
-            None => {
-                eprintln!("error: no wallet named {name:?}");
-                return Ok(exit::USAGE);
-            }
-        },
+/// The one wallet a name (and workspace, if given) picks out. Names are
+/// unique per workspace only, so a name two workspaces use must come with
+/// `--workspace`: a sync never guesses which books it writes to.
+async fn named_wallet(
+    store: &Store,
+    name: &str,
+    workspace: Option<&str>,
+) -> Result<Result<WalletRecord, String>, String> {
+    let mut wallets = store.wallets_named(name).await.map_err(|e| e.to_string())?;
+    if let Some(workspace) = workspace {
+        let ws = store
+            .workspace_by_name(workspace)
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some(ws) = ws else {
+            return Ok(Err(format!("no workspace named {workspace:?}")));
+        };
+        wallets.retain(|w| w.workspace_id == ws.id);
+    }
+    if wallets.len() > 1 {
+        return Ok(Err(format!(
+            "{} workspaces have a wallet named {name:?}: say which with --workspace",
+            wallets.len()
+        )));
+    }
+    Ok(wallets
+        .pop()
+        .ok_or_else(|| format!("no wallet named {name:?}")))
+}
+
+async fn sync_wallets(
+    store: &Store,
+    config: &Config,
+    named: Option<WalletRecord>,
+) -> Result<u8, String> {
+    let wallets = match named {
+        Some(wallet) => vec![wallet],
         None => store.wallets().await.map_err(|e| e.to_string())?,
     };
     if wallets.is_empty() {

@@ -8,6 +8,7 @@ use subtle::ConstantTimeEq;
 
 use super::AppState;
 use super::error::reject;
+use super::forwarded::ClientAddr;
 use crate::auth::session::{COOKIE, COOKIE_TLS};
 use crate::auth::{Caller, Client, Via};
 
@@ -55,11 +56,14 @@ pub fn cleared_cookie(secure: bool) -> String {
 }
 
 pub fn client_of(req: &Request) -> Client {
-    let addr = req
-        .remote_addr()
-        .as_socket_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
+    let addr = match req.extensions().get::<ClientAddr>() {
+        Some(ClientAddr(ip)) => ip.to_string(),
+        None => req
+            .remote_addr()
+            .as_socket_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_else(|| "unknown".into()),
+    };
     let user_agent = req
         .headers()
         .get(header::USER_AGENT)
@@ -112,6 +116,21 @@ impl<E: Endpoint> Endpoint for AuthenticateEndpoint<E> {
             .data::<AppState>()
             .cloned()
             .ok_or_else(|| reject(StatusCode::INTERNAL_SERVER_ERROR, "internal", "no state"))?;
+        // Who is calling, once: every throttle, audit entry and alert of
+        // this request reads it through `client_of`.
+        if let Some(peer) = req.remote_addr().as_socket_addr().map(|a| a.ip()) {
+            let forwarded = req
+                .headers()
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .map(str::to_owned)
+                .collect::<Vec<_>>();
+            let client = state
+                .trusted_proxies
+                .client(peer, forwarded.iter().map(String::as_str));
+            req.extensions_mut().insert(ClientAddr(client));
+        }
         // BTCPay's requests carry no cookie, token or CSRF token, and the
         // authorize return comes from BTCPay's site: those routes check a
         // signature or a one-time state instead, and see no caller.

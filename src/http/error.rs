@@ -91,6 +91,7 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Conflict(message) => ApiError::Conflict(body("conflict", message)),
             StoreError::Invalid(message) => ApiError::Unprocessable(body("invalid", message)),
+            StoreError::Text(refused) => refused.into(),
             other => ApiError::internal(other),
         }
     }
@@ -112,6 +113,14 @@ impl From<crate::auth::AuthError> for ApiError {
             E::Store(store) => store.into(),
             E::Crypto(crypto) => ApiError::internal(crypto),
         }
+    }
+}
+
+/// A refused field: 422 `too_long` or `private_material`, naming the field
+/// but never repeating it.
+impl From<crate::text::TextError> for ApiError {
+    fn from(err: crate::text::TextError) -> Self {
+        ApiError::Unprocessable(body(err.code(), err.to_string()))
     }
 }
 

@@ -2,10 +2,12 @@
 //! extract input, call one function of a domain or store module, and map the
 //! result.
 
+pub mod allow;
 pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod error;
+pub mod forwarded;
 mod headers;
 mod health;
 mod limit;
@@ -14,7 +16,7 @@ pub mod ui;
 use std::time::Instant;
 
 use poem::middleware::Compression;
-use poem::{Endpoint, EndpointExt, Route, get};
+use poem::{Endpoint, EndpointExt, IntoResponse, Route, get};
 
 use crate::alerts::Alerts;
 use crate::auth::Auth;
@@ -41,17 +43,33 @@ pub struct AppState {
     pub prices: crate::prices::service::Service,
     pub btcpay: crate::btcpay::Service,
     pub wallet_syncs: crate::sources::chain::service::SyncService,
+    pub exchanges: std::sync::Arc<crate::sources::exchanges::service::Exchanges>,
     /// Where a Bitcoin Core cookie file may be read from (`chain.cookie_dir`).
     pub cookie_dirs: std::sync::Arc<[std::path::PathBuf]>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`http.trusted_proxies`).
+    pub trusted_proxies: std::sync::Arc<forwarded::TrustedProxies>,
+    /// The BTCPay Server the package found (`btcpay.hint_url`), if any.
+    pub btcpay_hint_url: Option<String>,
     pub started: Instant,
 }
 
 /// The whole application as one endpoint.
 pub fn app(state: AppState) -> impl Endpoint + use<> {
     let api = api::service();
-    let spec = api.spec_endpoint();
+    let document = api::document::with_nullable_options(&api.spec());
+    let spec = poem::endpoint::make_sync(move |_| {
+        document
+            .clone()
+            .with_content_type("application/json; charset=utf-8")
+            .into_response()
+    });
     let max_upload = state.max_upload_bytes;
     let docs = api::docs(&api);
+    let (ui, mut allow) = ui::routes().into_parts();
+    allow.add_openapi(&api.spec(), "/api/v1");
+    for path in ["/api/openapi.json", "/healthz", "/readyz", "/assets/*name"] {
+        allow.add(path, &[poem::http::Method::GET]);
+    }
     Route::new()
         .nest("/api/v1", api.with(api::policy::Enforce))
         .at("/api/openapi.json", spec)
@@ -62,12 +80,13 @@ pub fn app(state: AppState) -> impl Endpoint + use<> {
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz))
         .at("/assets/*name", get(assets::serve).with(Compression::new()))
-        .nest("/", ui::routes())
+        .nest("/", ui)
         .with(auth::Authenticate)
         .data(state)
         .with(limit::LimitBody {
             upload_cap: max_upload,
         })
         .with(error::ShapeErrors)
+        .with(allow::AddAllow(std::sync::Arc::new(allow)))
         .with(headers::SecurityHeaders)
 }

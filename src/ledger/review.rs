@@ -109,6 +109,9 @@ pub struct Book {
     /// BTCPay reversals undone by a later settlement, left out of `rows`
     /// with the income they reversed: (reversal row, income row).
     pub cancelled: Vec<(RowRef, RowRef)>,
+    /// Accounts whose history is known to be only partly here (an exchange
+    /// account whose first sync has not finished): reports say so.
+    pub partial_accounts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -319,6 +322,7 @@ pub fn resolve(stored: &[(RowRef, Tx)], decisions: &[Adjustment]) -> Book {
             .map(|r| (ids[r.wallet], r.btcpay.iter().map(|i| ids[*i]).collect()))
             .collect(),
         cancelled: cancelled.iter().map(|(r, i)| (ids[*r], ids[*i])).collect(),
+        partial_accounts: Vec::new(),
     }
 }
 

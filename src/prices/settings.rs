@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::valuation::{Method, Rule};
 use crate::store::{AuditEntry, Store, StoreError};
+use crate::text::Field;
 
 pub const SETTING: &str = "prices";
 /// The name the CoinGecko key is sealed under.
@@ -81,6 +82,15 @@ impl PriceSettings {
         super::currency_code(&self.currency)?;
         let mut seen = Vec::new();
         for s in &self.sources {
+            // Checked before any answer repeats the name or the address.
+            Field::Name
+                .check("the price source's name", &s.name)
+                .map_err(|e| e.to_string())?;
+            if let Some(url) = &s.base_url {
+                Field::Url
+                    .check("the price source's address", url)
+                    .map_err(|e| e.to_string())?;
+            }
             if !SOURCE_NAMES.contains(&s.name.as_str()) {
                 return Err(format!(
                     "unknown price source {:?}; use {}",
@@ -92,13 +102,8 @@ impl PriceSettings {
                 return Err(format!("price source {:?} is listed twice", s.name));
             }
             seen.push(&s.name);
-            if let Some(url) = &s.base_url
-                && !(url.starts_with("http://") || url.starts_with("https://"))
-            {
-                return Err(format!(
-                    "the address of {} must start with http:// or https://",
-                    s.name
-                ));
+            if let Some(url) = &s.base_url {
+                crate::outbound::http_base(url, &format!("the address of {}", s.name))?;
             }
         }
         Ok(())

@@ -48,8 +48,29 @@ pub struct Problem {
     pub message: String,
 }
 
+/// What a report says of an exchange account whose first sync has not
+/// finished.
+pub const PARTIAL_ACCOUNT: &str = "the first sync of this exchange account has not finished: part of its history is not in the books yet (sync it again to finish)";
+
+impl Problem {
+    /// A whole account is missing part of its history: no one row is at
+    /// fault, so the row fields stay empty and `type` is `account`.
+    pub fn partial_account(account: &str) -> Problem {
+        Problem {
+            timestamp: String::new(),
+            kind: "account".into(),
+            account: account.to_string(),
+            btc: String::new(),
+            message: PARTIAL_ACCOUNT.into(),
+        }
+    }
+}
+
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.kind == "account" {
+            return write!(f, "{}: {}", self.account, self.message);
+        }
         write!(
             f,
             "{} {} {} BTC on {}: {}",
@@ -58,7 +79,9 @@ impl std::fmt::Display for Problem {
     }
 }
 
-fn problems(rows: &[Tx], issues: Vec<Issue>) -> Vec<Problem> {
+/// The engines' issues by row, then each account only partly synced.
+fn problems(book: &Book, issues: Vec<Issue>) -> Vec<Problem> {
+    let rows = &book.rows;
     issues
         .into_iter()
         .map(|i| {
@@ -71,6 +94,11 @@ fn problems(rows: &[Tx], issues: Vec<Issue>) -> Vec<Problem> {
                 message: i.message,
             }
         })
+        .chain(
+            book.partial_accounts
+                .iter()
+                .map(|a| Problem::partial_account(a)),
+        )
         .collect()
 }
 
@@ -290,10 +318,11 @@ pub fn summary(book: &Book, o: &Options) -> Result<Summary, String> {
             })
         });
     }
+    let issues = problems(book, issues);
     json["complete"] = json!(issues.is_empty());
     Ok(Summary {
         json,
-        issues: problems(rows, issues),
+        issues,
         notes,
     })
 }
@@ -453,7 +482,7 @@ pub fn detail(book: &Book, o: &Options, which: Detail) -> Result<Lines, String> 
     Ok(Lines {
         lines,
         columns,
-        issues: problems(rows, issues),
+        issues: problems(book, issues),
         input_sha256: fingerprint,
     })
 }
@@ -591,4 +620,61 @@ pub fn summary_text(json: &Value) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::{Kind, Sats};
+    use rust_decimal::Decimal;
+
+    fn bought() -> Tx {
+        Tx {
+            id: Some("k-1".into()),
+            time: "2024-01-01T00:00:00Z".parse().expect("time"),
+            kind: Kind::Buy,
+            account: "Kraken".into(),
+            btc: Sats(1_000_000),
+            fee_btc: Sats::ZERO,
+            fiat_value: Some(Decimal::new(400, 0)),
+            currency: Some("USD".into()),
+            fee_fiat: Decimal::ZERO,
+            to_account: None,
+            txid: None,
+            note: None,
+        }
+    }
+
+    fn us() -> Options {
+        Options {
+            jurisdiction: "us".into(),
+            method: None,
+            basis: None,
+            transfer_fee: None,
+            currency: None,
+            year: None,
+            timezone: None,
+        }
+    }
+
+    #[test]
+    fn an_account_still_in_its_first_sync_makes_every_report_incomplete() {
+        let mut book = crate::ledger::review::plain(&[bought()]);
+        let whole = summary(&book, &us()).expect("summary");
+        assert_eq!(whole.json["complete"], true);
+        assert!(whole.issues.is_empty());
+
+        book.partial_accounts = vec!["Kraken".into()];
+        let partial = summary(&book, &us()).expect("summary");
+        assert_eq!(partial.json["complete"], false);
+        assert_eq!(partial.issues, vec![Problem::partial_account("Kraken")]);
+        assert_eq!(
+            partial.issues[0].to_string(),
+            format!("Kraken: {PARTIAL_ACCOUNT}")
+        );
+        // The numbers themselves are those of the rows that are here.
+        assert_eq!(partial.json["years"], whole.json["years"]);
+        let gains = detail(&book, &us(), Detail::CapitalGains).expect("detail");
+        assert_eq!(gains.issues, vec![Problem::partial_account("Kraken")]);
+    }
 }

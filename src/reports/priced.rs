@@ -14,6 +14,13 @@ use super::{Engine, Options};
 /// The workspace's book, valued in the report's currency where needed.
 pub async fn book(store: &Store, ws: WorkspaceId, o: &Options) -> Result<Book, StoreError> {
     let mut book = crate::review::load(store, ws).await?.book;
+    book.partial_accounts = store
+        .exchange_connections_in(ws)
+        .await?
+        .into_iter()
+        .filter(|c| !c.complete)
+        .map(|c| c.name)
+        .collect();
     let overrides = store.price_overrides(ws).await?;
     valuation::apply_overrides(&mut book.rows, &overrides);
     // Bad options are reported by the report itself.

@@ -2,7 +2,7 @@
 //! driver that turns a file of any of them into ledger rows, rows skipped
 //! with their reason, or line-numbered errors.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use jiff::tz::TimeZone;
 
@@ -272,22 +272,26 @@ pub fn looks_like_text(bytes: &[u8]) -> bool {
 }
 
 /// Some sources repeat an id (Strike's Reference, one Coinbase id for both
-/// legs); the ledger wants it unique per account, so repeats get `#2`, `#3`.
+/// legs); the ledger wants it unique per account, so repeats get `#2`, `#3`,
+/// skipping any such id the file itself already holds.
 fn unique_ids(rows: &mut [(u64, Tx)]) {
-    let mut seen: HashMap<&str, u32> = HashMap::new();
-    let mut repeats = Vec::new();
-    for (i, (_, tx)) in rows.iter().enumerate() {
-        if let Some(id) = &tx.id {
-            let n = seen.entry(id.as_str()).or_default();
-            *n += 1;
-            if *n > 1 {
-                repeats.push((i, *n));
-            }
+    let mut taken: HashSet<String> = rows.iter().filter_map(|(_, tx)| tx.id.clone()).collect();
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    for (_, tx) in rows.iter_mut() {
+        let Some(id) = tx.id.take() else { continue };
+        let n = seen.entry(id.clone()).or_default();
+        *n += 1;
+        if *n == 1 {
+            tx.id = Some(id);
+            continue;
         }
-    }
-    for (i, n) in repeats {
-        let tx = &mut rows[i].1;
-        tx.id = tx.id.take().map(|id| format!("{id}#{n}"));
+        let mut candidate = format!("{id}#{n}");
+        while taken.contains(&candidate) {
+            *n += 1;
+            candidate = format!("{id}#{n}");
+        }
+        taken.insert(candidate.clone());
+        tx.id = Some(candidate);
     }
 }
 
@@ -335,5 +339,38 @@ pub fn tx(ctx: &Context, time: jiff::Timestamp, kind: Kind, btc: crate::ledger::
         to_account: None,
         txid: None,
         note: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by fuzzing: a repeat's `#n` must not take an id the file
+    /// already holds.
+    #[test]
+    fn a_repeated_id_never_takes_an_id_the_file_holds() {
+        let zone = jiff::tz::TimeZone::UTC;
+        let ctx = Context {
+            zone: &zone,
+            account: "green",
+        };
+        let row = |id: &str| {
+            let mut t = tx(
+                &ctx,
+                jiff::Timestamp::UNIX_EPOCH,
+                Kind::Deposit,
+                crate::ledger::Sats(1),
+            );
+            t.id = Some(id.to_string());
+            (1, t)
+        };
+        let mut rows = vec![row("A"), row("A#2"), row("A"), row("A")];
+        unique_ids(&mut rows);
+        let ids: Vec<_> = rows
+            .iter()
+            .map(|(_, t)| t.id.clone().unwrap_or_default())
+            .collect();
+        assert_eq!(ids, ["A", "A#2", "A#3", "A#4"]);
     }
 }

@@ -18,6 +18,8 @@ pub mod chain;
 pub mod coinbase;
 pub mod coinbase_pro;
 pub mod electrum;
+#[cfg(feature = "server")]
+pub mod exchanges;
 pub mod format;
 pub mod fuzzing;
 pub mod gemini;

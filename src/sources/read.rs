@@ -73,7 +73,7 @@ pub fn read(
             }
             ImportError::Refused(errors)
         })?;
-        return Ok(Converted {
+        return checked(Converted {
             format: &format::GENERIC,
             rows,
             skipped: Vec::new(),
@@ -83,7 +83,80 @@ pub fn read(
         zone: &zone,
         account: account.unwrap_or(chosen.account),
     };
-    format::convert(bytes, Some(chosen), &ctx).map_err(ImportError::Refused)
+    checked(format::convert(bytes, Some(chosen), &ctx).map_err(ImportError::Refused)?)
+}
+
+/// Every row, whichever format it came from, is checked before anything is
+/// stored. Its time must fall after Bitcoin began: an earlier one (year 24,
+/// or a negative year a lenient date layout let through) is a misread date,
+/// not a transaction. Every text field is bounded and free of private
+/// material. One bad row refuses the whole file, naming the line and the
+/// field but never repeating what a text field holds.
+fn checked(converted: Converted) -> Result<Converted, ImportError> {
+    let mut errors = Vec::new();
+    for (line, tx) in &converted.rows {
+        let refused = too_early(tx).or_else(|| private_or_too_long(tx));
+        if let Some(message) = refused {
+            errors.push(LineError {
+                line: *line,
+                message,
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(converted)
+    } else {
+        Err(ImportError::Refused(errors))
+    }
+}
+
+/// The same checks for rows an exchange adapter built itself: the first
+/// refusal, naming the entry by its place in the batch.
+pub fn check_rows(rows: &[crate::ledger::Tx]) -> Result<(), String> {
+    for (at, tx) in rows.iter().enumerate() {
+        if let Some(message) = too_early(tx).or_else(|| private_or_too_long(tx)) {
+            return Err(format!("entry {}: {message}", at + 1));
+        }
+    }
+    Ok(())
+}
+
+/// The day of Bitcoin's first block, 2009-01-03, in UTC.
+const BITCOIN_BEGAN: jiff::Timestamp = jiff::Timestamp::constant(1_230_940_800, 0);
+
+fn too_early(tx: &crate::ledger::Tx) -> Option<String> {
+    (tx.time < BITCOIN_BEGAN).then(|| {
+        format!(
+            "the time {} is before Bitcoin began (2009-01-03): check the date column",
+            tx.time
+        )
+    })
+}
+
+#[cfg(feature = "detector")]
+fn private_or_too_long(tx: &crate::ledger::Tx) -> Option<String> {
+    use crate::text::Field;
+    let fields = [
+        (Field::Name, "the account", Some(&tx.account)),
+        (
+            Field::Name,
+            "the destination account",
+            tx.to_account.as_ref(),
+        ),
+        (Field::Id, "the id", tx.id.as_ref()),
+        (Field::Id, "the transaction id", tx.txid.as_ref()),
+        (Field::Id, "the currency", tx.currency.as_ref()),
+        (Field::Note, "the note", tx.note.as_ref()),
+    ];
+    fields
+        .into_iter()
+        .find_map(|(field, what, value)| value.and_then(|v| field.check(what, v).err()))
+        .map(|refused| refused.to_string())
+}
+
+#[cfg(not(feature = "detector"))]
+fn private_or_too_long(_: &crate::ledger::Tx) -> Option<String> {
+    None
 }
 
 /// Adds an `account` column filled with `account` when the file has none.
@@ -154,6 +227,27 @@ mod tests {
             read(b"a,b\n", "auto", "Mars/Olympus", None),
             Err(ImportError::Zone(_))
         ));
+    }
+
+    #[test]
+    fn a_time_before_bitcoin_began_is_a_misread_date_whatever_the_format() {
+        // A signed year slips through a strftime `%Y`: found by fuzzing.
+        let trades = b"#,PAIR,AMOUNT,PRICE,FEE,FEE PERC,FEE CURRENCY,DATE,ORDER ID\n\
+                       1,BTC/USD,0.1,44000,-0.0002,0.2%,BTC,05-01-24 10:00:00,9001\n\
+                       2,BTC/USD,0.1,44000,-0.0002,0.2%,BTC,04-03--24 00:01:15,9002\n";
+        let errors = refusal(trades, "auto");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].line, 3);
+        assert!(
+            errors[0].message.contains("before Bitcoin began"),
+            "{errors:?}"
+        );
+        let generic = b"timestamp,type,account,btc\n\
+                        2009-01-03T00:00:00Z,income,cold,0.5\n\
+                        2009-01-02T23:59:59Z,income,cold,0.5\n";
+        let errors = refusal(generic, "generic");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].line, 3);
     }
 
     #[test]

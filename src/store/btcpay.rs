@@ -9,6 +9,7 @@ use super::btcpay_rows::{insert_row, rebooking};
 use super::{Store, StoreError, WorkspaceId};
 use crate::ledger::review::Adjustment;
 use crate::ledger::{Kind, Tx};
+use crate::text::Field;
 
 /// The sealed-secret names of an integration's API key and webhook secret.
 pub fn api_key_secret(id: i64) -> String {
@@ -92,6 +93,9 @@ impl Store {
         seal: Box<Sealer<'_>>,
         audit: &AuditEntry,
     ) -> Result<i64, StoreError> {
+        Field::Url.check("the BTCPay Server address", new.url)?;
+        Field::Id.check("the store id", new.store_id)?;
+        Field::Name.check("the account name", new.account)?;
         let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO btcpay_integrations (workspace_id, url, store_id, account, server_version, \

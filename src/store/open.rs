@@ -37,6 +37,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0}")]
     Invalid(String),
+    /// Free text refused before it was stored (too long, or a secret).
+    #[error(transparent)]
+    Text(#[from] crate::text::TextError),
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
 }

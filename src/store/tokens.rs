@@ -4,6 +4,7 @@ use sqlx::FromRow;
 
 use super::audit::AuditEntry;
 use super::{Store, StoreError, TokenId, UserId, WorkspaceId};
+use crate::text::Field;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct TokenRow {
@@ -17,6 +18,7 @@ pub struct TokenRow {
     pub created_at: i64,
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    pub expires_at: Option<i64>,
 }
 
 pub struct NewToken<'a> {
@@ -27,6 +29,7 @@ pub struct NewToken<'a> {
     pub role: &'a str,
     pub last4: &'a str,
     pub now: i64,
+    pub expires_at: Option<i64>,
 }
 
 impl Store {
@@ -35,10 +38,11 @@ impl Store {
         new: NewToken<'_>,
         audit: &AuditEntry,
     ) -> Result<TokenId, StoreError> {
+        Field::Name.check("the token name", new.name)?;
         let mut tx = self.begin_write().await?;
         let id = sqlx::query_scalar(
-            "INSERT INTO api_tokens (token_hash, name, user_id, workspace_id, role, last4, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO api_tokens (token_hash, name, user_id, workspace_id, role, last4, created_at, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(new.token_hash)
         .bind(new.name)
@@ -47,6 +51,7 @@ impl Store {
         .bind(new.role)
         .bind(new.last4)
         .bind(new.now)
+        .bind(new.expires_at)
         .fetch_one(&mut *tx)
         .await?;
         audit.insert(&mut tx).await?;
@@ -54,7 +59,8 @@ impl Store {
         Ok(id)
     }
 
-    /// A live (not revoked) token by its hash, and marks it used.
+    /// A live (not revoked, not expired) token by its hash, and marks it
+    /// used.
     pub async fn use_token(
         &self,
         token_hash: &[u8],
@@ -62,10 +68,12 @@ impl Store {
     ) -> Result<Option<TokenRow>, StoreError> {
         let row: Option<TokenRow> = sqlx::query_as(
             "SELECT t.id, t.name, t.user_id, u.username, t.workspace_id, t.role, t.last4, \
-             t.created_at, t.last_used_at, t.revoked_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
-             WHERE t.token_hash = ? AND t.revoked_at IS NULL",
+             t.created_at, t.last_used_at, t.revoked_at, t.expires_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.token_hash = ? AND t.revoked_at IS NULL \
+             AND (t.expires_at IS NULL OR t.expires_at > ?)",
         )
         .bind(token_hash)
+        .bind(now)
         .fetch_optional(&self.pool)
         .await?;
         if let Some(row) = &row {
@@ -81,7 +89,7 @@ impl Store {
     pub async fn tokens(&self, workspace: WorkspaceId) -> Result<Vec<TokenRow>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT t.id, t.name, t.user_id, u.username, t.workspace_id, t.role, t.last4, \
-             t.created_at, t.last_used_at, t.revoked_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             t.created_at, t.last_used_at, t.revoked_at, t.expires_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.workspace_id = ? ORDER BY t.id DESC",
         )
         .bind(workspace)
@@ -92,7 +100,7 @@ impl Store {
     pub async fn token(&self, id: TokenId) -> Result<Option<TokenRow>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT t.id, t.name, t.user_id, u.username, t.workspace_id, t.role, t.last4, \
-             t.created_at, t.last_used_at, t.revoked_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             t.created_at, t.last_used_at, t.revoked_at, t.expires_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.id = ?",
         )
         .bind(id)

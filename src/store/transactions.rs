@@ -77,34 +77,9 @@ impl Store {
         audit: &AuditEntry,
     ) -> Result<Imported, StoreError> {
         let mut tx = self.begin_write().await?;
-        let import_id: i64 = sqlx::query_scalar(
-            "INSERT INTO imports (workspace_id, file_name, sha256, format, rows_added, rows_present, imported_at, actor) \
-             VALUES (?, ?, ?, ?, 0, 0, ?, ?) RETURNING id",
-        )
-        .bind(workspace)
-        .bind(meta.file_name)
-        .bind(meta.sha256)
-        .bind(meta.format)
-        .bind(meta.now)
-        .bind(meta.actor)
-        .fetch_one(&mut *tx)
-        .await?;
-        let added = insert_rows(&mut tx, workspace, Some(import_id), rows).await?;
-        let present = rows.len() as u64 - added;
-        sqlx::query("UPDATE imports SET rows_added = ?, rows_present = ? WHERE id = ?")
-            .bind(added as i64)
-            .bind(present as i64)
-            .bind(import_id)
-            .execute(&mut *tx)
-            .await?;
-        audit
-            .clone()
-            .in_workspace(workspace)
-            .detail(format!("{added} added, {present} already present"))
-            .insert(&mut tx)
-            .await?;
+        let imported = record_import(&mut tx, workspace, meta, rows, audit).await?;
         tx.commit().await?;
-        Ok(Imported { added, present })
+        Ok(imported)
     }
 
     /// How many of these rows are stored already (what a re-import would
@@ -232,6 +207,44 @@ impl Store {
 
 /// Inserts rows inside the caller's transaction; rows already present (same
 /// account and source id) are left alone. Returns how many were added.
+/// One import's rows, its record and its audit entry, inside a caller's
+/// transaction (a file import, or an exchange batch with its cursor).
+pub(super) async fn record_import(
+    tx: &mut sqlx::SqliteConnection,
+    workspace: WorkspaceId,
+    meta: &ImportMeta<'_>,
+    rows: &[Keyed<'_>],
+    audit: &AuditEntry,
+) -> Result<Imported, StoreError> {
+    let import_id: i64 = sqlx::query_scalar(
+        "INSERT INTO imports (workspace_id, file_name, sha256, format, rows_added, rows_present, imported_at, actor) \
+         VALUES (?, ?, ?, ?, 0, 0, ?, ?) RETURNING id",
+    )
+    .bind(workspace)
+    .bind(meta.file_name)
+    .bind(meta.sha256)
+    .bind(meta.format)
+    .bind(meta.now)
+    .bind(meta.actor)
+    .fetch_one(&mut *tx)
+    .await?;
+    let added = insert_rows(tx, workspace, Some(import_id), rows).await?;
+    let present = rows.len() as u64 - added;
+    sqlx::query("UPDATE imports SET rows_added = ?, rows_present = ? WHERE id = ?")
+        .bind(added as i64)
+        .bind(present as i64)
+        .bind(import_id)
+        .execute(&mut *tx)
+        .await?;
+    audit
+        .clone()
+        .in_workspace(workspace)
+        .detail(format!("{added} added, {present} already present"))
+        .insert(tx)
+        .await?;
+    Ok(Imported { added, present })
+}
+
 pub(super) async fn insert_rows(
     tx: &mut sqlx::SqliteConnection,
     workspace: WorkspaceId,

@@ -5,6 +5,7 @@ use sqlx::FromRow;
 use super::audit::AuditEntry;
 use super::{Store, StoreError, UserId, WorkspaceId};
 use crate::auth::Role;
+use crate::text::Field;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct User {
@@ -40,32 +41,70 @@ impl Store {
         audit: &AuditEntry,
     ) -> Result<UserId, StoreError> {
         let mut tx = self.begin_write().await?;
-        let id: UserId = sqlx::query_scalar(
-            "INSERT INTO users (username, password_hash, email, instance_admin, created_at, password_changed_at) \
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(new.username)
-        .bind(new.password_hash)
-        .bind(new.email)
-        .bind(new.instance_admin)
-        .bind(new.now)
-        .bind(new.now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| {
-            StoreError::conflict_or(e, format!("the username {:?} is taken", new.username))
-        })?;
-        if let Some((workspace, role)) = new.membership {
-            sqlx::query("INSERT INTO memberships (user_id, workspace_id, role) VALUES (?, ?, ?)")
-                .bind(id)
-                .bind(workspace)
-                .bind(role.as_str())
-                .execute(&mut *tx)
-                .await?;
-        }
+        let id = insert_user(&mut tx, &new).await?;
         audit.insert(&mut tx).await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// First-run setup in one write transaction: while no account exists
+    /// and the setup token kept under `token_key` is still the one the
+    /// caller proved (`proven`), takes the token, creates the workspace
+    /// `workspace` if needed and the owner in it. Parallel calls queue on
+    /// the write lock, so exactly one finds the token; the others get
+    /// `None` and nothing is written.
+    pub async fn create_first_owner(
+        &self,
+        token_key: &str,
+        proven: impl Fn(&str) -> bool,
+        owner: NewUser<'_>,
+        workspace: &str,
+        audits: [&AuditEntry; 2],
+    ) -> Result<Option<(UserId, WorkspaceId)>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&mut *tx)
+            .await?;
+        let taken =
+            sqlx::query_scalar::<_, String>("DELETE FROM settings WHERE key = ? RETURNING value")
+                .bind(token_key)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if users > 0 || !taken.as_deref().is_some_and(&proven) {
+            return Ok(None); // rolled back: the token stays where it was
+        }
+        let existing: Option<WorkspaceId> =
+            sqlx::query_scalar("SELECT id FROM workspaces WHERE name = ?")
+                .bind(workspace)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let workspace_id = match existing {
+            Some(id) => id,
+            None => {
+                let id =
+                    sqlx::query_scalar("INSERT INTO workspaces (name) VALUES (?) RETURNING id")
+                        .bind(workspace)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                audits[0].clone().in_workspace(id).insert(&mut tx).await?;
+                id
+            }
+        };
+        let user = insert_user(
+            &mut tx,
+            &NewUser {
+                membership: Some((workspace_id, Role::Owner)),
+                ..owner
+            },
+        )
+        .await?;
+        audits[1]
+            .clone()
+            .in_workspace(workspace_id)
+            .insert(&mut tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some((user, workspace_id)))
     }
 
     pub async fn user_by_name(&self, username: &str) -> Result<Option<User>, StoreError> {
@@ -96,13 +135,17 @@ impl Store {
 
     /// Stores a new password hash and ends every session of the user, in one
     /// transaction; returns how many sessions ended.
+    /// Sets a new password hash and ends every session of the user; with
+    /// `revoke_tokens`, their API tokens in every workspace are revoked in
+    /// the same transaction. Returns the sessions ended and tokens revoked.
     pub async fn set_password(
         &self,
         user: UserId,
         password_hash: &str,
         now: i64,
+        revoke_tokens: bool,
         audit: &AuditEntry,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<(u64, u64), StoreError> {
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?")
             .bind(password_hash)
@@ -115,6 +158,18 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+        let revoked = if revoke_tokens {
+            sqlx::query(
+                "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(user)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+        } else {
+            0
+        };
         sqlx::query("DELETE FROM login_attempts WHERE key = ?")
             .bind(super::throttle::account_key(
                 &self.username_of(&mut tx, user).await?,
@@ -123,7 +178,7 @@ impl Store {
             .await?;
         audit.insert(&mut tx).await?;
         tx.commit().await?;
-        Ok(ended)
+        Ok((ended, revoked))
     }
 
     /// Replaces a hash after login when its parameters are out of date. Not
@@ -170,4 +225,38 @@ impl Store {
                 .await?,
         )
     }
+}
+
+/// Every account is made here, so the shared check on stored text (length,
+/// no private material) holds for setup as for every other path.
+async fn insert_user(
+    conn: &mut sqlx::SqliteConnection,
+    new: &NewUser<'_>,
+) -> Result<UserId, StoreError> {
+    Field::Username.check("the username", new.username)?;
+    if let Some(email) = new.email {
+        Field::Name.check("the email address", email)?;
+    }
+    let id: UserId = sqlx::query_scalar(
+        "INSERT INTO users (username, password_hash, email, instance_admin, created_at, password_changed_at) \
+         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(new.username)
+    .bind(new.password_hash)
+    .bind(new.email)
+    .bind(new.instance_admin)
+    .bind(new.now)
+    .bind(new.now)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| StoreError::conflict_or(e, format!("the username {:?} is taken", new.username)))?;
+    if let Some((workspace, role)) = new.membership {
+        sqlx::query("INSERT INTO memberships (user_id, workspace_id, role) VALUES (?, ?, ?)")
+            .bind(id)
+            .bind(workspace)
+            .bind(role.as_str())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(id)
 }

@@ -72,7 +72,7 @@ impl Store {
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO wallets (workspace_id, name, network, kind, external_descriptor, \
              internal_descriptor, gap_limit, birthday, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (name) DO NOTHING RETURNING id",
+             ON CONFLICT (workspace_id, name) DO NOTHING RETURNING id",
         )
         .bind(workspace)
         .bind(new.name)
@@ -116,11 +116,15 @@ impl Store {
         )
     }
 
-    pub async fn wallet_named(&self, name: &str) -> Result<Option<WalletRecord>, StoreError> {
-        Ok(sqlx::query_as(select_wallets!(" WHERE name = ?"))
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?)
+    /// Wallets with this name: names are unique per workspace, so one in
+    /// each workspace that has it.
+    pub async fn wallets_named(&self, name: &str) -> Result<Vec<WalletRecord>, StoreError> {
+        Ok(
+            sqlx::query_as(select_wallets!(" WHERE name = ? ORDER BY workspace_id"))
+                .bind(name)
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     /// Stores a sync's new ledger rows and the wallet's new state together:

@@ -5,6 +5,7 @@ use sqlx::FromRow;
 use super::audit::AuditEntry;
 use super::{Store, StoreError, UserId, WorkspaceId};
 use crate::auth::Role;
+use crate::text::Field;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct Workspace {
@@ -30,6 +31,7 @@ impl Store {
         name: &str,
         audit: &AuditEntry,
     ) -> Result<WorkspaceId, StoreError> {
+        Field::Name.check("the workspace name", name)?;
         let mut tx = self.begin_write().await?;
         let id = sqlx::query_scalar("INSERT INTO workspaces (name) VALUES (?) RETURNING id")
             .bind(name)
@@ -50,6 +52,7 @@ impl Store {
         owner: UserId,
         audit: &AuditEntry,
     ) -> Result<WorkspaceId, StoreError> {
+        Field::Name.check("the workspace name", name)?;
         let mut tx = self.begin_write().await?;
         let id: WorkspaceId =
             sqlx::query_scalar("INSERT INTO workspaces (name) VALUES (?) RETURNING id")

@@ -164,3 +164,73 @@ fn rusqlite_free_count(path: &std::path::Path, query: &str) -> i64 {
     .join()
     .expect("thread")
 }
+
+/// Every `LEDGERSYS_` variable the packages set, with what each package
+/// would put in it (Umbrel's `${...}` from its apps' exports, StartOS's from
+/// its code), is a setting the binary knows and accepts: an unknown one
+/// stops start-up, so a package naming one could never run.
+#[test]
+fn every_setting_the_packages_give_is_one_the_binary_accepts() {
+    let samples = [
+        ("${APP_ELECTRS_NODE_IP}", "10.21.21.10"),
+        ("${APP_ELECTRS_NODE_PORT}", "50001"),
+        (
+            "${APP_LEDGERSYS_BTCPAY_URL}",
+            "http://btcpay-server_web_1:3003",
+        ),
+    ];
+    let mut set: Vec<(String, String)> = Vec::new();
+    let compose = include_str!("../../packaging/umbrel/ledgersys/docker-compose.yml");
+    for line in compose.lines() {
+        let Some((name, value)) = line.trim().split_once(':') else {
+            continue;
+        };
+        if !name.starts_with("LEDGERSYS_") {
+            continue;
+        }
+        let mut value = value.trim().trim_matches('"').to_string();
+        for (placeholder, sample) in samples {
+            value = value.replace(placeholder, sample);
+        }
+        assert!(
+            !value.contains("${"),
+            "no sample for {value} in {name}: add one above"
+        );
+        set.push((name.to_string(), value));
+    }
+    let startos: String = ["main.ts", "utils.ts"]
+        .iter()
+        .map(|f| std::fs::read_to_string(format!("packaging/startos/startos/{f}")).expect("read"))
+        .collect();
+    let startos_samples = [
+        ("LEDGERSYS_DATA_DIR", "/data"),
+        ("LEDGERSYS_LISTEN", "0.0.0.0:8420"),
+        ("LEDGERSYS_LOG_FORMAT", "json"),
+        ("LEDGERSYS_CHAIN_ELECTRUM", "electrs.startos:50001"),
+        ("LEDGERSYS_SNAPSHOT_INTERVAL", "30m"),
+    ];
+    for name in startos
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| w.starts_with("LEDGERSYS_"))
+    {
+        let sample = startos_samples
+            .iter()
+            .find(|(n, _)| *n == name)
+            .unwrap_or_else(|| panic!("StartOS sets {name}: add a sample value above"));
+        set.push((name.to_string(), sample.1.to_string()));
+    }
+    assert!(set.len() >= 8, "{set:?}");
+    let data = tempfile::tempdir().expect("temp");
+    let out = crate::support::command()
+        .args(["config", "check"])
+        .envs(set.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("LEDGERSYS_DATA_DIR", data.path())
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let described = text(&out.stdout);
+    assert!(
+        described.contains("btcpay.hint_url = \"http://btcpay-server_web_1:3003\""),
+        "{described}"
+    );
+}

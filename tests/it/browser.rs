@@ -89,6 +89,12 @@ impl Shot {
     }
 }
 
+/// Keeps a screenshot under the test output directory, for other areas'
+/// browser tests.
+pub(crate) fn keep_screenshot(name: &str, png: &[u8]) {
+    Shot::keep(name, png);
+}
+
 fn close(actual: [u8; 3], expected: [u8; 3]) -> bool {
     actual
         .iter()

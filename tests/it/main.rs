@@ -1,9 +1,11 @@
 //! The one integration-test binary: each module is an area of the appliance,
 //! exercised through the real binary over real HTTP on loopback.
 
+mod api_shape;
 mod appliance_packaging;
 mod audit;
 mod auth;
+mod auth_races;
 mod body_limits;
 mod books;
 mod browser;
@@ -17,12 +19,19 @@ mod btcpay_wallet;
 mod chain_source;
 mod cli;
 mod csv_injection;
+mod exchanges;
+mod exchanges_api;
+mod exchanges_coinbase;
+mod exchanges_kraken_export;
 mod export;
 mod fakes;
+mod forwarded;
 mod imports;
+mod invitations;
 mod prices;
 mod prices_api;
 mod prices_sync;
+mod private_fields;
 mod reports;
 mod review;
 mod roles;
@@ -33,6 +42,7 @@ mod store;
 mod support;
 mod tls;
 mod tls_acme;
+mod token_hygiene;
 mod wallet_api;
 mod wallet_chain;
 mod wallet_labels;

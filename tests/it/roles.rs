@@ -15,6 +15,26 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("GET", "/status", Rule::Public),
     (
         "GET",
+        "/workspaces/{workspace_id}/exchanges",
+        Rule::Member(Role::Viewer),
+    ),
+    (
+        "POST",
+        "/workspaces/{workspace_id}/exchanges",
+        Rule::Member(Role::Admin),
+    ),
+    (
+        "POST",
+        "/workspaces/{workspace_id}/exchanges/{exchange_id}/sync",
+        Rule::Member(Role::Accountant),
+    ),
+    (
+        "DELETE",
+        "/workspaces/{workspace_id}/exchanges/{exchange_id}",
+        Rule::Member(Role::Admin),
+    ),
+    (
+        "GET",
         "/workspaces/{workspace_id}/wallets",
         Rule::Member(Role::Viewer),
     ),
@@ -89,13 +109,34 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ),
     (
         "GET",
+        "/workspaces/{workspace_id}/invitations",
+        Rule::Member(Role::Admin),
+    ),
+    (
+        "DELETE",
+        "/workspaces/{workspace_id}/invitations/{invitation_id}",
+        Rule::Member(Role::Admin),
+    ),
+    ("GET", "/me/invitations", Rule::Session),
+    (
+        "POST",
+        "/me/invitations/{invitation_id}/accept",
+        Rule::Session,
+    ),
+    (
+        "POST",
+        "/me/invitations/{invitation_id}/decline",
+        Rule::Session,
+    ),
+    (
+        "GET",
         "/workspaces/{workspace_id}/tokens",
         Rule::Member(Role::Viewer),
     ),
     (
         "POST",
         "/workspaces/{workspace_id}/tokens",
-        Rule::Member(Role::Viewer),
+        Rule::MemberSession(Role::Viewer),
     ),
     (
         "DELETE",
@@ -278,7 +319,9 @@ fn allowed(rule: Rule, caller: &Caller) -> bool {
         Rule::Public | Rule::Signed => true,
         Rule::Session | Rule::User => caller.session.is_some(),
         Rule::InstanceAdmin => caller.instance_admin,
-        Rule::Member(required) => caller.role.is_some_and(|r| r.allows(required)),
+        Rule::Member(required) | Rule::MemberSession(required) => {
+            caller.role.is_some_and(|r| r.allows(required))
+        }
     }
 }
 
@@ -406,7 +449,8 @@ async fn the_role_matrix_holds_for_every_route() {
         let url = format!("/api/v1{path}")
             .replace("{workspace_id}", "1")
             .replace("{user_id}", "9999")
-            .replace("{token_id}", "9999");
+            .replace("{token_id}", "9999")
+            .replace("{invitation_id}", "9999");
         let method = Method::from_bytes(method.as_bytes()).expect("method");
         for caller in &callers {
             let body = matches!(method, Method::POST | Method::PUT).then(|| json!({}));

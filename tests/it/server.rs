@@ -38,6 +38,25 @@ async fn the_openapi_document_is_valid_openapi_3() {
         .expect("spec");
     assert_eq!(resp.status(), StatusCode::OK);
     let text = resp.text().await.expect("body");
+    // An optional property is written as `null` when absent, so the
+    // document must allow `null` wherever a property is not required.
+    let raw: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let mut not_nullable = Vec::new();
+    for (name, schema) in raw["components"]["schemas"].as_object().expect("schemas") {
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .map(|r| r.iter().filter_map(|v| v.as_str()).collect())
+            .unwrap_or_default();
+        for (field, property) in schema["properties"].as_object().into_iter().flatten() {
+            if !required.contains(&field.as_str()) && property["nullable"] != true {
+                not_nullable.push(format!("{name}.{field}"));
+            }
+        }
+    }
+    assert!(
+        not_nullable.is_empty(),
+        "optional but not nullable: {not_nullable:?}"
+    );
     let spec: openapiv3::OpenAPI = serde_json::from_str(&text).expect("a valid OpenAPI 3 document");
     assert!(spec.openapi.starts_with("3."), "{}", spec.openapi);
     assert_eq!(spec.info.title, "Ledgersys");

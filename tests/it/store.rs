@@ -49,6 +49,26 @@ const FROZEN: &[(i64, &str, &str)] = &[
         "btcpay manage",
         "ff0f57d3200971e9c2add4b2325b8426059803e93d9958d7ddd02978a484e8214c7b4674682a72b9b9a2666988a62e4a",
     ),
+    (
+        11,
+        "token expiry invitations",
+        "06d986d83a94f671d55f78f816613bbb447b69fc4cae6601b3b7b0f81381846e97a429f9d44dac40cda502078769ac2a",
+    ),
+    (
+        12,
+        "wallet names per workspace",
+        "7d39264ba22969f97ab3198c5439aa31acf8e3a63a1c05fd3ffb172d518e6c090a55bb6a871da1748db740e1a03b590c",
+    ),
+    (
+        13,
+        "exchange connections",
+        "2f6ca90fe088bda7c3842ed2f2090cf9f21bb1e7bb928436f38c77009257a21876ef86ab5e3ee44d1b983b1ea18be7fa",
+    ),
+    (
+        14,
+        "exchange sync state",
+        "884908553979b21ad8c0a7806c6984a21ecaf456535493011729fc4e17fbbc3f1d25236bd567cb6716953f05c3da2c10",
+    ),
 ];
 
 #[test]

@@ -300,3 +300,16 @@ impl Session {
         req.send().await.expect("request")
     }
 }
+
+/// The single number `query` gives over the database file `db`.
+pub async fn sqlite_count(db: &Path, query: &str) -> i64 {
+    use sqlx::Connection;
+    let url = format!("sqlite://{}", db.display());
+    let mut conn = sqlx::SqliteConnection::connect(&url)
+        .await
+        .expect("connect");
+    sqlx::query_scalar(query)
+        .fetch_one(&mut conn)
+        .await
+        .expect("count")
+}

@@ -105,6 +105,30 @@ async fn https_from_certificate_files_redirects_plain_http_and_reloads_on_sighup
         "max-age=31536000"
     );
 
+    // `healthcheck` (the image's HEALTHCHECK) speaks TLS when the server does.
+    let probe = crate::support::command()
+        .args(["healthcheck"])
+        .env("LEDGERSYS_LISTEN", format!("127.0.0.1:{port}"))
+        .env("LEDGERSYS_TLS_CERT_FILE", cert)
+        .env("LEDGERSYS_TLS_KEY_FILE", key)
+        .output()
+        .expect("run healthcheck");
+    assert!(
+        probe.status.success(),
+        "healthcheck over TLS: {}",
+        String::from_utf8_lossy(&probe.stderr)
+    );
+    let plain_probe = crate::support::command()
+        .args(["healthcheck"])
+        .env("LEDGERSYS_LISTEN", format!("127.0.0.1:{port}"))
+        .output()
+        .expect("run healthcheck");
+    assert_eq!(
+        plain_probe.status.code(),
+        Some(1),
+        "plain probe of a TLS port"
+    );
+
     // The main port does not speak plain HTTP at all.
     let plain = crate::support::client()
         .get(format!("http://127.0.0.1:{port}/healthz"))

@@ -39,6 +39,8 @@ def main() -> int:
         for binary in args.binaries:
             runs = work / Path(binary).name
             runs.mkdir()
+            for currency in ("usd", "gbp"):
+                (runs / f"generic-{currency}.csv").symlink_to(work / f"generic-{currency}.csv")
             out = bench.bench_ledgersys(binary, runs, args.repeat, bench.DEFAULT_TIMEOUT)
             us, uk = out["us"], out["uk"]
             peak = max(us["import_peak_kib"], uk["import_peak_kib"]) / 1024

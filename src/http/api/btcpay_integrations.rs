@@ -11,7 +11,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use super::Tag;
 use super::members::scope;
 use super::policy::Access;
-use crate::btcpay::{BtcpayError, NewConnection};
+use crate::btcpay::{BtcpayError, ClientError, NewConnection};
 use crate::http::AppState;
 use crate::http::auth::client_of;
 use crate::http::error::{ApiError, body};
@@ -90,6 +90,9 @@ pub enum ConnectResponse {
 pub(super) fn btcpay_error(e: BtcpayError) -> ApiError {
     match e {
         BtcpayError::Refused(m) => ApiError::Unprocessable(body("refused", m)),
+        BtcpayError::Client(ClientError::Invalid(m)) => {
+            ApiError::Unprocessable(body("invalid_url", m))
+        }
         e @ BtcpayError::Client(_) => {
             ApiError::Unavailable(body("btcpay_unreachable", e.to_string()))
         }

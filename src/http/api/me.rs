@@ -33,6 +33,9 @@ pub struct Me {
 pub struct PasswordChange {
     pub current_password: String,
     pub new_password: String,
+    /// Also revoke every API token of this account (the default): a stolen
+    /// password may have been used to make one. False keeps them.
+    pub revoke_api_tokens: Option<bool>,
 }
 
 #[derive(Debug, Object)]
@@ -128,7 +131,8 @@ impl MeApi {
     }
 
     /// Changes the password; every session of the account ends, this one
-    /// included, so sign in again afterwards.
+    /// included, so sign in again afterwards. The account's API tokens are
+    /// revoked too unless `revoke_api_tokens` is false.
     #[oai(
         path = "/me/password",
         method = "post",
@@ -148,6 +152,7 @@ impl MeApi {
                 caller,
                 &body_in.current_password,
                 &body_in.new_password,
+                body_in.revoke_api_tokens.unwrap_or(true),
                 &client_of(req),
                 crate::clock::now(),
             )

@@ -38,8 +38,10 @@ pub struct MemberView {
 pub struct AddMember {
     pub username: String,
     pub role: Role,
-    /// Needed only when the account does not exist yet; the user should
-    /// change it at first sign-in.
+    /// Leave out to invite the account of this name (it joins when it
+    /// accepts; the answer is the same whether or not it exists). Given, an
+    /// instance administrator creates a new account with this initial
+    /// password, which the user should change at first sign-in.
     pub password: Option<String>,
     pub email: Option<String>,
 }
@@ -67,10 +69,21 @@ pub struct AccessRequest {
     pub reason: String,
 }
 
+/// The answer to an invitation, the same whether or not the name is an
+/// account.
+#[derive(Debug, Object)]
+pub struct InvitationSent {
+    /// Always "invited".
+    pub status: String,
+}
+
 #[derive(ApiResponse)]
 pub enum MemberChanged {
     #[oai(status = 201)]
     Created(Json<MemberView>),
+    /// Invited: the account joins only when its owner accepts.
+    #[oai(status = 202)]
+    Invited(Json<InvitationSent>),
     #[oai(status = 200)]
     Updated(Json<MemberView>),
     #[oai(status = 204)]
@@ -167,7 +180,9 @@ impl MembersApi {
         ))
     }
 
-    /// Adds a member: an existing account by name, or a new account.
+    /// Invites an account by name (202, whether or not it exists), or, for
+    /// an instance administrator giving a password, creates a new account
+    /// as a member (201).
     #[oai(
         path = "/workspaces/:workspace_id/members",
         method = "post",
@@ -184,7 +199,7 @@ impl MembersApi {
         let (ws, role) = scope(&access)?;
         let addr = client_of(req).addr;
         let actor = actor(access.caller()?, role, &addr);
-        let user = members::add(
+        let added = members::add(
             &state.store,
             state.auth.hasher(),
             &actor,
@@ -196,7 +211,14 @@ impl MembersApi {
             crate::clock::now(),
         )
         .await?;
-        Ok(MemberChanged::Created(Json(view(&state, ws, user).await?)))
+        match added {
+            members::Added::Invited => Ok(MemberChanged::Invited(Json(InvitationSent {
+                status: "invited".into(),
+            }))),
+            members::Added::Created(user) => {
+                Ok(MemberChanged::Created(Json(view(&state, ws, user).await?)))
+            }
+        }
     }
 
     /// Changes a member's role.
@@ -270,6 +292,7 @@ impl MembersApi {
                 "give a reason of at least 5 characters",
             )));
         }
+        crate::text::Field::Note.check("the reason", reason)?;
         if state.store.workspace(ws).await?.is_none() {
             return Err(ApiError::not_found("no such workspace"));
         }

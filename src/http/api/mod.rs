@@ -6,7 +6,10 @@ mod btcpay;
 mod btcpay_integrations;
 mod btcpay_manage;
 pub mod chain_source;
+pub mod document;
+pub mod exchanges;
 mod instance;
+mod invitations;
 mod me;
 mod members;
 pub mod policy;
@@ -61,7 +64,7 @@ type Apis = (
     system::SystemApi,
     session::SessionApi,
     me::MeApi,
-    members::MembersApi,
+    (members::MembersApi, invitations::InvitationsApi),
     tokens::TokensApi,
     audit::AuditApi,
     (instance::InstanceApi, chain_source::ChainSourceApi),
@@ -70,7 +73,7 @@ type Apis = (
     review::ReviewApi,
     reports::ReportsApi,
     price_overrides::PriceOverridesApi,
-    wallets::WalletsApi,
+    (wallets::WalletsApi, exchanges::ExchangesApi),
     wallet_labels::WalletLabelsApi,
     // poem-openapi takes tuples of up to 16: the BTCPay APIs are one member.
     (
@@ -87,7 +90,7 @@ pub fn service() -> ApiService {
         system::SystemApi,
         session::SessionApi,
         me::MeApi,
-        members::MembersApi,
+        (members::MembersApi, invitations::InvitationsApi),
         tokens::TokensApi,
         audit::AuditApi,
         (instance::InstanceApi, chain_source::ChainSourceApi),
@@ -96,7 +99,7 @@ pub fn service() -> ApiService {
         review::ReviewApi,
         reports::ReportsApi,
         price_overrides::PriceOverridesApi,
-        wallets::WalletsApi,
+        (wallets::WalletsApi, exchanges::ExchangesApi),
         wallet_labels::WalletLabelsApi,
         (
             btcpay::BtcpayApi,

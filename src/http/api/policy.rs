@@ -25,6 +25,9 @@ pub enum Rule {
     User,
     /// A member of the `{workspace_id}` in the path with at least this role.
     Member(Role),
+    /// The same, by a signed-in session only: API tokens are refused with
+    /// `session_required` (tokens cannot make tokens).
+    MemberSession(Role),
     /// An instance administrator, by session.
     InstanceAdmin,
 }
@@ -32,6 +35,26 @@ pub enum Rule {
 /// Every API route: method, path as in the OpenAPI document, rule.
 pub const RULES: &[(&str, &str, Rule)] = &[
     ("GET", "/status", Rule::Public),
+    (
+        "GET",
+        "/workspaces/{workspace_id}/exchanges",
+        Rule::Member(Role::Viewer),
+    ),
+    (
+        "POST",
+        "/workspaces/{workspace_id}/exchanges",
+        Rule::Member(Role::Admin),
+    ),
+    (
+        "POST",
+        "/workspaces/{workspace_id}/exchanges/{exchange_id}/sync",
+        Rule::Member(Role::Accountant),
+    ),
+    (
+        "DELETE",
+        "/workspaces/{workspace_id}/exchanges/{exchange_id}",
+        Rule::Member(Role::Admin),
+    ),
     (
         "GET",
         "/workspaces/{workspace_id}/wallets",
@@ -108,13 +131,34 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ),
     (
         "GET",
+        "/workspaces/{workspace_id}/invitations",
+        Rule::Member(Role::Admin),
+    ),
+    (
+        "DELETE",
+        "/workspaces/{workspace_id}/invitations/{invitation_id}",
+        Rule::Member(Role::Admin),
+    ),
+    ("GET", "/me/invitations", Rule::Session),
+    (
+        "POST",
+        "/me/invitations/{invitation_id}/accept",
+        Rule::Session,
+    ),
+    (
+        "POST",
+        "/me/invitations/{invitation_id}/decline",
+        Rule::Session,
+    ),
+    (
+        "GET",
         "/workspaces/{workspace_id}/tokens",
         Rule::Member(Role::Viewer),
     ),
     (
         "POST",
         "/workspaces/{workspace_id}/tokens",
-        Rule::Member(Role::Viewer),
+        Rule::MemberSession(Role::Viewer),
     ),
     (
         "DELETE",
@@ -367,6 +411,14 @@ impl<E: Endpoint> Endpoint for EnforceEndpoint<E> {
     }
 }
 
+fn session_required() -> poem::Error {
+    deny(
+        StatusCode::FORBIDDEN,
+        "session_required",
+        "this needs a signed-in browser session, not an API token",
+    )
+}
+
 async fn decide(
     state: &AppState,
     rule: Rule,
@@ -405,11 +457,7 @@ async fn decide(
                     ..
                 },
             ) => Ok(open(Some(c))),
-            Some(_) => Err(deny(
-                StatusCode::FORBIDDEN,
-                "session_required",
-                "this needs a signed-in browser session, not an API token",
-            )),
+            Some(_) => Err(session_required()),
             None => Err(signed_out()),
         },
         Rule::InstanceAdmin => {
@@ -430,7 +478,10 @@ async fn decide(
             }
             Ok(open(Some(caller)))
         }
-        Rule::Member(required) => {
+        Rule::MemberSession(_) if matches!(&caller, Some(c) if matches!(c.via, Via::Token { .. })) => {
+            Err(session_required())
+        }
+        Rule::Member(required) | Rule::MemberSession(required) => {
             let caller = caller.ok_or_else(signed_out)?;
             let workspace = params
                 .iter()

@@ -1,5 +1,6 @@
 //! API tokens for scripts: shown once, stored as a keyed hash, scoped to one
-//! workspace and a role no higher than their creator's, revocable.
+//! workspace and a role no higher than their creator's current one,
+//! revocable, optionally expiring. Only a signed-in session makes them.
 
 use poem::Request;
 use poem::web::Data;
@@ -10,10 +11,11 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use super::members::{actor, scope};
 use super::policy::Access;
 use super::{Done, Tag};
+use crate::auth::expiry::token_expiry;
 use crate::auth::{Role, members};
 use crate::http::AppState;
 use crate::http::auth::client_of;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, body};
 use crate::store::TokenId;
 
 #[derive(Debug, Object)]
@@ -27,6 +29,10 @@ pub struct TokenView {
     pub created_at: String,
     pub last_used_at: Option<String>,
     pub revoked: bool,
+    /// When the token stops working; null: until revoked.
+    pub expires_at: Option<String>,
+    /// Whether the expiry has passed.
+    pub expired: bool,
 }
 
 #[derive(Debug, Object)]
@@ -34,6 +40,10 @@ pub struct NewTokenRequest {
     pub name: String,
     /// At most the creator's own role.
     pub role: Role,
+    /// Expire this many days from now (1-3650).
+    pub expires_in_days: Option<i64>,
+    /// Or expire after this day (YYYY-MM-DD, UTC). Neither: until revoked.
+    pub expires_on: Option<String>,
 }
 
 #[derive(Debug, Object)]
@@ -42,6 +52,7 @@ pub struct CreatedToken {
     /// Shown this once; store it now. Send it as `Authorization: Bearer …`.
     pub token: String,
     pub role: Role,
+    pub expires_at: Option<String>,
 }
 
 #[derive(ApiResponse)]
@@ -69,6 +80,7 @@ impl TokensApi {
         let (ws, role) = scope(&access)?;
         let caller = access.caller()?;
         let rows = state.store.tokens(ws).await?;
+        let now = crate::clock::now();
         let views = rows
             .into_iter()
             .filter(|t| role.allows(Role::Admin) || t.user_id == caller.user_id)
@@ -81,12 +93,15 @@ impl TokensApi {
                 created_at: crate::clock::rfc3339(t.created_at),
                 last_used_at: t.last_used_at.map(crate::clock::rfc3339),
                 revoked: t.revoked_at.is_some(),
+                expires_at: t.expires_at.map(crate::clock::rfc3339),
+                expired: t.expires_at.is_some_and(|at| at <= now),
             })
             .collect();
         Ok(Json(views))
     }
 
-    /// Creates a token; its secret is in this response only.
+    /// Creates a token; its secret is in this response only. Needs a
+    /// signed-in session: API tokens cannot create tokens.
     #[oai(
         path = "/workspaces/:workspace_id/tokens",
         method = "post",
@@ -101,6 +116,9 @@ impl TokensApi {
     ) -> Result<TokenCreated, ApiError> {
         let (ws, role) = scope(&access)?;
         let caller = access.caller()?;
+        let now = crate::clock::now();
+        let expires_at = token_expiry(request.expires_in_days, request.expires_on.as_deref(), now)
+            .map_err(|message| ApiError::Unprocessable(body("invalid_expiry", message)))?;
         let created = state
             .auth
             .create_token(
@@ -109,13 +127,15 @@ impl TokensApi {
                 role,
                 &request.name,
                 request.role,
-                crate::clock::now(),
+                expires_at,
+                now,
             )
             .await?;
         Ok(TokenCreated::Created(Json(CreatedToken {
             id: created.id.0,
             token: created.token,
             role: request.role,
+            expires_at: expires_at.map(crate::clock::rfc3339),
         })))
     }
 

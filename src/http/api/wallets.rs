@@ -179,6 +179,7 @@ pub fn add_error(e: AddError) -> ApiError {
     match e {
         AddError::Private(m) => ApiError::Unprocessable(body("private_material", m)),
         AddError::Invalid(m) => ApiError::Unprocessable(body("invalid_wallet", m)),
+        AddError::Text(e) => e.into(),
         e @ AddError::Taken(_) => ApiError::Conflict(body("wallet_exists", e.to_string())),
         AddError::Store(e) => e.into(),
     }

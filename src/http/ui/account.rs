@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::context::{Ui, ui};
 use super::{layout, notice, render};
+use crate::auth::expiry::token_expiry;
 use crate::auth::{AuthError, Caller, Role, Via, members};
 use crate::http::AppState;
 use crate::http::auth::{cleared_cookie, client_of};
@@ -24,6 +25,8 @@ fn flash_text(code: Option<&str>) -> Option<&'static str> {
         "email" => Some("Your email address is saved."),
         "revoked" => Some("The token is revoked."),
         "read" => Some("Alerts marked read."),
+        "joined" => Some("You joined the workspace; switch to it from the menu."),
+        "declined" => Some("The invitation is declined."),
         _ => None,
     }
 }
@@ -82,7 +85,9 @@ async fn content(
             .collect(),
         None => Vec::new(),
     };
+    let invitations = super::invitations::received_section(state, ui).await?;
     let csrf = &ui.csrf_token;
+    let now = crate::clock::now();
     Ok(html! {
         h1 { "Account" }
         p.lead { "Signed in as " strong { (ui.username) } "." }
@@ -95,6 +100,7 @@ async fn content(
                 pre.secret { (token) }
             }
         }
+        (invitations)
         section.card #alerts {
             h2 { "Security alerts" }
             @if alerts.is_empty() {
@@ -124,11 +130,12 @@ async fn content(
         }
         section.card {
             h2 { "Change password" }
-            p.muted { "Every session ends when the password changes, this one included." }
+            p.muted { "Every session ends when the password changes, this one included. Your API tokens are revoked too, in every workspace, unless you untick the box: whoever knew the old password may have made one." }
             form method="post" action="/account/password" {
                 input type="hidden" name="csrf_token" value=(csrf);
                 label { "Current password" input type="password" name="current_password" required autocomplete="current-password"; }
                 label { "New password" input type="password" name="new_password" required minlength="12" autocomplete="new-password"; }
+                label { input type="checkbox" name="revoke_api_tokens" value="on" checked; " Also sign out my API tokens" }
                 button type="submit" { "Change password" }
             }
         }
@@ -137,15 +144,17 @@ async fn content(
                 h2 { "API tokens for " (name) }
                 p.muted { "For scripts: send as " code { "Authorization: Bearer …" } ". A token can have at most your role (" (role) ")." }
                 @if !tokens.is_empty() {
-                    table {
-                        thead { tr { th { "Name" } th { "Role" } th { "Ends in" } th { "Last used" } th {} } }
+                    div.table-wrap { table {
+                        thead { tr { th { "Name" } th { "Role" } th { "Ends in" } th { "Last used" } th { "Expires" } th {} } }
                         tbody {
                             @for t in &tokens {
                                 tr {
                                     td { (t.name) } td { (t.role) } td { code { (t.last4) } }
                                     td { (t.last_used_at.map(crate::clock::rfc3339).unwrap_or_else(|| "never".into())) }
+                                    td { (t.expires_at.map(crate::clock::rfc3339).unwrap_or_else(|| "never".into())) }
                                     td {
-                                        @if t.revoked_at.is_some() { "revoked" } @else {
+                                        @if t.revoked_at.is_some() { "revoked" }
+                                        @else if t.expires_at.is_some_and(|at| at <= now) { "expired" } @else {
                                             form method="post" action=(format!("/account/tokens/{}/revoke", t.id)) {
                                                 input type="hidden" name="csrf_token" value=(csrf);
                                                 button type="submit" { "Revoke" }
@@ -155,7 +164,7 @@ async fn content(
                                 }
                             }
                         }
-                    }
+                    } }
                 }
                 form method="post" action="/account/tokens" {
                     input type="hidden" name="csrf_token" value=(csrf);
@@ -167,11 +176,18 @@ async fn content(
                             }
                         }
                     }
+                    label { "Expires after (days; empty: never)" input type="number" name="expires_in_days" min="1" max="3650" inputmode="numeric"; }
+                    label { "Or expires after this day" input type="date" name="expires_on"; }
                     button type="submit" { "Create token" }
                 }
             }
         }
     })
+}
+
+/// The account page with an error, for actions handled elsewhere.
+pub(super) async fn page_with_error(state: &AppState, ui: &Ui, error: &str) -> Response {
+    render_page(state, ui, None, Some(error), None).await
 }
 
 #[handler]
@@ -237,6 +253,8 @@ pub async fn set_email(
 pub struct PasswordForm {
     current_password: String,
     new_password: String,
+    /// A ticked checkbox sends "on"; an unticked one sends nothing.
+    revoke_api_tokens: Option<String>,
 }
 
 #[handler]
@@ -255,6 +273,7 @@ pub async fn change_password(
             &caller_of(&ui),
             &form.current_password,
             &form.new_password,
+            form.revoke_api_tokens.is_some(),
             &client_of(req),
             crate::clock::now(),
         )
@@ -286,6 +305,10 @@ pub async fn change_password(
 pub struct TokenForm {
     name: String,
     role: String,
+    #[serde(default)]
+    expires_in_days: String,
+    #[serde(default)]
+    expires_on: String,
 }
 
 #[handler]
@@ -309,6 +332,17 @@ pub async fn create_token(
         )
         .await;
     };
+    let now = crate::clock::now();
+    let days = form.expires_in_days.trim();
+    let expires = match days.parse::<i64>() {
+        Ok(days) => token_expiry(Some(days), Some(&form.expires_on), now),
+        Err(_) if days.is_empty() => token_expiry(None, Some(&form.expires_on), now),
+        Err(_) => Err("The expiry is a whole number of days.".into()),
+    };
+    let expires_at = match expires {
+        Ok(at) => at,
+        Err(message) => return render_page(&state, &ui, None, Some(&message), None).await,
+    };
     match state
         .auth
         .create_token(
@@ -317,14 +351,17 @@ pub async fn create_token(
             my_role,
             &form.name,
             role,
-            crate::clock::now(),
+            expires_at,
+            now,
         )
         .await
     {
         Ok(created) => render_page(&state, &ui, None, None, Some(&created.token)).await,
-        Err(err @ (AuthError::Forbidden(_) | AuthError::Invalid(_))) => {
-            render_page(&state, &ui, None, Some(&err.to_string()), None).await
-        }
+        Err(
+            err @ (AuthError::Forbidden(_)
+            | AuthError::Invalid(_)
+            | AuthError::Store(crate::store::StoreError::Text(_))),
+        ) => render_page(&state, &ui, None, Some(&err.to_string()), None).await,
         Err(err) => {
             tracing::error!(error = %err, "token creation failed");
             render_page(

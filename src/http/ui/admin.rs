@@ -72,6 +72,7 @@ async fn settings_content(
     } else {
         None
     };
+    let invitations = super::invitations::sent_section(state, ui).await?;
     let csrf = &ui.csrf_token;
     let grantable: Vec<Role> = Role::ALL
         .into_iter()
@@ -92,7 +93,7 @@ async fn settings_content(
         @if ui.can(Role::Admin) {
             section.card {
                 h2 { "Members" }
-                table {
+                div.table-wrap { table {
                     thead { tr { th { "User" } th { "Email" } th { "Role" } th {} } }
                     tbody {
                         @for m in &members {
@@ -117,13 +118,17 @@ async fn settings_content(
                             }
                         }
                     }
-                }
+                } }
+                (invitations)
                 h3 { "Add a member" }
+                p.muted { "Adding someone by name sends them an invitation: they join when they accept it, signed in." }
                 form method="post" action="/settings/members" {
                     input type="hidden" name="csrf_token" value=(csrf);
                     label { "Username" input name="username" required autocomplete="off"; }
                     label { "Role" select name="role" { @for r in &grantable { option value=(r.as_str()) { (r.as_str()) } } } }
-                    label { "Initial password (only for a new account)" input type="password" name="password" autocomplete="new-password"; }
+                    @if ui.instance_admin {
+                        label { "Initial password (only to create a new account)" input type="password" name="password" autocomplete="new-password"; }
+                    }
                     button type="submit" { "Add member" }
                 }
             }
@@ -259,6 +264,14 @@ fn actor_of<'a>(ui: &'a Ui, role: Role, addr: &'a str) -> members::Actor<'a> {
 }
 
 /// Back to the settings page, or the page again with what went wrong.
+pub(super) async fn member_outcome(
+    state: &AppState,
+    ui: &Ui,
+    result: Result<(), AuthError>,
+) -> Response {
+    outcome(state, ui, result).await
+}
+
 async fn outcome(state: &AppState, ui: &Ui, result: Result<(), AuthError>) -> Response {
     match result {
         Ok(()) => Redirect::see_other("/settings").into_response(),

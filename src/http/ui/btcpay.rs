@@ -113,7 +113,7 @@ pub async fn section(state: &AppState, ui: &Ui) -> Result<Markup, StoreError> {
             h3 { "Connect a store" }
             form method="post" action="/settings/btcpay/authorize" {
                 input type="hidden" name="csrf_token" value=(csrf);
-                label { "BTCPay URL" input name="url" type="url" required placeholder="https://btcpay.example"; }
+                label { "BTCPay URL" input name="url" type="url" required placeholder="https://btcpay.example" value=[state.btcpay_hint_url.as_deref()]; }
                 label { "Store id" input name="store_id" required maxlength="128"; }
                 button type="submit" { "Authorize in BTCPay" }
             }
@@ -124,7 +124,7 @@ pub async fn section(state: &AppState, ui: &Ui) -> Result<Markup, StoreError> {
             }
             form method="post" action="/settings/btcpay" {
                 input type="hidden" name="csrf_token" value=(csrf);
-                label { "BTCPay URL" input name="url" type="url" required placeholder="https://btcpay.example"; }
+                label { "BTCPay URL" input name="url" type="url" required placeholder="https://btcpay.example" value=[state.btcpay_hint_url.as_deref()]; }
                 label { "Store id" input name="store_id" required maxlength="128"; }
                 label { "API key" input name="api_key" type="password" required autocomplete="off"; }
                 label { "Webhook secret (empty: Ledgersys makes one and shows it once)"

@@ -71,10 +71,12 @@ pub async fn start(state: Data<&AppState>, req: &Request, Form(form): Form<Start
             "Only workspace admins manage integrations.",
         );
     }
-    let url = form.url.trim().trim_end_matches('/').to_string();
+    let url = match crate::outbound::http_base(&form.url, "The BTCPay address") {
+        Ok(url) => url,
+        Err(reason) => return page(StatusCode::UNPROCESSABLE_ENTITY, &format!("{reason}.")),
+    };
     let store_id = form.store_id.trim().to_string();
-    if !(url.starts_with("http://") || url.starts_with("https://")) || !wire::is_plain_id(&store_id)
-    {
+    if !wire::is_plain_id(&store_id) {
         return page(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Give the BTCPay address (http:// or https://) and the store id.",

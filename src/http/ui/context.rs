@@ -109,30 +109,79 @@ pub async fn ui(state: &AppState, req: &Request) -> Result<Ui, Response> {
     })
 }
 
-/// A safe place to go after signing in: a local path only.
+/// A safe place to go after signing in: a path on this site, or the
+/// dashboard. Browsers drop tabs and line breaks from a `Location` and read
+/// `\\` as `/`, so `/\t/evil.example` or `/\\evil.example` would leave for
+/// another origin. Whatever arrives is refused if it holds a control
+/// character, a backslash or a leading `//`, before or after percent
+/// decoding; what passes is parsed against a placeholder origin and only
+/// the path and query of the parsed URL are sent back, so nothing in the
+/// answer can name a scheme or a host.
 pub fn local_path(next: Option<&str>) -> String {
-    match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_string(),
-        _ => "/".to_string(),
+    next.and_then(same_origin_path)
+        .unwrap_or_else(|| "/".to_string())
+}
+
+fn same_origin_path(next: &str) -> Option<String> {
+    let decoded = percent_encoding::percent_decode_str(next).decode_utf8_lossy();
+    for text in [next, decoded.as_ref()] {
+        let hostile = !text.starts_with('/')
+            || text.starts_with("//")
+            || text.contains('\\')
+            || text.chars().any(char::is_control);
+        if hostile {
+            return None;
+        }
     }
+    let base = url::Url::parse("http://ledgersys.invalid/").ok()?;
+    let parsed = base.join(next).ok()?;
+    if parsed.origin() != base.origin() || !parsed.username().is_empty() {
+        return None;
+    }
+    Some(match parsed.query() {
+        Some(query) => format!("{}?{query}", parsed.path()),
+        None => parsed.path().to_string(),
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use super::local_path;
+
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(local_path(Some("/reports?year=2024")), "/reports?year=2024");
+        assert_eq!(local_path(Some("/wallets/3")), "/wallets/3");
         assert_eq!(
-            super::local_path(Some("/reports?year=2024")),
-            "/reports?year=2024"
+            local_path(Some("/imports?format=kraken%20ledgers")),
+            "/imports?format=kraken%20ledgers"
         );
         for hostile in [
             "https://evil.example",
+            "https:evil.example",
+            "http:/evil.example",
+            "javascript:alert(1)",
             "//evil.example",
+            "///evil.example",
             "/\\evil.example",
+            "\\/evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "\t//evil.example",
+            "/%09/evil.example",
+            "/%0a/evil.example",
+            "/%0D/evil.example",
+            "/%5C/evil.example",
+            "/%5cevil.example",
+            "/%2F/evil.example",
+            "/%2fevil.example",
+            "%2F%2Fevil.example",
             "evil",
+            "",
         ] {
-            assert_eq!(super::local_path(Some(hostile)), "/", "{hostile}");
+            assert_eq!(local_path(Some(hostile)), "/", "{hostile:?}");
         }
-        assert_eq!(super::local_path(None), "/");
+        assert_eq!(local_path(None), "/");
     }
 }

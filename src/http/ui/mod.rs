@@ -11,7 +11,9 @@ pub mod btcpay_authorize;
 mod btcpay_manage;
 mod chain_source;
 mod context;
+pub mod exchanges;
 pub mod imports;
+mod invitations;
 mod layout;
 mod login;
 mod pages;
@@ -22,13 +24,13 @@ mod review;
 mod wallet_labels;
 pub mod wallets;
 
+use super::allow::{Routes, get, post};
 use maud::{Markup, html};
 use poem::http::StatusCode;
 use poem::web::Html;
-use poem::{Route, get, post};
 
-pub fn routes() -> Route {
-    Route::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .at("/", get(pages::dashboard))
         .at("/transactions", get(books::transactions_page))
         .at("/wallets", get(wallets::wallets))
@@ -37,6 +39,9 @@ pub fn routes() -> Route {
         .at("/wallets/:wallet_id/sync", post(wallets::sync))
         .at("/wallets/labels", post(wallet_labels::import))
         .at("/wallets/labels.jsonl", get(wallet_labels::export))
+        .at("/exchanges", get(exchanges::exchanges).post(exchanges::add))
+        .at("/exchanges/:id/sync", post(exchanges::sync))
+        .at("/exchanges/:id/remove", post(exchanges::remove))
         .at("/imports", get(imports::imports))
         .at("/imports/preview", post(imports::preview))
         .at("/imports/recheck", post(imports::recheck))
@@ -51,6 +56,10 @@ pub fn routes() -> Route {
         .at("/settings", get(admin::settings_view))
         .at("/settings/members", post(admin::add_member))
         .at("/settings/members/:user_id", post(admin::change_member))
+        .at(
+            "/settings/invitations/:id/cancel",
+            post(invitations::cancel),
+        )
         .at("/settings/smtp", post(admin::save_smtp))
         .at("/settings/chain-source", post(chain_source::save))
         .at("/settings/prices", post(prices::save))
@@ -78,6 +87,11 @@ pub fn routes() -> Route {
             post(account::revoke_token),
         )
         .at("/account/alerts/read", post(account::mark_read))
+        .at("/account/invitations/:id/accept", post(invitations::accept))
+        .at(
+            "/account/invitations/:id/decline",
+            post(invitations::decline),
+        )
         .at("/setup", get(login::setup_page).post(login::setup_submit))
         .at("/login", get(login::login_page).post(login::login_submit))
         .at("/logout", post(login::logout))

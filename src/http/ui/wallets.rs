@@ -169,7 +169,10 @@ async fn list_page(
         ui,
         html! {
             h1 { (TITLE) }
-            p.lead { "Watch-only wallets from your own node, and exchange accounts." }
+            p.lead {
+                "Watch-only wallets from your own node. Exchange accounts read over their APIs are under "
+                a href="/exchanges" { "Exchanges" } "."
+            }
             (notice("ok", ok))
             (notice("error", error))
             @if no_source {
@@ -295,10 +298,10 @@ pub async fn preview(state: Data<&AppState>, req: &Request, form: Multipart) -> 
         return forbidden();
     };
     let (mut refill, input) = read_form(form).await;
-    if let Some(found) = crate::sources::chain::private::detect(&refill.name) {
+    if let Err(refused) = crate::text::Field::Name.check("the wallet name", refill.name.trim()) {
         // Never shown back, not even in the name field.
         refill.name.clear();
-        let message = crate::sources::chain::private::refusal(found);
+        let message = refused.to_string();
         let mut resp = list_page(&state, &ui, None, Some(&message), &refill).await;
         resp.set_status(StatusCode::UNPROCESSABLE_ENTITY);
         return resp;

@@ -10,6 +10,7 @@ use super::watch::{self, Input, WatchError};
 use super::{addresses, private};
 use crate::store::wallets::NewWallet;
 use crate::store::{AuditEntry, Store, StoreError, WorkspaceId};
+use crate::text::{Field, TextError};
 
 /// How many receive addresses are shown before saving.
 pub const SHOWN_ADDRESSES: u32 = 5;
@@ -62,6 +63,9 @@ pub enum AddError {
     Private(String),
     #[error("{0}")]
     Invalid(String),
+    /// A name too long or holding private material.
+    #[error(transparent)]
+    Text(#[from] TextError),
     #[error("a wallet named {0:?} already exists")]
     Taken(String),
     #[error(transparent)]
@@ -135,11 +139,11 @@ pub async fn save(
     audit: &AuditEntry,
 ) -> Result<i64, AddError> {
     let name = settings.name.trim();
-    // A name is stored and shown: it must not carry a secret either.
-    if let Some(found) = private::detect(name) {
-        return Err(AddError::Private(private::refusal(found)));
-    }
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+    // A name is stored and shown: bounded, and it must not carry a secret.
+    Field::Name
+        .check("the wallet name", name)
+        .map_err(AddError::Text)?;
+    if name.is_empty() || name.chars().any(char::is_control) {
         return Err(AddError::Invalid(
             "a wallet name is 1 to 100 characters, without control characters".into(),
         ));

@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ledger::Kind;
+use crate::text::Field;
 
 /// The reference types of BIP-329.
 pub const TYPES: [&str; 6] = ["tx", "addr", "pubkey", "input", "output", "xpub"];
@@ -119,10 +120,18 @@ fn parse_line(line: &str) -> Result<Label, String> {
     } else {
         reference.trim().to_string()
     };
+    let label = text("label", wire.label)?.unwrap_or_default();
+    let origin = text("origin", wire.origin)?;
+    // Labels are free text that is stored: bounded, and free of secrets.
+    for (what, value) in [("the label", Some(&label)), ("the origin", origin.as_ref())] {
+        if let Some(value) = value {
+            Field::Note.check(what, value).map_err(|e| e.to_string())?;
+        }
+    }
     Ok(Label {
         reference,
-        label: text("label", wire.label)?.unwrap_or_default(),
-        origin: text("origin", wire.origin)?,
+        label,
+        origin,
         spendable,
         kind,
     })

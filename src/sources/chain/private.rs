@@ -5,11 +5,7 @@
 //! or a JSON export is found too. What was recognised is named; the secret
 //! itself never appears in the answer.
 
-use std::borrow::Cow;
-use std::collections::HashSet;
-use std::sync::OnceLock;
-
-use bip39::{Language, Mnemonic};
+use bip39::Language;
 use hmac::{KeyInit, Mac};
 use zeroize::{Zeroize, Zeroizing};
 
@@ -93,7 +89,7 @@ pub fn detect(input: &str) -> Option<Private> {
             (false, Secret::Wif) => Private::Wif,
         });
     }
-    seed_words(input)
+    words::seed_words(input)
 }
 
 /// Runs of base58 characters long enough to be a key. A key glued to other
@@ -141,64 +137,10 @@ fn classify(candidate: &str) -> Option<Secret> {
     }
 }
 
-/// The words of each BIP-39 list, normalised (NFKD) as input words are.
-fn wordlists() -> &'static Vec<(Language, HashSet<String>)> {
-    static LISTS: OnceLock<Vec<(Language, HashSet<String>)>> = OnceLock::new();
-    LISTS.get_or_init(|| {
-        Language::ALL
-            .iter()
-            .map(|language| {
-                let words = language
-                    .word_list()
-                    .iter()
-                    .map(|w| normalise(w).into_owned())
-                    .collect();
-                (*language, words)
-            })
-            .collect()
-    })
-}
-
-fn normalise(text: &str) -> Cow<'_, str> {
-    let mut cow = Cow::Borrowed(text);
-    Mnemonic::normalize_utf8_cow(&mut cow);
-    cow
-}
-
-fn seed_words(input: &str) -> Option<Private> {
-    // Copies of the input may hold a seed: wiped when the check ends.
-    let lower = Zeroizing::new(input.to_lowercase());
-    let normalised = Zeroizing::new(normalise(&lower).into_owned());
-    let words: Vec<&str> = normalised
-        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '"' | '\'' | '[' | ']'))
-        .filter(|w| !w.is_empty())
-        // A numbered list: "1. abandon 2. ability ..." or "1) abandon".
-        .filter(|w| {
-            !w.trim_end_matches(['.', ')', ':'])
-                .chars()
-                .all(|c| c.is_ascii_digit())
-        })
-        .map(|w| w.trim_end_matches(['.', ')', ':']))
-        .collect();
-    for (language, list) in wordlists() {
-        let mut run = 0;
-        for (i, word) in words.iter().enumerate() {
-            run = if list.contains(*word) { run + 1 } else { 0 };
-            if run >= MIN_WORDS && !words.get(i + 1).is_some_and(|w| list.contains(*w)) {
-                let phrase = Zeroizing::new(words[i + 1 - run..=i].join(" "));
-                if *language == Language::English && is_electrum_seed(&phrase) {
-                    return Some(Private::ElectrumSeed);
-                }
-                return Some(Private::SeedPhrase(*language));
-            }
-        }
-    }
-    chinese_without_spaces(&normalised)
-}
-
 /// Chinese phrases are often written without spaces: one character a word.
-fn chinese_without_spaces(text: &str) -> Option<Private> {
-    for (language, list) in wordlists() {
+pub(crate) fn chinese_without_spaces(text: &str) -> Option<Private> {
+    for list in words::wordlists() {
+        let language = &list.language;
         if !matches!(
             language,
             Language::SimplifiedChinese | Language::TraditionalChinese
@@ -208,7 +150,7 @@ fn chinese_without_spaces(text: &str) -> Option<Private> {
         let mut run = 0;
         for c in text.chars() {
             let mut buf = [0; 4];
-            run = if list.contains(&*c.encode_utf8(&mut buf)) {
+            run = if list.words.contains(&*c.encode_utf8(&mut buf)) {
                 run + 1
             } else {
                 0
@@ -236,6 +178,9 @@ pub(crate) fn is_electrum_seed(phrase: &str) -> bool {
     digest.zeroize();
     seed
 }
+
+#[path = "private_words.rs"]
+mod words;
 
 #[cfg(test)]
 #[path = "private_tests.rs"]

@@ -2,6 +2,8 @@ use bitcoin::bip32::Xpriv;
 use bitcoin::{Network, NetworkKind, PrivateKey};
 use proptest::prelude::*;
 
+use bip39::Mnemonic;
+
 use super::*;
 
 fn master(network: Network) -> Xpriv {
@@ -221,6 +223,101 @@ fn the_refusal_names_the_kind_and_never_the_secret() {
     assert!(seed.contains("BIP-39 seed phrase (Japanese)"), "{seed}");
 }
 
+fn english_phrase(entropy: &[u8]) -> Vec<String> {
+    Mnemonic::from_entropy_in(Language::English, entropy)
+        .expect("mnemonic")
+        .words()
+        .map(str::to_string)
+        .collect()
+}
+
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// BIP-39 English words are unique in their first four letters.
+fn abbreviated(word: &str) -> String {
+    word.chars().take(4).collect()
+}
+
+fn is_seed(found: Option<Private>) -> bool {
+    // One phrase in 256 is also a valid Electrum seed.
+    matches!(
+        found,
+        Some(Private::SeedPhrase(Language::English) | Private::ElectrumSeed)
+    )
+}
+
+/// Every unusual spelling of one phrase, named for the failure message.
+fn spellings(words: &[String]) -> Vec<(&'static str, String)> {
+    let short: Vec<String> = words.iter().map(|w| abbreviated(w)).collect();
+    let camel = |ws: &[String]| ws.iter().map(|w| capitalised(w)).collect::<String>();
+    vec![
+        ("hyphens", words.join("-")),
+        ("underscores", words.join("_")),
+        ("dots", words.join(".")),
+        ("slashes and commas", words.join("/,")),
+        ("run together", words.concat()),
+        ("run together, capitals", words.concat().to_uppercase()),
+        ("CamelCase", camel(words)),
+        ("abbreviated", short.join(" ")),
+        ("abbreviated with hyphens", short.join("-")),
+        ("abbreviated run together", short.concat()),
+        ("abbreviated CamelCase", camel(&short)),
+        ("in a name", format!("Tresor {}", words.join("-"))),
+        ("glued to text", format!("tresor{}xq", words.concat())),
+    ]
+}
+
+#[test]
+fn seeds_written_unusually_are_refused() {
+    for entropy in [&[1u8; 16][..], &[0x5au8; 32][..]] {
+        for (spelling, text) in spellings(&english_phrase(entropy)) {
+            assert!(is_seed(detect(&text)), "{spelling}: {:?}", detect(&text));
+        }
+    }
+}
+
+#[test]
+fn ordinary_notes_names_and_public_data_pass() {
+    let key = master(Network::Bitcoin);
+    let zpub = {
+        let mut bytes =
+            bitcoin::bip32::Xpub::from_priv(&bitcoin::secp256k1::Secp256k1::new(), &key).encode();
+        bytes[..4].copy_from_slice(&[0x04, 0xb2, 0x47, 0x46]);
+        bitcoin::base58::encode_check(&bytes)
+    };
+    assert!(zpub.starts_with("zpub"));
+    let ordinary = [
+        "paid back for the pizza and the coffee".to_string(),
+        "Bought at the local market today, sent to cold storage".into(),
+        "Monthly salary; rent for the apartment; gift from grandma".into(),
+        "ColdStorageWallet".into(),
+        "cold-storage-2024".into(),
+        "water fire earth wind light dark happy sad".into(),
+        "about-above-absent-absorb-abstract-absurd-abuse-access-accident-account-accuse".into(),
+        "abou abov abse abso abst absu abus acce acci acco accu".into(),
+        "Exchange withdrawal to hardware wallet, fee refunded by support".into(),
+        "4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b".into(),
+        "ab".repeat(32),
+        "badcafe".repeat(10),
+        // Japanese is written without spaces: a long run of kana is text.
+        "きょうはとてもいいてんきなのでこうえんにいってさんぽをしてからかいものをしてかえりました"
+            .into(),
+        "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq".into(),
+        xpub_of(&key),
+        zpub,
+        format!("wpkh([d34db33f/84h/0h/0h]{}/0/*)", xpub_of(&key)),
+    ];
+    for text in ordinary {
+        assert_eq!(detect(&text), None, "{text}");
+    }
+}
+
 proptest! {
     #[test]
     fn detect_never_panics(input in any::<String>()) {
@@ -241,5 +338,32 @@ proptest! {
             .map(|i| list[((seed ^ (i * 2654435761)) % 2048) as usize])
             .collect();
         prop_assert_eq!(detect(&words.join(" ")), None);
+    }
+
+    #[test]
+    fn every_spelling_of_a_seed_is_refused(
+        entropy in prop::collection::vec(any::<u8>(), 16..=16),
+        long in any::<bool>(),
+        extra in prop::collection::vec(any::<u8>(), 16..=16),
+    ) {
+        let entropy = if long { [entropy, extra].concat() } else { entropy };
+        for (spelling, text) in spellings(&english_phrase(&entropy)) {
+            prop_assert!(is_seed(detect(&text)), "{}", spelling);
+        }
+    }
+
+    #[test]
+    fn eleven_words_pass_however_written(
+        entropy in prop::collection::vec(any::<u8>(), 16..=16),
+    ) {
+        let words = english_phrase(&entropy);
+        // Glued to other letters, those may make a twelfth word: that
+        // spelling is refused, rightly, as a possible seed.
+        let separate = spellings(&words[..11])
+            .into_iter()
+            .filter(|(spelling, _)| *spelling != "glued to text");
+        for (spelling, text) in separate {
+            prop_assert_eq!(detect(&text), None, "{}", spelling);
+        }
     }
 }

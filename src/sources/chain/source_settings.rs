@@ -156,19 +156,9 @@ pub fn check(input: Input) -> Result<Checked, SourceError> {
 }
 
 fn http_url(url: &str, what: &str) -> Result<(), SourceError> {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-        .ok_or_else(|| {
-            invalid(
-                "invalid_url",
-                format!("{what} must start with http:// or https://"),
-            )
-        })?;
-    if rest.is_empty() || rest.starts_with('/') || rest.chars().any(char::is_whitespace) {
-        return Err(invalid("invalid_url", format!("{what} has no host")));
-    }
-    Ok(())
+    crate::outbound::http_base(url, what)
+        .map(drop)
+        .map_err(|e| invalid("invalid_url", e))
 }
 
 fn host_and_port(text: &str) -> Result<(), SourceError> {

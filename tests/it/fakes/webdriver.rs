@@ -19,6 +19,16 @@ pub struct Browser {
 impl Browser {
     /// Starts chromedriver and a headless Chromium window of `width`x`height`.
     pub async fn start(width: u32, height: u32, dark: bool) -> Browser {
+        Browser::launch(width, height, dark, false).await
+    }
+
+    /// A phone: headless windows are never narrower than 500 px, so the
+    /// viewport is emulated at exactly `width`x`height` CSS pixels.
+    pub async fn phone(width: u32, height: u32) -> Browser {
+        Browser::launch(width, height, false, true).await
+    }
+
+    async fn launch(width: u32, height: u32, dark: bool, emulate: bool) -> Browser {
         assert!(
             std::path::Path::new("/usr/bin/chromedriver").exists(),
             "chromedriver is needed for the UI tests: apt-get install chromium-driver (scripts/test does this)"
@@ -68,9 +78,15 @@ impl Browser {
             args.push("--force-dark-mode".into());
             args.push("--blink-settings=preferredColorScheme=0".into());
         }
+        let mut options = json!({"binary": "/usr/bin/chromium", "args": args});
+        if emulate {
+            options["mobileEmulation"] = json!({"deviceMetrics": {
+                "width": width, "height": height, "pixelRatio": 1.0, "touch": true,
+            }});
+        }
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args},
+            "goog:chromeOptions": options,
             "goog:loggingPrefs": {"browser": "ALL"},
         }}});
         let created: Value = http
