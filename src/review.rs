@@ -92,5 +92,7 @@ fn action(decision: &Adjustment) -> &'static str {
         Adjustment::Reclassify { .. } => "review.reclassified",
         Adjustment::PickLots { .. } => "review.lots_picked",
         Adjustment::Allocate { .. } => "review.basis_allocated",
+        Adjustment::Duplicate { .. } => "review.duplicate",
+        Adjustment::Distinct { .. } => "review.distinct",
     }
 }

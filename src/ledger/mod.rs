@@ -2,6 +2,7 @@
 //! I/O, no async, no clock.
 
 mod amount;
+pub mod duplicates;
 pub mod matching;
 pub mod merchant;
 pub mod review;

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use rust_decimal::Decimal;
 
+use super::duplicates;
 use super::matching::{self, Matching};
 use super::merchant;
 use super::{Kind, Sats, Tx};
@@ -42,6 +43,12 @@ pub enum Adjustment {
     /// remaining lots to wallets, as (wallet, lot's row, amount). Replaces
     /// any earlier allocation; lots it leaves out follow the default rule.
     Allocate { lots: Vec<(String, RowRef, Sats)> },
+    /// The row is a second copy of the entry `of` (the same transaction
+    /// from an export and from the API): it is left out of the book.
+    Duplicate { row: RowRef, of: RowRef },
+    /// The row is an entry of its own: it is never taken for a second
+    /// copy of another row, nor another for a copy of it.
+    Distinct { row: RowRef },
 }
 
 impl Adjustment {
@@ -52,6 +59,8 @@ impl Adjustment {
             Adjustment::Reclassify { .. } => "reclassify",
             Adjustment::PickLots { .. } => "pick_lots",
             Adjustment::Allocate { .. } => "allocate",
+            Adjustment::Duplicate { .. } => "duplicate",
+            Adjustment::Distinct { .. } => "distinct",
         }
     }
 }
@@ -65,6 +74,10 @@ pub enum Reason {
     Ambiguous,
     /// The user took its pair apart; it needs a pair or a type.
     Unpaired,
+    /// It may be a second copy of another row of its account (an export
+    /// without ids and the API), and more than one row fits or another row
+    /// wants the same one.
+    Duplicate,
 }
 
 impl Reason {
@@ -73,6 +86,7 @@ impl Reason {
             Reason::Unmatched => "unmatched",
             Reason::Ambiguous => "ambiguous",
             Reason::Unpaired => "unpaired",
+            Reason::Duplicate => "suspected_duplicate",
         }
     }
 }
@@ -109,6 +123,10 @@ pub struct Book {
     /// BTCPay reversals undone by a later settlement, left out of `rows`
     /// with the income they reversed: (reversal row, income row).
     pub cancelled: Vec<(RowRef, RowRef)>,
+    /// Rows left out as second copies of an entry: (the copy, the row it
+    /// copies, how: `Amounts` when found by account, type, amount and
+    /// time, `User` when the user said so).
+    pub duplicates: Vec<(RowRef, RowRef, PairedBy)>,
     /// Accounts whose history is known to be only partly here (an exchange
     /// account whose first sync has not finished): reports say so.
     pub partial_accounts: Vec<String>,
@@ -161,6 +179,14 @@ pub enum Refusal {
     EmptyPick,
     #[error("each allocated lot needs the wallet it goes to")]
     NoWallet,
+    #[error("a row cannot be a copy of itself")]
+    SelfCopy,
+    #[error("rows {0} and {1} are in different accounts: a copy is always in the same account")]
+    CopyElsewhere(RowRef, RowRef),
+    #[error("row {0} moves bitcoin in, row {1} out: they cannot be the same entry")]
+    CopyOpposite(RowRef, RowRef),
+    #[error("row {0} is already left out as a copy of another row")]
+    AlreadyCopy(RowRef),
 }
 
 /// Builds the book from stored rows (id, row) and the decisions in force,
@@ -173,6 +199,8 @@ pub fn resolve(stored: &[(RowRef, Tx)], decisions: &[Adjustment]) -> Book {
     let mut held_back = HashSet::new();
     let mut picks_by_ref = Vec::new();
     let mut allocation_by_ref: &[(String, RowRef, Sats)] = &[];
+    let mut copies: Vec<(usize, usize)> = Vec::new();
+    let mut distinct: HashSet<usize> = HashSet::new();
     for decision in decisions {
         match decision {
             Adjustment::Reclassify {
@@ -206,6 +234,12 @@ pub fn resolve(stored: &[(RowRef, Tx)], decisions: &[Adjustment]) -> Book {
             }
             Adjustment::PickLots { disposal, lots } => picks_by_ref.push((*disposal, lots)),
             Adjustment::Allocate { lots } => allocation_by_ref = lots,
+            Adjustment::Duplicate { row, of } => {
+                if let (Some(&r), Some(&o)) = (at.get(row), at.get(of)) {
+                    copies.push((r, o));
+                }
+            }
+            Adjustment::Distinct { row } => distinct.extend(at.get(row)),
         }
     }
     // A hand-made pair outlives a later reclassification of either row only
@@ -213,21 +247,55 @@ pub fn resolve(stored: &[(RowRef, Tx)], decisions: &[Adjustment]) -> Book {
     forced.retain(|(w, d)| rows[*w].kind == Kind::Withdrawal && rows[*d].kind == Kind::Deposit);
     let in_forced: HashSet<usize> = forced.iter().flat_map(|(w, d)| [*w, *d]).collect();
 
+    // Second copies of one entry, judged on the rows as stored: the user's
+    // word first, then account, type, amount and time.
+    copies.retain(|(r, o)| r != o && !in_forced.contains(r) && !held_back.contains(r));
+    let decided: HashSet<usize> = copies.iter().flat_map(|(r, o)| [*r, *o]).collect();
+    let found = duplicates::find_by(
+        stored.len(),
+        |i| &stored[i].1,
+        |i| {
+            in_forced.contains(&i)
+                || held_back.contains(&i)
+                || distinct.contains(&i)
+                || decided.contains(&i)
+        },
+    );
+    let copy_of: HashMap<usize, usize> = copies.iter().copied().collect();
+    let mut duplicate_pairs: Vec<(RowRef, RowRef, PairedBy)> = copy_of
+        .iter()
+        .map(|(r, o)| (ids[*r], ids[*o], PairedBy::User))
+        .chain(
+            found
+                .same
+                .iter()
+                .map(|(r, o)| (ids[*r], ids[*o], PairedBy::Amounts)),
+        )
+        .collect();
+    duplicate_pairs.sort_unstable_by_key(|(r, o, _)| (*r, *o));
+    let dropped: HashSet<usize> = copy_of
+        .keys()
+        .copied()
+        .chain(found.same.iter().map(|(r, _)| *r))
+        .collect();
+
     // A watched wallet's receive of an invoice payment (or send of a
     // payout) is the BTCPay row itself, not a second event.
-    let recognised =
-        merchant::recognise(&rows, |i| in_forced.contains(&i) || held_back.contains(&i));
+    let recognised = merchant::recognise(&rows, |i| {
+        in_forced.contains(&i) || held_back.contains(&i) || dropped.contains(&i)
+    });
     let cancelled: Vec<(usize, usize)> = merchant::cancelled(&rows)
         .into_iter()
         .filter(|(r, i)| {
             ![r, i]
                 .iter()
-                .any(|&&k| in_forced.contains(&k) || held_back.contains(&k))
+                .any(|&&k| in_forced.contains(&k) || held_back.contains(&k) || dropped.contains(&k))
         })
         .collect();
     let gone: HashSet<usize> = merchant::absorb(&mut rows, &recognised)
         .into_iter()
         .chain(cancelled.iter().flat_map(|(r, i)| [*r, *i]))
+        .chain(dropped.iter().copied())
         .collect();
 
     // Automatic matching over the rows no decision has claimed.
@@ -266,6 +334,11 @@ pub fn resolve(stored: &[(RowRef, Tx)], decisions: &[Adjustment]) -> Book {
         row: ids[back(*k)],
         reason: Reason::Unmatched,
         candidates: Vec::new(),
+    }));
+    queue.extend(found.suspected.iter().map(|(i, candidates)| Item {
+        row: ids[*i],
+        reason: Reason::Duplicate,
+        candidates: candidates.iter().map(|c| ids[*c]).collect(),
     }));
     let mut held: Vec<usize> = held_back
         .iter()
@@ -322,6 +395,7 @@ pub fn resolve(stored: &[(RowRef, Tx)], decisions: &[Adjustment]) -> Book {
             .map(|r| (ids[r.wallet], r.btcpay.iter().map(|i| ids[*i]).collect()))
             .collect(),
         cancelled: cancelled.iter().map(|(r, i)| (ids[*r], ids[*i])).collect(),
+        duplicates: duplicate_pairs,
         partial_accounts: Vec::new(),
     }
 }
@@ -438,6 +512,28 @@ pub fn check(stored: &[(RowRef, Tx)], book: &Book, decision: &Adjustment) -> Res
             }
             Ok(())
         }
+        Adjustment::Duplicate { row, of } => {
+            let (copy, original) = (find(*row)?, find(*of)?);
+            if row == of {
+                return Err(Refusal::SelfCopy);
+            }
+            if copy.account != original.account {
+                return Err(Refusal::CopyElsewhere(*row, *of));
+            }
+            if copy.kind.is_inflow() != original.kind.is_inflow() {
+                return Err(Refusal::CopyOpposite(*row, *of));
+            }
+            if paired(*row) {
+                return Err(Refusal::AlreadyPaired(*row));
+            }
+            for r in [row, of] {
+                if book.duplicates.iter().any(|(c, _, _)| c == r) {
+                    return Err(Refusal::AlreadyCopy(*r));
+                }
+            }
+            Ok(())
+        }
+        Adjustment::Distinct { row } => find(*row).map(|_| ()),
         Adjustment::Allocate { lots } => {
             for (wallet, lot, sats) in lots {
                 let l = current(*lot)?;

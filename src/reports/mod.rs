@@ -94,12 +94,42 @@ fn problems(book: &Book, issues: Vec<Issue>) -> Vec<Problem> {
                 message: i.message,
             }
         })
+        .chain(suspected_duplicates(book))
         .chain(
             book.partial_accounts
                 .iter()
                 .map(|a| Problem::partial_account(a)),
         )
         .collect()
+}
+
+/// What a report says of a row that may be a second copy of another.
+pub const SUSPECTED_DUPLICATE: &str = "this row may be a second copy of another row of its account (an export without ids and the exchange's API): say on the Review page whether it is";
+
+fn suspected_duplicates(book: &Book) -> impl Iterator<Item = Problem> + '_ {
+    let suspected: std::collections::HashSet<i64> = book
+        .queue
+        .iter()
+        .filter(|item| item.reason == crate::ledger::review::Reason::Duplicate)
+        .map(|item| item.row)
+        .collect();
+    let rows = if suspected.is_empty() {
+        0
+    } else {
+        book.rows.len()
+    };
+    book.origin
+        .iter()
+        .zip(&book.rows)
+        .take(rows)
+        .filter(move |(origin, _)| suspected.contains(origin))
+        .map(|(_, r)| Problem {
+            timestamp: r.time.to_string(),
+            kind: r.kind.to_string(),
+            account: r.account.clone(),
+            btc: r.btc.to_string(),
+            message: SUSPECTED_DUPLICATE.into(),
+        })
 }
 
 /// An engine with its settings, resolved from the options.
@@ -676,5 +706,28 @@ mod tests {
         assert_eq!(partial.json["years"], whole.json["years"]);
         let gains = detail(&book, &us(), Detail::CapitalGains).expect("detail");
         assert_eq!(gains.issues, vec![Problem::partial_account("Kraken")]);
+    }
+
+    #[test]
+    fn a_suspected_copy_makes_the_report_incomplete_until_decided() {
+        let mut again = bought();
+        again.id = Some("k-2".into());
+        let mut copy = bought();
+        copy.id = None;
+        let stored = vec![(1, bought()), (2, again), (3, copy)];
+        let book = crate::ledger::review::resolve(&stored, &[]);
+        let report = summary(&book, &us()).expect("summary");
+        assert_eq!(report.json["complete"], false);
+        assert_eq!(report.issues.len(), 1);
+        assert_eq!(report.issues[0].message, SUSPECTED_DUPLICATE);
+        assert_eq!(report.issues[0].btc, "0.01000000");
+
+        let decided = crate::ledger::review::resolve(
+            &stored,
+            &[crate::ledger::review::Adjustment::Duplicate { row: 3, of: 2 }],
+        );
+        let report = summary(&decided, &us()).expect("summary");
+        assert_eq!(report.json["complete"], true);
+        assert_eq!(decided.rows.len(), 2);
     }
 }

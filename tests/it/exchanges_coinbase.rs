@@ -441,6 +441,73 @@ async fn the_coinbase_csv_and_the_api_of_one_account_bring_each_transaction_once
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coinbase_s_older_csv_without_ids_and_the_api_bring_each_purchase_once() {
+    let key = TestKey::es256();
+    let fake = FakeCoinbase::start(&key, "coinbase-cloud").await;
+    let history = coinbase::buys(10);
+    fake.set(|s| s.accounts = vec![btc_account("acct-btc", "0.10000000", history.clone())]);
+    let dir = Dir::new();
+    // The 2021-2023 layout has no id column: its first six purchases can
+    // meet the API's only by account, type, amount and time (here cut to
+    // the minute, as some exports are).
+    let mut csv = String::from(
+        "Transactions\nUser,Test User,5f1e2d3c0000400080000001\n\n\
+         Timestamp,Transaction Type,Asset,Quantity Transacted,USD Spot Price at Transaction,USD Subtotal,USD Total (inclusive of fees),USD Fees,Notes\n",
+    );
+    for i in 0..6 {
+        let time = jiff::Timestamp::from_second(1_704_067_200 + 3600 * i - 30).expect("time");
+        csv.push_str(&format!(
+            "{},Buy,BTC,0.01,40000.00,395.00,400.00,5.00,Bought 0.01 BTC\n",
+            time.strftime("%Y-%m-%dT%H:%M:00Z")
+        ));
+    }
+    let file = dir.data.path().join("coinbase-2022.csv");
+    std::fs::write(&file, csv).expect("csv");
+    let imported = dir.run(&[
+        "import",
+        file.to_str().expect("utf-8"),
+        "--account",
+        "Coinbase",
+    ]);
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    json_of(&dir.add(&fake, &key));
+    let synced = json_of(&dir.run(&["exchange", "sync"]));
+    let c = &synced["connections"][0];
+    assert_eq!(
+        c["new_rows"], 4,
+        "six of the ten were in the file: {synced}"
+    );
+    assert_eq!(c["total_rows"], 10);
+    assert_eq!(c["balance_sat"], 10_000_000);
+    assert_eq!(c["exchange_balance_sat"], 10_000_000);
+    let report = dir.run(&[
+        "report",
+        "summary",
+        "--jurisdiction",
+        "us",
+        "--format",
+        "json",
+    ]);
+    assert!(report.status.success(), "{}", text(&report.stderr));
+    let summary: Value = serde_json::from_slice(&report.stdout).expect("json");
+    assert_eq!(summary["complete"], true, "{summary}");
+    let holdings = dir.run(&[
+        "report",
+        "holdings",
+        "--date",
+        "2024-12-31",
+        "--jurisdiction",
+        "us",
+        "--format",
+        "json",
+    ]);
+    let lots: Value = serde_json::from_slice(&holdings.stdout).expect("json");
+    let lots = lots.as_array().expect("lots");
+    assert_eq!(lots.len(), 10, "one lot per purchase, none twice: {lots:?}");
+    assert!(lots.iter().all(|l| l["btc"] == "0.01000000"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_planted_key_name_and_secret_never_appear_in_files_or_output() {
     let key = TestKey::es256();
     let fake = FakeCoinbase::start(&key, "cdp").await;

@@ -465,3 +465,93 @@ async fn lots_are_picked_on_their_page_by_form() {
     let missing = owner.get("/review/lots?disposal=999").await;
     assert_eq!(missing.status(), 404);
 }
+
+/// The same exchange account twice: rows 1-3 as an exchange's API brings
+/// them (with ids), rows 4-7 from an export without ids. Row 4 is row 1's
+/// copy dated 40 s off; rows 5 and 6 both fit row 2 (a second export of
+/// the same sale, its time cut differently); row 7 is an entry of its own.
+const TWICE: &str = "id,timestamp,type,account,btc,fiat_value,fiat_currency\n\
+    api-1,2024-01-01T10:00:40Z,buy,Exchange,0.5,20000,USD\n\
+    api-2,2024-02-01T10:00:30Z,sell,Exchange,0.1,4500,USD\n\
+    api-3,2024-03-01T10:00:00Z,buy,Exchange,0.2,12000,USD\n\
+    ,2024-01-01T10:00:00Z,buy,Exchange,0.5,20000,USD\n\
+    ,2024-02-01T10:00:00Z,sell,Exchange,0.1,4500,USD\n\
+    ,2024-02-01T10:01:00Z,sell,Exchange,0.1,4500,USD\n\
+    ,2024-04-01T10:00:00Z,buy,Exchange,0.3,21000,USD\n";
+
+#[tokio::test]
+async fn a_file_without_ids_and_the_api_count_each_entry_once_and_doubt_is_decided_in_review() {
+    let server = Server::start();
+    let owner = server.owner().await;
+    owner.import_csv(TWICE).await;
+    assert_eq!(
+        json(&owner, "/api/v1/workspaces/1/duplicates").await,
+        json!([{"copy_id": 4, "of_id": 1, "found_by": "amounts"}])
+    );
+    let queue = json(&owner, "/api/v1/workspaces/1/review").await;
+    assert_eq!(
+        queue_rows(&queue),
+        vec![
+            (5, "suspected_duplicate".into()),
+            (6, "suspected_duplicate".into())
+        ]
+    );
+    assert_eq!(queue[0]["candidate_ids"], json!([2]));
+    let report = summary(&owner, "").await;
+    assert_eq!(report["complete"], false);
+    // Bought 1.0 (0.5 once, 0.2, 0.3); the sale counted three times until
+    // decided: 4,500 proceeds each against 0.1 of the 20,000 lot.
+    assert_eq!(report["years"][0]["proceeds"], "13500.00");
+
+    // The page says why and offers both answers.
+    let page = owner.get("/review").await.text().await.expect("html");
+    assert!(page.contains("may be a second copy"), "{page}");
+    assert!(page.contains("Counted once: 1"), "{page}");
+    let decide = |fields: Vec<(&'static str, String)>| {
+        let mut form = vec![("csrf_token", owner.csrf.clone())];
+        form.extend(fields);
+        owner
+            .http
+            .post(owner.url("/review/decide"))
+            .form(&form)
+            .send()
+    };
+    let same = decide(vec![
+        ("action", "duplicate".into()),
+        ("row", "5".into()),
+        ("of", "2".into()),
+    ])
+    .await
+    .expect("post");
+    let status = same.status();
+    assert!(
+        status.is_success(),
+        "{status} {}",
+        same.text().await.unwrap_or_default()
+    );
+    let resp = owner
+        .http
+        .post(owner.url("/api/v1/workspaces/1/decisions"))
+        .header("x-csrf-token", &owner.csrf)
+        .json(&json!({"action": "duplicate", "row": 6, "of": 7}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 422, "a sale cannot copy a purchase");
+    let own = decide(vec![("action", "distinct".into()), ("row", "6".into())])
+        .await
+        .expect("post");
+    assert!(own.status().is_success(), "{}", own.status());
+
+    assert!(queue_rows(&json(&owner, "/api/v1/workspaces/1/review").await).is_empty());
+    let report = summary(&owner, "").await;
+    assert_eq!(report["complete"], true, "{report}");
+    assert_eq!(report["years"][0]["proceeds"], "9000.00");
+    assert_eq!(
+        json(&owner, "/api/v1/workspaces/1/duplicates").await,
+        json!([
+            {"copy_id": 4, "of_id": 1, "found_by": "amounts"},
+            {"copy_id": 5, "of_id": 2, "found_by": "user"}
+        ])
+    );
+}

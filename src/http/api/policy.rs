@@ -212,6 +212,11 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ),
     (
         "GET",
+        "/workspaces/{workspace_id}/duplicates",
+        Rule::Member(Role::Viewer),
+    ),
+    (
+        "GET",
         "/workspaces/{workspace_id}/reports/detail/{report}",
         Rule::Member(Role::Viewer),
     ),

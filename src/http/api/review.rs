@@ -23,12 +23,15 @@ pub struct QueueItem {
     /// The stored row's id, which decisions name.
     pub row_id: i64,
     /// `unmatched` (no counterpart found), `ambiguous` (more than one fits),
-    /// `unpaired` (the user took its pair apart) or `missing_price` (a value
-    /// is needed and no price is known: give one by reclassifying, or fill
-    /// the price table).
+    /// `unpaired` (the user took its pair apart), `suspected_duplicate` (it
+    /// may be a second copy of one of the candidates, from a file without
+    /// ids and the API: decide `duplicate` or `distinct`) or `missing_price`
+    /// (a value is needed and no price is known: give one by reclassifying,
+    /// or fill the price table).
     pub reason: String,
     pub row: RowView,
-    /// For an ambiguous row: the ids of the rows that would fit.
+    /// For an ambiguous row or a suspected copy: the ids of the rows that
+    /// would fit.
     pub candidate_ids: Vec<i64>,
     pub candidates: Vec<RowView>,
 }
@@ -56,6 +59,16 @@ pub struct TransferPair {
     pub deposit_id: i64,
     /// `txid`, `amounts` (matched automatically) or `user`.
     pub paired_by: String,
+}
+
+#[derive(Debug, Object)]
+pub struct CopyPair {
+    /// The row left out of the books.
+    pub copy_id: i64,
+    /// The row it is a second copy of, which stays.
+    pub of_id: i64,
+    /// `amounts` (same account, type, amount and time) or `user`.
+    pub found_by: String,
 }
 
 #[derive(Debug, Object)]
@@ -213,6 +226,39 @@ impl ReviewApi {
         ))
     }
 
+    /// Rows left out as second copies of an entry (a file without ids and
+    /// an exchange's API bringing the same transaction), and how each was
+    /// found. A `distinct` decision puts one back.
+    #[oai(
+        path = "/workspaces/:workspace_id/duplicates",
+        method = "get",
+        operation_id = "duplicates"
+    )]
+    async fn duplicates(
+        &self,
+        state: Data<&AppState>,
+        access: Data<&Access>,
+        #[oai(name = "workspace_id")] _workspace: Path<i64>,
+    ) -> Result<Json<Vec<CopyPair>>, ApiError> {
+        let (ws, _) = scope(&access)?;
+        let book = review::load(&state.store, ws).await?.book;
+        Ok(Json(
+            book.duplicates
+                .iter()
+                .map(|(copy, of, by)| CopyPair {
+                    copy_id: *copy,
+                    of_id: *of,
+                    found_by: if *by == PairedBy::User {
+                        "user"
+                    } else {
+                        "amounts"
+                    }
+                    .into(),
+                })
+                .collect(),
+        ))
+    }
+
     /// Every decision, oldest first, undone ones included: who made it and
     /// when, and who undid it and when.
     #[oai(
@@ -248,8 +294,11 @@ impl ReviewApi {
     /// `{"action": "pair", "withdrawal": ID, "deposit": ID}`,
     /// `{"action": "unpair", "withdrawal": ID, "deposit": ID}`,
     /// `{"action": "reclassify", "row": ID, "kind": "income", "fiat_value": "370.00", "currency": "USD"}`
-    /// or `{"action": "pick_lots", "disposal": ID, "lots": [[ID, SATS], ...]}`
-    /// (specific identification, used by `method=specific`). A decision
+    /// `{"action": "pick_lots", "disposal": ID, "lots": [[ID, SATS], ...]}`
+    /// (specific identification, used by `method=specific`),
+    /// `{"action": "duplicate", "row": ID, "of": ID}` (the row is a second
+    /// copy of `of` and is left out) or `{"action": "distinct", "row": ID}`
+    /// (the row is an entry of its own, never taken for a copy). A decision
     /// that cannot be is refused with 422 and the reason.
     #[oai(
         path = "/workspaces/:workspace_id/decisions",

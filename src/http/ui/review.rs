@@ -15,7 +15,7 @@ use super::context::{Ui, ui};
 use super::{layout, notice, render};
 use crate::auth::Role;
 use crate::http::AppState;
-use crate::ledger::review::{Adjustment, PairedBy};
+use crate::ledger::review::{Adjustment, PairedBy, Reason};
 use crate::ledger::{Kind, Sats, Tx};
 use crate::review::{self, Actor, Loaded};
 use crate::store::{AdjustmentId, WorkspaceId};
@@ -78,6 +78,26 @@ fn pair_form(ui: &Ui, id: i64, tx: &Tx, others: &[(i64, &Tx)]) -> Markup {
     }
 }
 
+/// For a row that may be a second copy: say which row it copies, or that
+/// it is an entry of its own.
+fn copy_forms(ui: &Ui, id: i64, candidates: &[(i64, &Tx)]) -> Markup {
+    html! {
+        @if !candidates.is_empty() {
+            form.inline method="post" action="/review/decide" {
+                (hidden(ui, &[("action", "duplicate".into()), ("row", id.to_string())]))
+                label { "Same entry as " select name="of" {
+                    @for (cid, c) in candidates { option value=(cid) { (describe(c)) } }
+                } }
+                button type="submit" { "Count once" }
+            }
+        }
+        form.inline method="post" action="/review/decide" {
+            (hidden(ui, &[("action", "distinct".into()), ("row", id.to_string())]))
+            button.secondary type="submit" { "Its own entry" }
+        }
+    }
+}
+
 fn queue_section(ui: &Ui, loaded: &Loaded) -> Markup {
     let by_id = loaded.by_id();
     let row = |id: i64| by_id.get(&id).copied();
@@ -109,7 +129,7 @@ fn queue_section(ui: &Ui, loaded: &Loaded) -> Markup {
             @if loaded.book.queue.is_empty() {
                 p { "Nothing to review: every withdrawal and deposit is explained." }
             } @else {
-                p.muted { "Withdrawals and deposits with no counterpart among your own accounts, or more than one. Pair them as a transfer, or say what they were. Until then, reports are incomplete." }
+                p.muted { "Withdrawals and deposits with no counterpart among your own accounts, or more than one, and rows that may be a second copy of another. Pair them as a transfer, say what they were, or say whether a copy is one. Until then, reports are incomplete." }
                 ul.review {
                     @for item in loaded.book.queue.iter().take(LISTED) {
                         @if let Some(tx) = row(item.row) {
@@ -118,11 +138,16 @@ fn queue_section(ui: &Ui, loaded: &Loaded) -> Markup {
                                 " — " (match item.reason.as_str() {
                                     "ambiguous" => "more than one counterpart fits",
                                     "unpaired" => "you took its pair apart",
+                                    "suspected_duplicate" => "may be a second copy of another row of this account (a file without ids and the exchange's API)",
                                     _ => "no counterpart found",
                                 })
                                 @if editable {
-                                    (pair_form(ui, item.row, tx, &counterparts(&item.candidates)))
-                                    (reclassify_form(ui, item.row, tx))
+                                    @if item.reason == Reason::Duplicate {
+                                        (copy_forms(ui, item.row, &item.candidates.iter().filter_map(|c| row(*c).map(|t| (*c, t))).collect::<Vec<_>>()))
+                                    } @else {
+                                        (pair_form(ui, item.row, tx, &counterparts(&item.candidates)))
+                                        (reclassify_form(ui, item.row, tx))
+                                    }
                                 }
                             }
                         }
@@ -145,6 +170,35 @@ fn missing_section(ui: &Ui, loaded: &Loaded, missing: &[usize]) -> Markup {
                             li.review-item data-row=(id) {
                                 strong { (describe(tx)) }
                                 @if ui.can(Role::Accountant) { (reclassify_form(ui, *id, tx)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn copies_section(ui: &Ui, loaded: &Loaded) -> Markup {
+    let by_id = loaded.by_id();
+    let row = |id: i64| by_id.get(&id).copied();
+    html! {
+        @if !loaded.book.duplicates.is_empty() {
+            section.card #copies {
+                h2 { "Counted once: " (loaded.book.duplicates.len()) }
+                p.muted { "Rows that came twice, from a file without ids and from the exchange's API: the second copy is left out of the books. Nothing is deleted." }
+                ul {
+                    @for (copy, of, by) in loaded.book.duplicates.iter().take(LISTED) {
+                        @if let (Some(c), Some(o)) = (row(*copy), row(*of)) {
+                            li.copy data-row=(copy) {
+                                (describe(c)) " = " (describe(o)) " ("
+                                (if *by == PairedBy::User { "you said so" } else { "same account, type, amount and time" }) ")"
+                                @if ui.can(Role::Accountant) && *by != PairedBy::User {
+                                    form.inline method="post" action="/review/decide" {
+                                        (hidden(ui, &[("action", "distinct".into()), ("row", copy.to_string())]))
+                                        button.secondary type="submit" { "Not the same" }
+                                    }
+                                }
                             }
                         }
                     }
@@ -261,6 +315,7 @@ async fn review_page(state: &AppState, ui: &Ui, message: Option<(&str, &str)>) -
         @if let Some((kind, text)) = message { (notice(kind, Some(text))) }
         (queue_section(ui, &loaded))
         (missing_section(ui, &loaded, &missing))
+        (copies_section(ui, &loaded))
         (transfers_section(ui, &loaded))
         (disposals_section(&loaded))
         (history_section(state, ui, ws).await)
@@ -332,6 +387,13 @@ fn decision(form: &HashMap<String, String>) -> Result<Adjustment, String> {
                 lots: picked,
             })
         }
+        Some("duplicate") => Ok(Adjustment::Duplicate {
+            row: field(form, "row")?,
+            of: field(form, "of")?,
+        }),
+        Some("distinct") => Ok(Adjustment::Distinct {
+            row: field(form, "row")?,
+        }),
         _ => Err("unknown action".into()),
     }
 }

@@ -204,3 +204,121 @@ fn picked_lots_are_named_by_their_place_in_the_book() {
         Err(Refusal::NotDisposal(10, Kind::Withdrawal))
     );
 }
+
+fn with_id(id: &str, tx: Tx) -> Tx {
+    Tx {
+        id: Some(id.into()),
+        ..tx
+    }
+}
+
+/// An exchange account synced over the API (rows 30, 31) and its export
+/// without ids (rows 40, 41, 42), the export's withdrawal dated a minute early.
+fn copies() -> Vec<(RowRef, Tx)> {
+    vec![
+        (
+            30,
+            with_id("api-buy", row(Kind::Buy, "Binance", 0, 2_000_000)),
+        ),
+        (
+            31,
+            with_id("api-out", row(Kind::Withdrawal, "Binance", 60, 1_500_000)),
+        ),
+        (40, row(Kind::Buy, "Binance", 0, 2_000_000)),
+        (41, row(Kind::Withdrawal, "Binance", 59, 1_500_000)),
+        (42, row(Kind::Buy, "Binance", 500, 3_000_000)),
+        (50, row(Kind::Deposit, "cold", 90, 1_490_000)),
+    ]
+}
+
+#[test]
+fn an_export_without_ids_and_the_api_bring_each_entry_once() {
+    let book = resolve(&copies(), &[]);
+    assert_eq!(
+        book.duplicates,
+        vec![(40, 30, PairedBy::Amounts), (41, 31, PairedBy::Amounts)]
+    );
+    let mut kept = book.origin.clone();
+    kept.sort_unstable();
+    assert_eq!(kept, vec![30, 31, 42], "the copies are left out");
+    let bought: i64 = book
+        .rows
+        .iter()
+        .filter(|t| t.kind == Kind::Buy)
+        .map(|t| t.btc.0)
+        .sum();
+    assert_eq!(bought, 5_000_000);
+    // With its copy gone, the API's withdrawal pairs with the cold deposit.
+    assert_eq!(book.pairs, vec![(31, 50, PairedBy::Amounts)]);
+    assert!(book.queue.is_empty(), "{:?}", book.queue);
+}
+
+#[test]
+fn a_doubtful_copy_waits_for_the_user_who_can_settle_it_either_way() {
+    let mut rows = copies();
+    // A second API buy of the same size 30 seconds later: row 40 could be
+    // either, so nothing is dropped and the row is queued.
+    rows.push((
+        32,
+        with_id("api-buy-2", row(Kind::Buy, "Binance", 0, 2_000_000)),
+    ));
+    rows[6].1.time = Timestamp::from_second(1_700_000_030).expect("time");
+    let book = resolve(&rows, &[]);
+    assert_eq!(book.duplicates, vec![(41, 31, PairedBy::Amounts)]);
+    assert_eq!(
+        book.queue,
+        vec![Item {
+            row: 40,
+            reason: Reason::Duplicate,
+            candidates: vec![30, 32],
+        }]
+    );
+    assert!(book.index_of(40).is_some(), "kept until decided");
+
+    let same = Adjustment::Duplicate { row: 40, of: 32 };
+    assert_eq!(check(&rows, &book, &same), Ok(()));
+    let decided = resolve(&rows, std::slice::from_ref(&same));
+    assert!(decided.queue.is_empty());
+    assert!(decided.index_of(40).is_none());
+    assert!(decided.duplicates.contains(&(40, 32, PairedBy::User)));
+
+    let own = Adjustment::Distinct { row: 40 };
+    assert_eq!(check(&rows, &book, &own), Ok(()));
+    let decided = resolve(&rows, std::slice::from_ref(&own));
+    assert!(decided.queue.is_empty());
+    assert!(decided.index_of(40).is_some());
+
+    // And an automatic match the user says is wrong is undone the same way.
+    let not_a_copy = Adjustment::Distinct { row: 41 };
+    let decided = resolve(&rows, std::slice::from_ref(&not_a_copy));
+    assert!(decided.index_of(41).is_some());
+    assert!(!decided.duplicates.iter().any(|(c, _, _)| *c == 41));
+}
+
+#[test]
+fn a_copy_must_be_of_a_row_in_the_same_account_moving_the_same_way() {
+    let rows = copies();
+    let book = resolve(&rows, &[]);
+    let refuse = |decision: Adjustment| check(&rows, &book, &decision);
+    assert_eq!(
+        refuse(Adjustment::Duplicate { row: 42, of: 42 }),
+        Err(Refusal::SelfCopy)
+    );
+    assert_eq!(
+        refuse(Adjustment::Duplicate { row: 50, of: 31 }),
+        Err(Refusal::CopyElsewhere(50, 31))
+    );
+    assert_eq!(
+        refuse(Adjustment::Duplicate { row: 42, of: 31 }),
+        Err(Refusal::CopyOpposite(42, 31))
+    );
+    assert_eq!(
+        refuse(Adjustment::Duplicate { row: 42, of: 40 }),
+        Err(Refusal::AlreadyCopy(40))
+    );
+    assert_eq!(
+        refuse(Adjustment::Duplicate { row: 42, of: 99 }),
+        Err(Refusal::UnknownRow(99))
+    );
+    assert_eq!(refuse(Adjustment::Duplicate { row: 42, of: 30 }), Ok(()));
+}

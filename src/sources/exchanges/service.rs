@@ -439,7 +439,9 @@ impl Exchanges {
         )?;
         let mut cursor: serde_json::Value =
             serde_json::from_str(&connection.state).unwrap_or(serde_json::Value::Null);
-        let mut new_rows = 0;
+        // New entries, not new stored rows: a row that repeats one an
+        // export brought in without ids adds nothing.
+        let (rows_before, _) = self.account_totals(connection).await?;
         let file_name = format!("{} ({} API)", connection.name, connection.exchange);
         loop {
             let batch = client.next_batch(&cursor, &connection.name).await?;
@@ -461,11 +463,9 @@ impl Exchanges {
             };
             let audit =
                 AuditEntry::new(now, None, actor, "exchange.synced").target(&connection.name);
-            let imported = self
-                .store
+            self.store
                 .commit_exchange_batch(connection, &meta, &keyed, &state, &audit)
                 .await?;
-            new_rows += imported.added;
             progress(batch.read, batch.total.unwrap_or(batch.read));
             cursor = batch.cursor;
             if batch.done {
@@ -480,7 +480,7 @@ impl Exchanges {
         Ok(Synced {
             name: connection.name.clone(),
             exchange: connection.exchange.clone(),
-            new_rows,
+            new_rows: total_rows.saturating_sub(rows_before),
             total_rows,
             balance_sat,
             exchange_balance_sat: exchange_balance,
@@ -488,21 +488,29 @@ impl Exchanges {
         })
     }
 
-    /// How many rows the connection's account holds, and the BTC balance
-    /// they add up to, in satoshis.
+    /// How many entries the connection's account holds (its stored rows,
+    /// less second copies of one entry from an export and the API), and
+    /// the BTC balance the book adds up to there, in satoshis.
     pub async fn account_totals(
         &self,
         connection: &Connection,
     ) -> Result<(u64, i64), ExchangeError> {
-        let book = crate::review::load(&self.store, connection.workspace_id)
-            .await?
-            .book;
-        let mut rows = 0;
+        let loaded = crate::review::load(&self.store, connection.workspace_id).await?;
+        let copies: std::collections::HashSet<i64> = loaded
+            .book
+            .duplicates
+            .iter()
+            .map(|(copy, _, _)| *copy)
+            .collect();
+        let rows = loaded
+            .stored
+            .iter()
+            .filter(|(id, tx)| tx.account == connection.name && !copies.contains(id))
+            .count() as u64;
         let mut balance: i64 = 0;
-        for tx in &book.rows {
+        for tx in &loaded.book.rows {
             let (btc, fee) = (tx.btc.0, tx.fee_btc.0);
             if tx.account == connection.name {
-                rows += 1;
                 balance += if tx.kind.is_inflow() {
                     btc - fee
                 } else if tx.kind == Kind::Fee {
