@@ -155,6 +155,12 @@ pub async fn import(args: ImportArgs, config: &Config) -> Result<u8, String> {
                     ),
                 )?,
             }
+            if report.counted_once > 0 {
+                eprintln!(
+                    "{} of the rows are entries already in the books from another source (same account, type, amount and time): each counts once",
+                    report.counted_once
+                );
+            }
             Ok(exit::SUCCESS)
         }
         Err(ImportError::Refused(errors)) => {

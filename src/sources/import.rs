@@ -41,6 +41,11 @@ pub struct Report {
     /// on a dry run, counted without storing.
     pub present: u64,
     pub imported: Option<Imported>,
+    /// Stored rows of this import that are second copies of an entry
+    /// already in the books from another source (a file without ids and
+    /// the API), or that another source's copy now stands for: each entry
+    /// counts once (see `ledger::duplicates`).
+    pub counted_once: u64,
 }
 
 pub async fn import(store: &Store, req: &Request<'_>) -> Result<Report, ImportError> {
@@ -72,6 +77,7 @@ pub async fn import(store: &Store, req: &Request<'_>) -> Result<Report, ImportEr
             skipped: converted.skipped,
             present,
             imported: None,
+            counted_once: 0,
         });
     }
     let Some(workspace) = workspace else {
@@ -93,11 +99,26 @@ pub async fn import(store: &Store, req: &Request<'_>) -> Result<Report, ImportEr
         .import_transactions(workspace, &meta, &keyed, &audit)
         .await?;
     drop(keyed);
+    let counted_once = match imported.import_id {
+        Some(id) if imported.added > 0 && store.import_mixes_ids(workspace, id).await? => {
+            let mine: std::collections::HashSet<i64> =
+                store.import_row_ids(id).await?.into_iter().collect();
+            crate::review::load(store, workspace)
+                .await?
+                .book
+                .duplicates
+                .iter()
+                .filter(|(copy, of, _)| mine.contains(copy) || mine.contains(of))
+                .count() as u64
+        }
+        _ => 0,
+    };
     Ok(Report {
         format: converted.format,
         present: imported.present,
         rows,
         skipped: converted.skipped,
         imported: Some(imported),
+        counted_once,
     })
 }

@@ -135,6 +135,7 @@ impl Store {
             Imported {
                 added: 0,
                 present: 0,
+                import_id: None,
             }
         } else {
             record_import(&mut tx, connection.workspace_id, meta, rows, audit).await?

@@ -29,6 +29,8 @@ pub struct ImportMeta<'a> {
 pub struct Imported {
     pub added: u64,
     pub present: u64,
+    /// The `imports` row the stored rows name (none for an empty batch).
+    pub import_id: Option<i64>,
 }
 
 /// Text borrowed from SQLite's JSON where it can be (a plain `Cow` would
@@ -242,7 +244,11 @@ pub(super) async fn record_import(
         .detail(format!("{added} added, {present} already present"))
         .insert(tx)
         .await?;
-    Ok(Imported { added, present })
+    Ok(Imported {
+        added,
+        present,
+        import_id: Some(import_id),
+    })
 }
 
 pub(super) async fn insert_rows(
@@ -281,6 +287,34 @@ pub(super) async fn insert_rows(
         added += insert.build().execute(&mut *tx).await?.rows_affected();
     }
     Ok(added)
+}
+
+impl Store {
+    /// Whether an account this import wrote to holds rows with ids and rows
+    /// without: only then can a row be a second copy of another.
+    pub async fn import_mixes_ids(
+        &self,
+        workspace: WorkspaceId,
+        import_id: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM transactions WHERE workspace_id = ? AND account IN              (SELECT account FROM transactions WHERE import_id = ?) GROUP BY account              HAVING MIN(source_id LIKE 'sha256:%') = 0 AND MAX(source_id LIKE 'sha256:%') = 1)",
+        )
+        .bind(workspace)
+        .bind(import_id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// The ids of the rows an import stored.
+    pub async fn import_row_ids(&self, import_id: i64) -> Result<Vec<i64>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM transactions WHERE import_id = ?")
+                .bind(import_id)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
 }
 
 /// An import as listed on the Imports page.

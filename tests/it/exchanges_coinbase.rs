@@ -505,6 +505,37 @@ async fn coinbase_s_older_csv_without_ids_and_the_api_bring_each_purchase_once()
     let lots = lots.as_array().expect("lots");
     assert_eq!(lots.len(), 10, "one lot per purchase, none twice: {lots:?}");
     assert!(lots.iter().all(|l| l["btc"] == "0.01000000"));
+
+    // An export of the last four purchases, after the sync: new to the
+    // store, but the same entries as the API's, and the import says so.
+    let mut rest = String::from(
+        "Transactions\nUser,Test User,5f1e2d3c0000400080000001\n\n\
+         Timestamp,Transaction Type,Asset,Quantity Transacted,USD Spot Price at Transaction,USD Subtotal,USD Total (inclusive of fees),USD Fees,Notes\n",
+    );
+    for i in 6..10 {
+        let time = jiff::Timestamp::from_second(1_704_067_200 + 3600 * i).expect("time");
+        rest.push_str(&format!(
+            "{},Buy,BTC,0.01,40000.00,395.00,400.00,5.00,Bought 0.01 BTC\n",
+            time.strftime("%Y-%m-%dT%H:%M:%SZ")
+        ));
+    }
+    let again = dir.data.path().join("coinbase-2022-rest.csv");
+    std::fs::write(&again, rest).expect("csv");
+    let imported = dir.run(&[
+        "import",
+        again.to_str().expect("utf-8"),
+        "--account",
+        "Coinbase",
+    ]);
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    assert!(
+        text(&imported.stderr).contains("4 of the rows are entries already in the books"),
+        "{}",
+        text(&imported.stderr)
+    );
+    let list = dir.list();
+    assert_eq!(list[0]["rows"], 10, "{list}");
+    assert_eq!(list[0]["balance_sat"], 10_000_000);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -554,4 +554,21 @@ async fn a_file_without_ids_and_the_api_count_each_entry_once_and_doubt_is_decid
             {"copy_id": 5, "of_id": 2, "found_by": "user"}
         ])
     );
+
+    // A later export holding row 3's entry: stored, counted once, and the
+    // import's answer says so.
+    let resp = owner
+        .http
+        .post(owner.url("/api/v1/workspaces/1/imports"))
+        .header("x-csrf-token", &owner.csrf)
+        .header("content-type", "application/octet-stream")
+        .body("timestamp,type,account,btc,fiat_value,fiat_currency\n2024-03-01T10:00:00Z,buy,Exchange,0.2,12000,USD\n")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 200);
+    let answer: Value = resp.json().await.expect("json");
+    assert_eq!(answer["added"], 1, "{answer}");
+    assert_eq!(answer["counted_once"], 1, "{answer}");
+    assert_eq!(summary(&owner, "").await["complete"], true);
 }

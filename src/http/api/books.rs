@@ -46,6 +46,11 @@ pub struct ImportResult {
     /// Rows that were already stored (re-importing is a no-op); on a dry
     /// run, those that would be left alone.
     pub already_present: Option<u64>,
+    /// Stored rows that are the same entries as rows another source (an
+    /// exchange's API, or a file with ids) brought into the same account,
+    /// found by account, type, amount and time: each counts once. Zero on a
+    /// dry run.
+    pub counted_once: u64,
     /// Rows of the file left out, with why: pending, fiat-only, not
     /// bitcoin, a move between the exchange's own wallets...
     pub skipped: Vec<LineProblem>,
@@ -183,6 +188,7 @@ impl BooksApi {
                 dry_run: report.imported.is_none(),
                 added: report.imported.as_ref().map(|i| i.added),
                 already_present: Some(report.present),
+                counted_once: report.counted_once,
                 skipped: report
                     .skipped
                     .iter()

@@ -74,6 +74,8 @@ fn recheck_form(ui: &Ui, token: &str, format: &str, timezone: &str) -> Markup {
 pub struct Done {
     added: Option<u64>,
     present: Option<u64>,
+    /// Rows counted once with another source's copy of the same entry.
+    once: Option<u64>,
 }
 
 #[handler]
@@ -90,7 +92,12 @@ pub async fn imports(state: Data<&AppState>, req: &Request, Query(done): Query<D
     };
     let history = state.store.recent_imports(ws, 20).await.unwrap_or_default();
     let message = match (done.added, done.present) {
-        (Some(a), Some(p)) => Some(format!("Imported {a} new rows; {p} were already present.")),
+        (Some(a), Some(p)) => Some(match done.once.unwrap_or(0) {
+            0 => format!("Imported {a} new rows; {p} were already present."),
+            once => format!(
+                "Imported {a} new rows; {p} were already present. {once} of them are entries already in the books from the exchange's API (same account, type, amount and time): each counts once, and the Review page lists them."
+            ),
+        }),
         _ => None,
     };
     page(
@@ -344,8 +351,11 @@ pub async fn commit(state: Data<&AppState>, req: &Request, Form(form): Form<Comm
                 .imported
                 .map(|i| (i.added, i.present))
                 .unwrap_or_default();
-            Redirect::see_other(format!("/imports?added={}&present={}", done.0, done.1))
-                .into_response()
+            Redirect::see_other(format!(
+                "/imports?added={}&present={}&once={}",
+                done.0, done.1, report.counted_once
+            ))
+            .into_response()
         }
         Err(ImportError::Refused(errors)) => refused(&ui, &pending.file_name, &errors, None),
         Err(err) => {
