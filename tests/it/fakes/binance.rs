@@ -118,7 +118,9 @@ pub struct State {
     /// Calls as `GET /path?query`, less `recvWindow`, `timestamp` and
     /// `signature`.
     pub calls: Vec<String>,
-    /// Weight allowed per window, per IP and per account.
+    /// Weight allowed per window, per IP and per account: Binance's per
+    /// minute, in a window of a second unless a test says otherwise, so a
+    /// sync without the client-side budget waits seconds, not minutes.
     pub ip_limit: u64,
     pub uid_limit: u64,
     pub window_ms: i64,
@@ -577,7 +579,7 @@ fn fresh(restrictions: Value) -> State {
         calls: Vec::new(),
         ip_limit: 6000,
         uid_limit: 180_000,
-        window_ms: 60_000,
+        window_ms: 1000,
         ip_used: 0,
         uid_used: 0,
         window_start: 0,
@@ -638,11 +640,24 @@ impl FakeBinance {
 
     /// How many calls went to `path`.
     pub fn count(&self, path: &str) -> usize {
+        self.calls_to(path).len()
+    }
+
+    /// How many different calls went to `path` (a call asked again after a
+    /// 429 counts once).
+    pub fn distinct(&self, path: &str) -> usize {
+        self.calls_to(path)
+            .into_iter()
+            .collect::<BTreeSet<_>>()
+            .len()
+    }
+
+    fn calls_to(&self, path: &str) -> Vec<String> {
         let call = format!("GET {path}");
         self.calls()
-            .iter()
-            .filter(|c| **c == call || c.starts_with(&format!("{call}?")))
-            .count()
+            .into_iter()
+            .filter(|c| *c == call || c.starts_with(&format!("{call}?")))
+            .collect()
     }
 }
 
