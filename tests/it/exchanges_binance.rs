@@ -114,7 +114,10 @@ fn everything_under(dir: &Path) -> String {
 fn assert_no_secret(what: &str, haystack: &str) {
     assert!(!haystack.contains(KEY), "the key is in {what}");
     assert!(!haystack.contains(SECRET), "the secret is in {what}");
-    assert!(!haystack.contains(&KEY[..20]), "part of the key is in {what}");
+    assert!(
+        !haystack.contains(&KEY[..20]),
+        "part of the key is in {what}"
+    );
     assert!(
         !haystack.contains(&SECRET[20..40]),
         "part of the secret is in {what}"
@@ -220,7 +223,12 @@ async fn a_read_only_key_is_accepted_and_every_key_that_can_do_more_is_refused_w
     for (field, label) in RIGHTS {
         fake.set(|s| s.restrictions = binance::with(field, json!(true)));
         let refused = dir.add(&fake);
-        assert_eq!(refused.status.code(), Some(2), "{field}: {}", text(&refused.stderr));
+        assert_eq!(
+            refused.status.code(),
+            Some(2),
+            "{field}: {}",
+            text(&refused.stderr)
+        );
         let why = text(&refused.stderr);
         assert!(why.contains(&format!("remove {label}")), "{field}: {why}");
         assert!(why.contains("nothing was stored"), "{why}");
@@ -244,7 +252,11 @@ async fn a_read_only_key_is_accepted_and_every_key_that_can_do_more_is_refused_w
         fake.set(|s| s.restrictions = answer);
         let refused = dir.add(&fake);
         assert_eq!(refused.status.code(), Some(2));
-        assert!(text(&refused.stderr).contains(named), "{}", text(&refused.stderr));
+        assert!(
+            text(&refused.stderr).contains(named),
+            "{}",
+            text(&refused.stderr)
+        );
         refusals += 1;
     }
     assert_eq!(dir.list(), json!([]));
@@ -253,7 +265,11 @@ async fn a_read_only_key_is_accepted_and_every_key_that_can_do_more_is_refused_w
         0
     );
     assert_eq!(
-        sqlite_count(&dir.db(), "SELECT COUNT(*) FROM secrets WHERE name LIKE 'exchange.%'").await,
+        sqlite_count(
+            &dir.db(),
+            "SELECT COUNT(*) FROM secrets WHERE name LIKE 'exchange.%'"
+        )
+        .await,
         0,
         "nothing stored for a refused key"
     );
@@ -276,7 +292,11 @@ async fn a_read_only_key_is_accepted_and_every_key_that_can_do_more_is_refused_w
         !added.to_string().contains("any IP address"),
         "IP-restricted: {added}"
     );
-    assert!(dir.run(&["exchange", "remove", "--name", "Binance"]).status.success());
+    assert!(
+        dir.run(&["exchange", "remove", "--name", "Binance"])
+            .status
+            .success()
+    );
 
     fake.set(|s| s.restrictions = binance::read_only());
     let added = json_of(&dir.add(&fake));
@@ -304,14 +324,24 @@ async fn a_wrong_secret_an_unknown_key_and_a_wrong_clock_are_refused_in_plain_wo
     for (key, secret, words) in [
         (KEY, other, "the secret does not belong to this API key"),
         (other, SECRET, "restricted to other IP addresses"),
-        ("not-a-binance-key", SECRET, "does not read this as an API key"),
+        (
+            "not-a-binance-key",
+            SECRET,
+            "does not read this as an API key",
+        ),
     ] {
         let out = dir.add_with(&fake, key, secret);
         assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
         let why = text(&out.stderr);
         assert!(why.contains(words), "{why}");
-        assert!(!why.contains(other) && !why.contains(KEY) && !why.contains(SECRET), "{why}");
-        assert!(!why.contains("Signature for this request"), "Binance's own text: {why}");
+        assert!(
+            !why.contains(other) && !why.contains(KEY) && !why.contains(SECRET),
+            "{why}"
+        );
+        assert!(
+            !why.contains("Signature for this request"),
+            "Binance's own text: {why}"
+        );
     }
     fake.set(|s| s.skew_ms = 90_000);
     let out = dir.add(&fake);
@@ -348,7 +378,11 @@ async fn the_first_sync_reads_every_kind_of_entry_the_second_nothing_and_balance
     assert_eq!(c["balance_sat"], 127_179_542);
     assert_eq!(c["exchange_balance_sat"], 127_179_542);
     assert_eq!(c["complete"], true);
-    assert!(!text(&first.stderr).contains("warning"), "{}", text(&first.stderr));
+    assert!(
+        !text(&first.stderr).contains("warning"),
+        "{}",
+        text(&first.stderr)
+    );
 
     let calls = fake.calls();
     // The history is read from July 2017 in windows Binance takes (the
@@ -366,8 +400,15 @@ async fn the_first_sync_reads_every_kind_of_entry_the_second_nothing_and_balance
     // Only BTC pairs, from the first fill; only real-time Earn rewards
     // (the bonus ones are the dividend record's); no fiat orders (they move
     // no bitcoin); nothing off the allow-list.
-    assert!(calls.iter().any(|c| c == "GET /api/v3/myTrades?symbol=BTCUSDT&fromId=0&limit=1000"));
-    assert!(calls.iter().any(|c| c.contains("symbol=XMRBTC")), "unlisted pairs are asked and skipped");
+    assert!(
+        calls
+            .iter()
+            .any(|c| c == "GET /api/v3/myTrades?symbol=BTCUSDT&fromId=0&limit=1000")
+    );
+    assert!(
+        calls.iter().any(|c| c.contains("symbol=XMRBTC")),
+        "unlisted pairs are asked and skipped"
+    );
     assert!(!calls.iter().any(|c| c.contains("DOGEUSDT")));
     assert!(
         calls
@@ -383,7 +424,10 @@ async fn the_first_sync_reads_every_kind_of_entry_the_second_nothing_and_balance
          ((kind = 'buy' AND currency = 'EUR') OR (kind = 'sell' AND currency = 'EUR'))",
     )
     .await;
-    assert_eq!(rows, 4, "BTCEUR buy and sell, the card purchase, the EUR conversion");
+    assert_eq!(
+        rows, 4,
+        "BTCEUR buy and sell, the card purchase, the EUR conversion"
+    );
     assert_eq!(
         sqlite_count(
             &dir.db(),
@@ -395,7 +439,11 @@ async fn the_first_sync_reads_every_kind_of_entry_the_second_nothing_and_balance
         "the withdrawal: amount, fee on top, keyed by its txid"
     );
     assert_eq!(
-        sqlite_count(&dir.db(), "SELECT COUNT(*) FROM transactions WHERE kind = 'income'").await,
+        sqlite_count(
+            &dir.db(),
+            "SELECT COUNT(*) FROM transactions WHERE kind = 'income'"
+        )
+        .await,
         2
     );
 
@@ -405,11 +453,17 @@ async fn the_first_sync_reads_every_kind_of_entry_the_second_nothing_and_balance
     assert_eq!(second["connections"][0]["total_rows"], 16);
     let again = &fake.calls()[before..];
     assert!(
-        again.iter().any(|c| c == "GET /api/v3/myTrades?symbol=BTCUSDT&fromId=3&limit=1000"),
+        again
+            .iter()
+            .any(|c| c == "GET /api/v3/myTrades?symbol=BTCUSDT&fromId=3&limit=1000"),
         "the last second's fills are asked again: {again:?}"
     );
     assert!(
-        again.iter().filter(|c| c.contains("deposit/hisrec")).count() <= 2,
+        again
+            .iter()
+            .filter(|c| c.contains("deposit/hisrec"))
+            .count()
+            <= 2,
         "only the newest windows: {again:?}"
     );
 
@@ -479,7 +533,11 @@ async fn rate_limits_are_waited_out_a_ban_and_a_failure_stop_the_sync_and_the_ne
     });
     let failed = dir.run(&["exchange", "sync"]);
     assert_eq!(failed.status.code(), Some(1));
-    assert!(text(&failed.stderr).contains("Binance answered HTTP 503"), "{}", text(&failed.stderr));
+    assert!(
+        text(&failed.stderr).contains("Binance answered HTTP 503"),
+        "{}",
+        text(&failed.stderr)
+    );
     assert_eq!(dir.list()[0]["rows"], 16);
 
     fake.set(|s| s.fail_from = None);
@@ -538,7 +596,9 @@ async fn a_sync_killed_half_way_keeps_its_committed_batch_and_resumes_to_the_sam
     assert_eq!(listed[0]["last_sync"], Value::Null, "not complete yet");
     let calls = fake.calls();
     assert!(
-        calls.iter().any(|c| c == "GET /api/v3/myTrades?symbol=BTCUSDT&fromId=2996&limit=1000"),
+        calls
+            .iter()
+            .any(|c| c == "GET /api/v3/myTrades?symbol=BTCUSDT&fromId=2996&limit=1000"),
         "{calls:?}"
     );
 
@@ -571,8 +631,20 @@ async fn binances_export_files_and_the_api_bring_each_entry_once() {
     let fake = FakeBinance::start(binance::read_only()).await;
     let fills = many_fills();
     let deposits = vec![
-        deposit("dep-1", &"c1".repeat(32), "2.00000000", JAN_2024_MS - DAY_MS, 1),
-        deposit("dep-2", &"c2".repeat(32), "1.00000000", JAN_2024_MS + 40 * DAY_MS, 1),
+        deposit(
+            "dep-1",
+            &"c1".repeat(32),
+            "2.00000000",
+            JAN_2024_MS - DAY_MS,
+            1,
+        ),
+        deposit(
+            "dep-2",
+            &"c2".repeat(32),
+            "1.00000000",
+            JAN_2024_MS + 40 * DAY_MS,
+            1,
+        ),
     ];
     let withdrawals = vec![withdrawal(
         "wd-1",
@@ -630,7 +702,10 @@ async fn binances_export_files_and_the_api_bring_each_entry_once() {
     json_of(&dir.add(&fake));
     let synced = dir.sync();
     let c = &synced["connections"][0];
-    assert_eq!(c["new_rows"], 1501, "only what the files did not have: {synced}");
+    assert_eq!(
+        c["new_rows"], 1501,
+        "only what the files did not have: {synced}"
+    );
     assert_eq!(c["total_rows"], 4503);
     // 4,500 × 0.00999 + 2 + 1 − 0.5001.
     assert_eq!(c["balance_sat"], 4_745_490_000_i64);
@@ -653,24 +728,37 @@ async fn a_planted_key_and_secret_never_reach_files_logs_or_answers() {
     };
     let mut said = String::new();
 
-    let refused = owner.post("/api/v1/workspaces/1/exchanges", body(SECRET)).await;
+    let refused = owner
+        .post("/api/v1/workspaces/1/exchanges", body(SECRET))
+        .await;
     assert_eq!(refused.status(), 422);
     let refused: Value = refused.json().await.expect("json");
     assert!(
-        refused["message"].as_str().unwrap_or("").contains("remove Enable Withdrawals"),
+        refused["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("remove Enable Withdrawals"),
         "{refused}"
     );
     said.push_str(&refused.to_string());
     fake.set(|s| s.restrictions = binance::read_only());
     let wrong = owner
-        .post("/api/v1/workspaces/1/exchanges", body(&SECRET.replace('N', "M")))
+        .post(
+            "/api/v1/workspaces/1/exchanges",
+            body(&SECRET.replace('N', "M")),
+        )
         .await;
     assert_eq!(wrong.status(), 422);
     said.push_str(&wrong.text().await.unwrap_or_default());
     let db = data.path().join("ledgersys.sqlite3");
-    assert_eq!(sqlite_count(&db, "SELECT COUNT(*) FROM exchange_connections").await, 0);
+    assert_eq!(
+        sqlite_count(&db, "SELECT COUNT(*) FROM exchange_connections").await,
+        0
+    );
 
-    let added = owner.post("/api/v1/workspaces/1/exchanges", body(SECRET)).await;
+    let added = owner
+        .post("/api/v1/workspaces/1/exchanges", body(SECRET))
+        .await;
     assert_eq!(added.status(), 201);
     said.push_str(&added.text().await.unwrap_or_default());
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
@@ -691,8 +779,20 @@ async fn a_planted_key_and_secret_never_reach_files_logs_or_answers() {
     assert_eq!(list[0]["balance_sat"], 127_179_542);
     assert_eq!(list[0]["balance_matches"], true);
     said.push_str(&list.to_string());
-    said.push_str(&viewer.get("/api/v1/workspaces/1/exchanges").await.text().await.unwrap_or_default());
-    let page = owner.get("/exchanges").await.text().await.unwrap_or_default();
+    said.push_str(
+        &viewer
+            .get("/api/v1/workspaces/1/exchanges")
+            .await
+            .text()
+            .await
+            .unwrap_or_default(),
+    );
+    let page = owner
+        .get("/exchanges")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
     assert!(page.contains("Binance: making a read-only key"), "{page}");
     assert!(page.contains("Enable Reading"), "{page}");
     said.push_str(&page);

@@ -161,7 +161,9 @@ impl Client {
             Client::Binance(b) => {
                 let restrictions = b.restrictions().await?;
                 let mut verdict = super::binance::judge(&restrictions);
-                verdict.warnings.extend(super::binance::LIMITS.iter().map(|w| w.to_string()));
+                verdict
+                    .warnings
+                    .extend(super::binance::LIMITS.iter().map(|w| w.to_string()));
                 let mut permissions: Vec<String> = restrictions
                     .as_object()
                     .into_iter()

@@ -62,7 +62,9 @@ pub enum BinanceError {
 impl From<BinanceError> for ExchangeError {
     fn from(e: BinanceError) -> Self {
         match e {
-            BinanceError::Key(_) | BinanceError::Refused(_) => ExchangeError::Refused(e.to_string()),
+            BinanceError::Key(_) | BinanceError::Refused(_) => {
+                ExchangeError::Refused(e.to_string())
+            }
             BinanceError::Unreachable(_)
             | BinanceError::Malformed(_)
             | BinanceError::Banned(_)
@@ -186,7 +188,10 @@ impl Binance {
             };
             let answer = self
                 .http
-                .get(format!("{}{}?{}", self.base, prepared.path, prepared.signed))
+                .get(format!(
+                    "{}{}?{}",
+                    self.base, prepared.path, prepared.signed
+                ))
                 .header("X-MBX-APIKEY", &self.key)
                 .send()
                 .await;
@@ -246,8 +251,9 @@ impl Binance {
                 .map_err(|e| BinanceError::Unreachable(e.without_url().to_string()))?;
             let value: Option<Value> = serde_json::from_slice(&bytes).ok();
             if (200..300).contains(&status) {
-                return value
-                    .ok_or_else(|| BinanceError::Malformed(format!("{path}: HTTP {status}, not JSON")));
+                return value.ok_or_else(|| {
+                    BinanceError::Malformed(format!("{path}: HTTP {status}, not JSON"))
+                });
             }
             let code = value.as_ref().and_then(|v| v["code"].as_i64());
             return Err(plain_words(status, code, params));
@@ -271,7 +277,9 @@ impl Binance {
             )
             .await?;
         let Some(balances) = account["balances"].as_array() else {
-            return Err(BinanceError::Malformed("the account has no balances".into()));
+            return Err(BinanceError::Malformed(
+                "the account has no balances".into(),
+            ));
         };
         let mut total = Decimal::ZERO;
         for b in balances.iter().filter(|b| b["asset"] == "BTC") {

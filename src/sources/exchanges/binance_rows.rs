@@ -296,7 +296,11 @@ pub fn dividend_row(d: &Value, account: &str) -> Result<Option<Tx>, String> {
     let mut t = row(
         format!("binance-dividend-{}", text(d, "id")),
         millis(d, "divTime")?,
-        if debit { Kind::Withdrawal } else { Kind::Income },
+        if debit {
+            Kind::Withdrawal
+        } else {
+            Kind::Income
+        },
         account,
         amount(d, "amount")?,
     )?;
@@ -411,19 +415,26 @@ mod tests {
 
     #[test]
     fn deposits_and_withdrawals_carry_their_txid_and_fee() {
-        let deposits = [json!({"id": "d-1", "amount": "0.50000000", "coin": "BTC", "network": "BTC",
+        let deposits = [
+            json!({"id": "d-1", "amount": "0.50000000", "coin": "BTC", "network": "BTC",
                                "status": 1, "address": "bc1qexample", "txId": "aa11",
-                               "insertTime": 1_704_448_800_000_i64})];
+                               "insertTime": 1_704_448_800_000_i64}),
+        ];
         let r = rows("binance-transfers", &deposits_csv(&deposits).expect("csv"));
         assert_eq!((r[0].kind, r[0].btc), (Kind::Deposit, Sats(50_000_000)));
         assert_eq!(
             (r[0].id.as_deref(), r[0].txid.as_deref()),
             (Some("aa11"), Some("aa11"))
         );
-        let withdrawals = [json!({"id": "w-1", "amount": "0.1", "transactionFee": "0.0002",
+        let withdrawals = [
+            json!({"id": "w-1", "amount": "0.1", "transactionFee": "0.0002",
                                   "coin": "BTC", "status": 6, "address": "bc1qother", "txId": "bb22",
-                                  "applyTime": "2024-01-06 08:00:00", "network": "BTC"})];
-        let r = rows("binance-transfers", &withdrawals_csv(&withdrawals).expect("csv"));
+                                  "applyTime": "2024-01-06 08:00:00", "network": "BTC"}),
+        ];
+        let r = rows(
+            "binance-transfers",
+            &withdrawals_csv(&withdrawals).expect("csv"),
+        );
         assert_eq!(
             (r[0].kind, r[0].btc, r[0].fee_btc),
             (Kind::Withdrawal, Sats(10_000_000), Sats(20_000))

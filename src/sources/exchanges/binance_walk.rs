@@ -477,9 +477,7 @@ fn take(part: Part, e: &Value, taken: &mut Taken<'_>) -> Result<Option<i64>, Exc
         Part::Deposits if rows::deposit_pending(status()) => {
             return rows::millis(e, "insertTime").map(Some).map_err(unreadable);
         }
-        Part::Withdrawals if rows::withdrawal_counts(status()) => {
-            taken.withdrawals.push(e.clone())
-        }
+        Part::Withdrawals if rows::withdrawal_counts(status()) => taken.withdrawals.push(e.clone()),
         Part::Withdrawals if rows::withdrawal_pending(status()) => {
             return rows::apply_time_ms(e).map(Some).map_err(unreadable);
         }
@@ -609,7 +607,9 @@ mod tests {
             // The trade importer tells base from quote by the BTC at one
             // end, and reads amounts glued to letter-only asset codes.
             assert!(
-                base.chars().chain(quote.chars()).all(|c| c.is_ascii_uppercase()),
+                base.chars()
+                    .chain(quote.chars())
+                    .all(|c| c.is_ascii_uppercase()),
                 "{base}{quote}"
             );
         }

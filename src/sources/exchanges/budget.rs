@@ -89,7 +89,10 @@ mod tests {
         budget.observe(4_990, 0);
         assert!(budget.spend(20, 0).is_err(), "another program spent it");
         budget.observe(10, 0);
-        assert!(budget.spend(20, 0).is_err(), "a lower report never empties it");
+        assert!(
+            budget.spend(20, 0).is_err(),
+            "a lower report never empties it"
+        );
         assert_eq!(budget.spend(20, 1_000), Ok(()));
     }
 

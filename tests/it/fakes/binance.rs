@@ -314,10 +314,7 @@ fn signed(
             "Timestamp for this request is outside of the recvWindow.",
         ));
     }
-    let history = !matches!(
-        path,
-        "/sapi/v1/account/apiRestrictions" | "/api/v3/account"
-    );
+    let history = !matches!(path, "/sapi/v1/account/apiRestrictions" | "/api/v3/account");
     if history {
         s.pages += 1;
         if s.fail_from.is_some_and(|from| s.pages > from) {
@@ -453,7 +450,9 @@ fn endpoint(s: &mut State, path: &str, params: &BTreeMap<String, String>, now: i
                 json!(newest_first(&mine, field, span, skip, n))
             }
             "/sapi/v1/fiat/payments" | "/sapi/v1/fiat/orders" => {
-                let Some(kind) = params.get("transactionType").and_then(|t| t.parse::<u8>().ok())
+                let Some(kind) = params
+                    .get("transactionType")
+                    .and_then(|t| t.parse::<u8>().ok())
                 else {
                     return Err(error(
                         400,
@@ -464,7 +463,11 @@ fn endpoint(s: &mut State, path: &str, params: &BTreeMap<String, String>, now: i
                 let span = window(params, "beginTime", now, 30, i64::MAX, false)?;
                 let rows = number(params, "rows").unwrap_or(100);
                 if !(1..=500).contains(&rows) {
-                    return Err(error(400, -1130, "Data sent for parameter 'rows' is not valid."));
+                    return Err(error(
+                        400,
+                        -1130,
+                        "Data sent for parameter 'rows' is not valid.",
+                    ));
                 }
                 let page = number(params, "page").unwrap_or(1).max(1) as usize;
                 let mine: Vec<Value> = if path.ends_with("payments") {
@@ -531,7 +534,11 @@ fn endpoint(s: &mut State, path: &str, params: &BTreeMap<String, String>, now: i
                 let span = window(params, "startTime", now, 30, 90 * DAY_MS, false)?;
                 let size = number(params, "size").unwrap_or(10);
                 if !(1..=100).contains(&size) {
-                    return Err(error(400, -1130, "Data sent for parameter 'size' is not valid."));
+                    return Err(error(
+                        400,
+                        -1130,
+                        "Data sent for parameter 'size' is not valid.",
+                    ));
                 }
                 let current = number(params, "current").unwrap_or(1).max(1) as usize;
                 let asset = params.get("asset");
@@ -713,7 +720,14 @@ pub fn deposit(id: &str, txid: &str, amount: &str, insert_ms: i64, status: i64) 
 
 /// A BTC withdrawal as `withdraw/history` answers it (`applyTime` as UTC
 /// text).
-pub fn withdrawal(id: &str, txid: &str, amount: &str, fee: &str, apply_ms: i64, status: i64) -> Value {
+pub fn withdrawal(
+    id: &str,
+    txid: &str,
+    amount: &str,
+    fee: &str,
+    apply_ms: i64,
+    status: i64,
+) -> Value {
     let apply = jiff::Timestamp::from_millisecond(apply_ms)
         .expect("time")
         .strftime("%Y-%m-%d %H:%M:%S")
