@@ -329,6 +329,9 @@ fn signed(
     (endpoint(s, path, params, now), delay)
 }
 
+/// A refusal as Binance words it: HTTP status, code, message.
+type Refusal = (u16, i64, &'static str);
+
 fn number(params: &BTreeMap<String, String>, name: &str) -> Option<i64> {
     params.get(name).and_then(|v| v.parse().ok())
 }
@@ -342,12 +345,12 @@ fn window(
     default_days: i64,
     max_ms: i64,
     strict: bool,
-) -> Result<(i64, i64), Response> {
+) -> Result<(i64, i64), Refusal> {
     let end = number(params, "endTime").unwrap_or(now);
     let start = number(params, begin).unwrap_or(end - default_days * DAY_MS);
     let span = end - start;
     if span < 0 || span > max_ms || (strict && span == max_ms) {
-        return Err(error(400, -1127, "Lookup interval is too big."));
+        return Err((400, -1127, "Lookup interval is too big."));
     }
     Ok((start, end))
 }
@@ -381,18 +384,14 @@ fn newest_first(
 }
 
 fn endpoint(s: &mut State, path: &str, params: &BTreeMap<String, String>, now: i64) -> Response {
-    let limit = |default: i64, max: i64| -> Result<usize, Response> {
+    let limit = |default: i64, max: i64| -> Result<usize, Refusal> {
         let n = number(params, "limit").unwrap_or(default);
         if n < 1 || n > max {
-            return Err(error(
-                400,
-                -1130,
-                "Data sent for parameter 'limit' is not valid.",
-            ));
+            return Err((400, -1130, "Data sent for parameter 'limit' is not valid."));
         }
         Ok(n as usize)
     };
-    let result = (|| -> Result<Value, Response> {
+    let result = (|| -> Result<Value, Refusal> {
         Ok(match path {
             "/sapi/v1/account/apiRestrictions" => s.restrictions.clone(),
             "/api/v3/account" => json!({
@@ -407,14 +406,14 @@ fn endpoint(s: &mut State, path: &str, params: &BTreeMap<String, String>, now: i
             }),
             "/api/v3/myTrades" => {
                 let Some(symbol) = params.get("symbol") else {
-                    return Err(error(
+                    return Err((
                         400,
                         -1102,
                         "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
                     ));
                 };
                 if !s.listed.contains(symbol) {
-                    return Err(error(400, -1121, "Invalid symbol."));
+                    return Err((400, -1121, "Invalid symbol."));
                 }
                 let n = limit(500, 1000)?;
                 let fills = s.fills.get(symbol).cloned().unwrap_or_default();
@@ -454,7 +453,7 @@ fn endpoint(s: &mut State, path: &str, params: &BTreeMap<String, String>, now: i
                     .get("transactionType")
                     .and_then(|t| t.parse::<u8>().ok())
                 else {
-                    return Err(error(
+                    return Err((
                         400,
                         -1102,
                         "Mandatory parameter 'transactionType' was not sent, was empty/null, or malformed.",
@@ -463,11 +462,7 @@ fn endpoint(s: &mut State, path: &str, params: &BTreeMap<String, String>, now: i
                 let span = window(params, "beginTime", now, 30, i64::MAX, false)?;
                 let rows = number(params, "rows").unwrap_or(100);
                 if !(1..=500).contains(&rows) {
-                    return Err(error(
-                        400,
-                        -1130,
-                        "Data sent for parameter 'rows' is not valid.",
-                    ));
+                    return Err((400, -1130, "Data sent for parameter 'rows' is not valid."));
                 }
                 let page = number(params, "page").unwrap_or(1).max(1) as usize;
                 let mine: Vec<Value> = if path.ends_with("payments") {
@@ -496,7 +491,7 @@ fn endpoint(s: &mut State, path: &str, params: &BTreeMap<String, String>, now: i
             }
             "/sapi/v1/convert/tradeFlow" => {
                 if number(params, "startTime").is_none() || number(params, "endTime").is_none() {
-                    return Err(error(
+                    return Err((
                         400,
                         -1102,
                         "Mandatory parameter 'startTime' was not sent, was empty/null, or malformed.",
@@ -525,7 +520,7 @@ fn endpoint(s: &mut State, path: &str, params: &BTreeMap<String, String>, now: i
             "/sapi/v1/asset/dribblet" => s.dust.clone(),
             "/sapi/v1/simple-earn/flexible/history/rewardsRecord" => {
                 let Some(kind) = params.get("type") else {
-                    return Err(error(
+                    return Err((
                         400,
                         -1102,
                         "Mandatory parameter 'type' was not sent, was empty/null, or malformed.",
@@ -534,11 +529,7 @@ fn endpoint(s: &mut State, path: &str, params: &BTreeMap<String, String>, now: i
                 let span = window(params, "startTime", now, 30, 90 * DAY_MS, false)?;
                 let size = number(params, "size").unwrap_or(10);
                 if !(1..=100).contains(&size) {
-                    return Err(error(
-                        400,
-                        -1130,
-                        "Data sent for parameter 'size' is not valid.",
-                    ));
+                    return Err((400, -1130, "Data sent for parameter 'size' is not valid."));
                 }
                 let current = number(params, "current").unwrap_or(1).max(1) as usize;
                 let asset = params.get("asset");
@@ -558,12 +549,12 @@ fn endpoint(s: &mut State, path: &str, params: &BTreeMap<String, String>, now: i
                     .collect();
                 json!({"rows": rows, "total": total})
             }
-            _ => return Err(error(404, -1000, "Unknown path.")),
+            _ => return Err((404, -1000, "Unknown path.")),
         })
     })();
     match result {
         Ok(body) => answer(200, body),
-        Err(response) => response,
+        Err((status, code, msg)) => error(status, code, msg),
     }
 }
 
