@@ -36,8 +36,8 @@ pub enum ExchangeCommand {
 
 #[derive(Debug, Args)]
 pub struct AddArgs {
-    /// kraken (coinbase, binance, bitfinex, gemini, bitstamp, bybit and okx
-    /// are named by the contract and not readable yet).
+    /// kraken, coinbase or binance (bitfinex, gemini, bitstamp, bybit and
+    /// okx are named by the contract and not readable yet).
     exchange: String,
     #[arg(long)]
     name: String,

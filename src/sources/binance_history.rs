@@ -141,6 +141,15 @@ fn trade(row: &Row<'_>, ctx: &Context) -> Result<Step, String> {
         // Another coin bought (or sold) for bitcoin.
         let kind = if buy { Kind::Withdrawal } else { Kind::Deposit };
         let mut t = tx(ctx, time, kind, btc(quote_amount.abs())?);
+        if is_btc(&fee_coin) {
+            // A seller pays the commission in what it receives: bitcoin
+            // here, which then arrives less the commission (a buyer paying
+            // in bitcoin pays it on top of the bitcoin spent).
+            t.fee_btc = btc(fee)?;
+            if !buy {
+                t.btc = t.btc - t.fee_btc;
+            }
+        }
         t.note = Some(format!("traded for {base} on Binance"));
         t
     };
@@ -207,7 +216,8 @@ mod tests {
              ,2024-02-02T00:00:00Z,sell,binance,0.50000000,21000.00,EUR,,21.00,,,
              ,2024-02-03T00:00:00Z,buy,binance,0.10000000,4200.00,EUR,,4.20,,,
              ,2024-02-04T00:00:00Z,sell,binance,0.00500000,210.00,GBP,,0.21,,,
-             ,2024-02-05T00:00:00Z,buy,binance,0.00200000,84.00,EUR,,,,,",
+             ,2024-02-05T00:00:00Z,buy,binance,0.00200000,84.00,EUR,,,,,
+             ,2024-02-06T00:00:00Z,deposit,binance,0.04995000,,,0.00005000,,,,traded for ETH on Binance",
         );
         assert_eq!(skipped, vec![6]);
     }

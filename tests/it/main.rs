@@ -21,6 +21,7 @@ mod cli;
 mod csv_injection;
 mod exchanges;
 mod exchanges_api;
+mod exchanges_binance;
 mod exchanges_coinbase;
 mod exchanges_kraken_export;
 mod export;

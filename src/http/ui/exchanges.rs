@@ -38,6 +38,7 @@ fn instructions() -> Markup {
     html! {
         (kraken_steps())
         (coinbase_steps())
+        (binance_steps())
     }
 }
 
@@ -68,6 +69,22 @@ fn coinbase_steps() -> Markup {
                 li { "Open Advanced settings and pick " strong { "ECDSA" } " as the signature algorithm (Coinbase's App API does not take Ed25519 keys)." }
                 li { "Optionally allow only this server's IP address." }
                 li { "Create the key, then copy the key name (" code { "organizations/…/apiKeys/…" } ") into API key and the whole private key, " code { "-----BEGIN EC PRIVATE KEY-----" } " to " code { "-----END EC PRIVATE KEY-----" } ", into the secret. Coinbase shows the private key once." }
+            }
+        }
+    }
+}
+
+fn binance_steps() -> Markup {
+    html! {
+        details.howto {
+            summary { "Binance: making a read-only key" }
+            ol {
+                li { "Sign in at binance.com → Account → API Management → Create API, and pick " strong { "System generated" } " (an HMAC key)." }
+                li { "Label it " code { "Ledgersys" } " and use it for nothing else." }
+                li { "Leave only " strong { "Enable Reading" } " ticked. Leave " strong { "Enable Spot & Margin Trading" } ", " strong { "Enable Withdrawals" } ", " strong { "Enable Margin Loan, Repay & Transfer" } ", " strong { "Permits Universal Transfer" } ", " strong { "Enable Futures" } " and " strong { "Enable European Options" } " unticked: a key with any of them is refused." }
+                li { "Under IP access restrictions choose " strong { "Restrict access to trusted IPs only" } " and enter this server's public IP address (Ledgersys warns when the key works from anywhere)." }
+                li { "Copy the API key and the secret key into the form below. Binance shows the secret once." }
+                li { "The first sync reads the history from July 2017 within Binance's request weights: it takes several minutes." }
             }
         }
     }

@@ -13,6 +13,7 @@ use serde_json::Value;
 use crate::ledger::Tx;
 
 use super::Verdict;
+use super::binance_api::Binance;
 use super::coinbase_api::Coinbase;
 use super::kraken_api::{Kraken, KrakenError};
 use super::nonce::Nonces;
@@ -72,6 +73,7 @@ pub struct Batch {
 pub enum Client {
     Kraken(Box<Kraken>),
     Coinbase(Box<Coinbase>),
+    Binance(Box<Binance>),
 }
 
 /// The connection's credentials as they come out of the secret box.
@@ -85,6 +87,7 @@ pub struct Credentials<'a> {
 pub const SUPPORTED: &[(&str, &str)] = &[
     ("kraken", super::kraken_api::BASE),
     ("coinbase", super::coinbase_api::BASE),
+    ("binance", super::binance_api::BASE),
 ];
 
 pub fn default_url(exchange: &str) -> Option<&'static str> {
@@ -112,6 +115,9 @@ impl Client {
             ))),
             "coinbase" => Ok(Client::Coinbase(Box::new(
                 Coinbase::new(api_url, key, secret)?.unbudgeted(unbudgeted),
+            ))),
+            "binance" => Ok(Client::Binance(Box::new(
+                Binance::new(api_url, key, secret)?.unbudgeted(unbudgeted),
             ))),
             other => Err(ExchangeError::Refused(format!(
                 "{other} accounts cannot be read over the API yet"
@@ -152,6 +158,28 @@ impl Client {
                     verdict,
                 })
             }
+            Client::Binance(b) => {
+                let restrictions = b.restrictions().await?;
+                let mut verdict = super::binance::judge(&restrictions);
+                verdict
+                    .warnings
+                    .extend(super::binance::LIMITS.iter().map(|w| w.to_string()));
+                let mut permissions: Vec<String> = restrictions
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter(|(name, on)| {
+                        (name.starts_with("enable") || name.starts_with("permits"))
+                            && **on == Value::Bool(true)
+                    })
+                    .map(|(name, _)| name.clone())
+                    .collect();
+                permissions.sort();
+                Ok(KeyCheck {
+                    permissions,
+                    verdict,
+                })
+            }
         }
     }
 
@@ -161,6 +189,7 @@ impl Client {
         match self {
             Client::Kraken(k) => k.next_batch(cursor, account).await,
             Client::Coinbase(c) => c.next_batch(cursor, account).await,
+            Client::Binance(b) => super::binance_walk::next_batch(b, cursor, account).await,
         }
     }
 
@@ -170,6 +199,7 @@ impl Client {
         match self {
             Client::Kraken(k) => Ok(Some(k.btc_balance().await?)),
             Client::Coinbase(c) => Ok(Some(c.btc_balance().await?)),
+            Client::Binance(b) => Ok(Some(b.btc_balance().await?)),
         }
     }
 }

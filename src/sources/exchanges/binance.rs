@@ -26,6 +26,12 @@ pub const ALLOW: AllowList = AllowList {
     ],
 };
 
+/// What a Binance key cannot show Ledgersys, said when it is added.
+pub const LIMITS: &[&str] = &[
+    "Binance's API lists no pairs an account traded: fills are read for a fixed list of BTC pairs (bitcoin against fiat and stablecoins, and the larger coins against bitcoin); import Binance's trade history file for others",
+    "the balance check counts the Spot wallet only: bitcoin held in Funding or Earn shows as a difference",
+];
+
 /// Binance's endpoints that trade, move funds, make deposit addresses or
 /// open streams, by any method (`*`).
 pub const NEVER_CALL: &[(&str, &str)] = &[

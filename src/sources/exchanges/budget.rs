@@ -55,11 +55,19 @@ impl Budget {
         self.decay(now_ms);
         self.level = self.max;
     }
+
+    /// The exchange reported `used` calls (or weight) spent already, by
+    /// this client and any other on the same key or address (Binance's
+    /// `X-MBX-USED-WEIGHT-1M`): the budget is at least that full.
+    pub fn observe(&mut self, used: u64, now_ms: u64) {
+        self.decay(now_ms);
+        self.level = self.level.max(used.saturating_mul(1000));
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::KRAKEN_STARTER;
+    use super::{Budget, KRAKEN_STARTER};
 
     #[test]
     fn history_calls_fit_seven_at_once_then_wait_for_the_decay() {
@@ -71,6 +79,21 @@ mod tests {
         assert_eq!(budget.spend(2, 0), Err(3031));
         assert_eq!(budget.spend(2, 3031), Ok(()));
         assert_eq!(budget.spend(1, 3031), Err(3031));
+    }
+
+    #[test]
+    fn weight_reported_by_the_exchange_fills_the_budget() {
+        // Binance weights: 5,000 a minute here.
+        let mut budget = Budget::new(5_000_000, 83_333);
+        assert_eq!(budget.spend(20, 0), Ok(()));
+        budget.observe(4_990, 0);
+        assert!(budget.spend(20, 0).is_err(), "another program spent it");
+        budget.observe(10, 0);
+        assert!(
+            budget.spend(20, 0).is_err(),
+            "a lower report never empties it"
+        );
+        assert_eq!(budget.spend(20, 1_000), Ok(()));
     }
 
     #[test]

@@ -13,6 +13,9 @@
 pub mod adapter;
 pub mod allow;
 pub mod binance;
+pub mod binance_api;
+pub mod binance_rows;
+mod binance_walk;
 pub mod budget;
 pub mod client;
 pub mod coinbase;

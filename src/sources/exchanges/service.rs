@@ -21,7 +21,7 @@ pub fn supported() -> Vec<&'static str> {
     SUPPORTED.iter().map(|(name, _)| *name).collect()
 }
 /// Named by the command line's contract, not yet readable.
-pub const PLANNED: &[&str] = &["binance", "bitfinex", "gemini", "bitstamp", "bybit", "okx"];
+pub const PLANNED: &[&str] = &["bitfinex", "gemini", "bitstamp", "bybit", "okx"];
 
 /// A sync of the connection is already running.
 #[derive(Debug, Clone, Copy, thiserror::Error)]
@@ -511,8 +511,11 @@ impl Exchanges {
         for tx in &loaded.book.rows {
             let (btc, fee) = (tx.btc.0, tx.fee_btc.0);
             if tx.account == connection.name {
+                // An inflow's `btc` is what arrived, its fee already
+                // taken (the generic format: information only), as the
+                // tax engines count it.
                 balance += if tx.kind.is_inflow() {
-                    btc - fee
+                    btc
                 } else if tx.kind == Kind::Fee {
                     -fee
                 } else {

@@ -1,5 +1,6 @@
 //! In-repo fakes of outside services, speaking their real wire protocols.
 
+pub mod binance;
 pub mod btcpay;
 pub mod btcpay_more;
 pub mod ca;
