@@ -4,7 +4,8 @@
 //! meet on their ids, so they are recognised by what they are: the same
 //! account, the same type, the same amount of bitcoin, and times no more
 //! than [`WINDOW_SECONDS`] apart (exports round times to the second or the
-//! minute). Pure.
+//! minute), and, where both are valued in one currency, values within
+//! [`VALUE_TOLERANCE_PERCENT`]. Pure.
 //!
 //! Only a match that leaves no doubt is taken: the id-less row has exactly
 //! one such counterpart and that counterpart no other. Identical entries in
@@ -19,6 +20,11 @@ use super::{Kind, Tx};
 
 /// How far apart the two rows of one entry may be dated.
 pub const WINDOW_SECONDS: i64 = 60;
+
+/// How far apart two values of one entry may be, in percent: enough for a
+/// fee counted in by one source and out by the other, not for another
+/// trade at another price.
+pub const VALUE_TOLERANCE_PERCENT: u32 = 3;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Found {
@@ -96,6 +102,7 @@ pub fn find_by<'a>(
             .iter()
             .copied()
             .filter(|&j| (rows.at(j).time.as_second() - at).abs() <= WINDOW_SECONDS)
+            .filter(|&j| values_agree(rows.at(i), rows.at(j)))
             .collect();
         if near.is_empty() {
             continue;
@@ -131,6 +138,20 @@ pub fn find_by<'a>(
     found.same.sort_unstable();
     found.suspected.sort_unstable();
     found
+}
+
+/// Two rows valued in the same currency agree on the value within
+/// [`VALUE_TOLERANCE_PERCENT`] (one source may leave the fee in, the other
+/// out); a row without a value, or in another currency, does not object.
+fn values_agree(a: &Tx, b: &Tx) -> bool {
+    match (a.fiat_value, b.fiat_value, &a.currency, &b.currency) {
+        (Some(x), Some(y), Some(c), Some(d)) if c == d => {
+            let larger = x.abs().max(y.abs());
+            (x - y).abs() * rust_decimal::Decimal::ONE_HUNDRED
+                <= larger * rust_decimal::Decimal::from(VALUE_TOLERANCE_PERCENT)
+        }
+        _ => true,
+    }
 }
 
 /// Rows by index, however they are held.
@@ -204,6 +225,24 @@ mod tests {
             Found::default(),
             "two rows with ids are never merged"
         );
+    }
+
+    #[test]
+    fn values_in_one_currency_must_agree_within_the_tolerance() {
+        let valued = |id: Option<&str>, value: i64, currency: &str| Tx {
+            fiat_value: Some(Decimal::new(value, 2)),
+            currency: Some(currency.into()),
+            ..row(id, Kind::Buy, "Coinbase", 0, 100_000)
+        };
+        // 395.00 against 400.00: the fee in one and not the other.
+        let rows = vec![valued(Some("a"), 40_000, "USD"), valued(None, 39_500, "USD")];
+        assert_eq!(find(&rows, |_| false).same, vec![(1, 0)]);
+        // Another trade at another price.
+        let rows = vec![valued(Some("a"), 40_000, "USD"), valued(None, 38_000, "USD")];
+        assert_eq!(find(&rows, |_| false), Found::default());
+        // Another currency does not object.
+        let rows = vec![valued(Some("a"), 40_000, "USD"), valued(None, 36_000, "EUR")];
+        assert_eq!(find(&rows, |_| false).same, vec![(1, 0)]);
     }
 
     #[test]
