@@ -235,13 +235,22 @@ mod tests {
             ..row(id, Kind::Buy, "Coinbase", 0, 100_000)
         };
         // 395.00 against 400.00: the fee in one and not the other.
-        let rows = vec![valued(Some("a"), 40_000, "USD"), valued(None, 39_500, "USD")];
+        let rows = vec![
+            valued(Some("a"), 40_000, "USD"),
+            valued(None, 39_500, "USD"),
+        ];
         assert_eq!(find(&rows, |_| false).same, vec![(1, 0)]);
         // Another trade at another price.
-        let rows = vec![valued(Some("a"), 40_000, "USD"), valued(None, 38_000, "USD")];
+        let rows = vec![
+            valued(Some("a"), 40_000, "USD"),
+            valued(None, 38_000, "USD"),
+        ];
         assert_eq!(find(&rows, |_| false), Found::default());
         // Another currency does not object.
-        let rows = vec![valued(Some("a"), 40_000, "USD"), valued(None, 36_000, "EUR")];
+        let rows = vec![
+            valued(Some("a"), 40_000, "USD"),
+            valued(None, 36_000, "EUR"),
+        ];
         assert_eq!(find(&rows, |_| false).same, vec![(1, 0)]);
     }
 

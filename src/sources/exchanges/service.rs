@@ -439,9 +439,7 @@ impl Exchanges {
         )?;
         let mut cursor: serde_json::Value =
             serde_json::from_str(&connection.state).unwrap_or(serde_json::Value::Null);
-        // New entries, not new stored rows: a row that repeats one an
-        // export brought in without ids adds nothing.
-        let (rows_before, _) = self.account_totals(connection).await?;
+        let (mut added, mut imports) = (0, Vec::new());
         let file_name = format!("{} ({} API)", connection.name, connection.exchange);
         loop {
             let batch = client.next_batch(&cursor, &connection.name).await?;
@@ -463,9 +461,12 @@ impl Exchanges {
             };
             let audit =
                 AuditEntry::new(now, None, actor, "exchange.synced").target(&connection.name);
-            self.store
+            let imported = self
+                .store
                 .commit_exchange_batch(connection, &meta, &keyed, &state, &audit)
                 .await?;
+            added += imported.added;
+            imports.extend(imported.import_id);
             progress(batch.read, batch.total.unwrap_or(batch.read));
             cursor = batch.cursor;
             if batch.done {
@@ -476,11 +477,14 @@ impl Exchanges {
         self.store
             .exchange_synced(connection.id, crate::clock::now(), exchange_balance)
             .await?;
-        let (total_rows, balance_sat) = self.account_totals(connection).await?;
+        let (total_rows, balance_sat, counted_once) =
+            self.totals_after(connection, &imports).await?;
         Ok(Synced {
             name: connection.name.clone(),
             exchange: connection.exchange.clone(),
-            new_rows: total_rows.saturating_sub(rows_before),
+            // New entries, not new stored rows: a row that repeats one an
+            // export brought in without ids adds nothing.
+            new_rows: added.saturating_sub(counted_once),
             total_rows,
             balance_sat,
             exchange_balance_sat: exchange_balance,
@@ -495,6 +499,17 @@ impl Exchanges {
         &self,
         connection: &Connection,
     ) -> Result<(u64, i64), ExchangeError> {
+        let (rows, balance, _) = self.totals_after(connection, &[]).await?;
+        Ok((rows, balance))
+    }
+
+    /// [`Self::account_totals`], and how many second copies of one entry
+    /// involve the rows these imports (a sync's batches) stored.
+    async fn totals_after(
+        &self,
+        connection: &Connection,
+        imports: &[i64],
+    ) -> Result<(u64, i64, u64), ExchangeError> {
         let loaded = crate::review::load(&self.store, connection.workspace_id).await?;
         let copies: std::collections::HashSet<i64> = loaded
             .book
@@ -525,7 +540,20 @@ impl Exchanges {
                 balance += btc;
             }
         }
-        Ok((rows, balance))
+        let mut counted_once = 0;
+        if !loaded.book.duplicates.is_empty() {
+            let mut mine = std::collections::HashSet::new();
+            for id in imports {
+                mine.extend(self.store.import_row_ids(*id).await?);
+            }
+            counted_once = loaded
+                .book
+                .duplicates
+                .iter()
+                .filter(|(copy, of, _)| mine.contains(copy) || mine.contains(of))
+                .count() as u64;
+        }
+        Ok((rows, balance, counted_once))
     }
 
     pub async fn remove(&self, name: &str, audit: &AuditEntry) -> Result<bool, ExchangeError> {
