@@ -185,6 +185,11 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ),
     (
         "GET",
+        "/workspaces/{workspace_id}/duplicates",
+        Rule::Member(Role::Viewer),
+    ),
+    (
+        "GET",
         "/workspaces/{workspace_id}/transactions",
         Rule::Member(Role::Viewer),
     ),

@@ -69,6 +69,11 @@ const FROZEN: &[(i64, &str, &str)] = &[
         "exchange sync state",
         "884908553979b21ad8c0a7806c6984a21ecaf456535493011729fc4e17fbbc3f1d25236bd567cb6716953f05c3da2c10",
     ),
+    (
+        15,
+        "duplicate decisions",
+        "cabcd2216f7a43c67f8abba32007172c04127160c325f9216db387fb581e4e505a624ccd7f6e7cc110302db95bba016c",
+    ),
 ];
 
 #[test]

@@ -351,9 +351,13 @@ pub async fn commit(state: Data<&AppState>, req: &Request, Form(form): Form<Comm
                 .imported
                 .map(|i| (i.added, i.present))
                 .unwrap_or_default();
+            let once = match report.counted_once {
+                0 => String::new(),
+                n => format!("&once={n}"),
+            };
             Redirect::see_other(format!(
-                "/imports?added={}&present={}&once={}",
-                done.0, done.1, report.counted_once
+                "/imports?added={}&present={}{once}",
+                done.0, done.1
             ))
             .into_response()
         }

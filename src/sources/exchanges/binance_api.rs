@@ -85,7 +85,7 @@ pub struct Binance {
 
 /// The query as sent: `params`, then `recvWindow` and `timestamp`, then the
 /// `signature` of everything before it (a GET has no body to add).
-pub fn signed_query(
+pub fn query_signed(
     params: &[(&str, String)],
     recv_window: u64,
     timestamp: u64,
@@ -174,7 +174,7 @@ impl Binance {
             self.wait_for_budget(weight).await;
             let timestamp = crate::clock::now_ms();
             let prepared = prepare(&binance::ALLOW, "GET", path, || {
-                Ok::<_, std::convert::Infallible>(signed_query(
+                Ok::<_, std::convert::Infallible>(query_signed(
                     params,
                     RECV_WINDOW_MS,
                     timestamp,
@@ -367,7 +367,7 @@ mod tests {
             ("price", "0.1".into()),
         ];
         assert_eq!(
-            signed_query(&params, 5000, 1_499_827_319_559, secret),
+            query_signed(&params, 5000, 1_499_827_319_559, secret),
             "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559&signature=c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71"
         );
     }
