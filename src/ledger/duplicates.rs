@@ -44,14 +44,18 @@ fn key(tx: &Tx) -> Key<'_> {
 /// Finds the rows of `rows` that are a second copy of an entry, leaving
 /// out the rows `claimed` says are spoken for (by the user's decisions).
 pub fn find(rows: &[Tx], claimed: impl Fn(usize) -> bool) -> Found {
-    find_by(rows.len(), |i| &rows[i], claimed)
+    find_by(rows.len(), |i| &rows[i], claimed, |_| false)
 }
 
 /// [`find`] over rows held some other way (the stored rows, as imported).
+/// Rows `copied` says already have a copy (the user said so) stay
+/// candidates, but never for an automatic match: another row that may copy
+/// them is for the user to judge too.
 pub fn find_by<'a>(
     len: usize,
     row: impl Fn(usize) -> &'a Tx,
     claimed: impl Fn(usize) -> bool,
+    copied: impl Fn(usize) -> bool,
 ) -> Found {
     let rows = Indexed { len, row };
     // Only accounts holding both kinds of row can hold such a duplicate;
@@ -109,7 +113,7 @@ pub fn find_by<'a>(
         }
         near.sort_unstable();
         for &j in &near {
-            *claimants.entry(j).or_default() += 1;
+            *claimants.entry(j).or_insert(usize::from(copied(j))) += 1;
         }
         wants.push((i, near));
     }
@@ -289,6 +293,17 @@ mod tests {
         let found = find(&shared, |_| false);
         assert!(found.same.is_empty());
         assert_eq!(found.suspected, vec![(2, vec![0]), (3, vec![0, 1])]);
+    }
+
+    #[test]
+    fn a_row_the_user_paired_with_a_copy_is_judged_again_by_the_user() {
+        let rows = [
+            row(Some("a"), Kind::Sell, "Binance", 0, 1_000),
+            row(None, Kind::Sell, "Binance", 20, 1_000),
+        ];
+        let found = find_by(rows.len(), |i| &rows[i], |_| false, |j| j == 0);
+        assert!(found.same.is_empty());
+        assert_eq!(found.suspected, vec![(1, vec![0])]);
     }
 
     #[test]

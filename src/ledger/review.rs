@@ -250,7 +250,8 @@ pub fn resolve(stored: &[(RowRef, Tx)], decisions: &[Adjustment]) -> Book {
     // Second copies of one entry, judged on the rows as stored: the user's
     // word first, then account, type, amount and time.
     copies.retain(|(r, o)| r != o && !in_forced.contains(r) && !held_back.contains(r));
-    let decided: HashSet<usize> = copies.iter().flat_map(|(r, o)| [*r, *o]).collect();
+    let copy_rows: HashSet<usize> = copies.iter().map(|(r, _)| *r).collect();
+    let originals: HashSet<usize> = copies.iter().map(|(_, o)| *o).collect();
     let found = duplicates::find_by(
         stored.len(),
         |i| &stored[i].1,
@@ -258,8 +259,9 @@ pub fn resolve(stored: &[(RowRef, Tx)], decisions: &[Adjustment]) -> Book {
             in_forced.contains(&i)
                 || held_back.contains(&i)
                 || distinct.contains(&i)
-                || decided.contains(&i)
+                || copy_rows.contains(&i)
         },
+        |j| originals.contains(&j),
     );
     let copy_of: HashMap<usize, usize> = copies.iter().copied().collect();
     let mut duplicate_pairs: Vec<(RowRef, RowRef, PairedBy)> = copy_of

@@ -424,3 +424,60 @@ async fn a_person_explains_an_unknown_deposit_and_undoes_it_in_a_browser() {
     assert_clean_console(&browser.console().await);
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn on_a_phone_a_person_counts_a_doubtful_copy_once() {
+    let server = Server::start();
+    let owner = server.owner().await;
+    // One sale from the API (with its id) and two copies from files
+    // without ids that both fit it: neither is dropped until decided.
+    let file = "id,timestamp,type,account,btc,fiat_value,fiat_currency\n\
+        buy-1,2024-01-01T10:00:00Z,buy,Exchange,1,40000,USD\n\
+        sale-1,2024-02-01T10:00:30Z,sell,Exchange,0.1,4500,USD\n\
+        ,2024-02-01T10:00:00Z,sell,Exchange,0.1,4500,USD\n\
+        ,2024-02-01T10:01:00Z,sell,Exchange,0.1,4500,USD\n";
+    owner.import_csv(file).await;
+    let browser = Browser::phone(360, 780).await;
+    sign_in(&browser, &server).await;
+    browser.goto(&server.at("/review")).await;
+    let heading = "return document.querySelector('#queue h2').textContent";
+    assert_eq!(browser.script(heading).await, "Needs review: 2");
+    let overflow =
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth";
+    assert_eq!(
+        browser.script(overflow).await,
+        0,
+        "the page fits a phone's width"
+    );
+    Shot::keep("review-copy-phone.png", &browser.screenshot().await);
+    browser
+        .click("li[data-row='3'] form:first-of-type button[type=submit]")
+        .await;
+    assert!(
+        browser.wait_until("location.search === '?done=1'").await,
+        "back on the review page"
+    );
+    // One copy counted once; the other still fits the same sale, so it
+    // stays queued until the person says what it is.
+    let copies = "return document.querySelector('#copies h2').textContent";
+    assert_eq!(browser.script(copies).await, "Counted once: 1");
+    assert_eq!(browser.script(heading).await, "Needs review: 1");
+    browser
+        .click("li[data-row='4'] form:last-of-type button[type=submit]")
+        .await;
+    assert!(
+        browser.wait_until("location.search === '?done=1'").await,
+        "back again"
+    );
+    assert_eq!(browser.script(heading).await, "Needs review: 0");
+    Shot::keep("review-decided-phone.png", &browser.screenshot().await);
+    let wide = "return [...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).map(e => e.tagName + '.' + e.className + ' ' + (e.closest('section') || {}).id).slice(0, 5).join(', ')";
+    assert_eq!(
+        browser.script(overflow).await,
+        0,
+        "the decided page fits too: {}",
+        browser.script(wide).await
+    );
+    assert_clean_console(&browser.console().await);
+    browser.quit().await;
+}

@@ -425,7 +425,13 @@ pub async fn decide(
             };
             review::decide(&state.store, ws, &d, &actor)
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(|e| match e {
+                    review::DecideError::Store(err) => {
+                        tracing::error!(error = %err, "cannot keep a decision");
+                        "the decision could not be saved; nothing was changed (try again, and see the server's log if it persists)".to_string()
+                    }
+                    other => other.to_string(),
+                })
         }
         Err(message) => Err(message),
     };
