@@ -481,3 +481,70 @@ async fn on_a_phone_a_person_counts_a_doubtful_copy_once() {
     assert_clean_console(&browser.console().await);
     browser.quit().await;
 }
+
+/// Controls a person cannot name: a visible input or select with no label
+/// around it, no `<label for>` and no `aria-label`, or a button without
+/// text.
+const UNLABELLED: &str = "return [...document.querySelectorAll('main input:not([type=hidden]), main select, main button')]\
+    .filter(e => e.tagName === 'BUTTON' ? !e.textContent.trim() : !(e.closest('label') || e.getAttribute('aria-label') || (e.id && document.querySelector('label[for=\"' + e.id + '\"]'))))\
+    .map(e => e.outerHTML.slice(0, 80))";
+
+#[tokio::test]
+async fn the_pages_this_change_touched_fit_a_phone_and_a_desktop_with_every_control_named() {
+    let server = Server::start();
+    let owner = server.owner().await;
+    owner
+        .import_csv(
+            "id,timestamp,type,account,btc,fiat_value,fiat_currency\n\
+             sale-1,2024-02-01T10:00:30Z,sell,Exchange,0.1,4500,USD\n\
+             buy-1,2024-01-01T10:00:00Z,buy,Exchange,1,40000,USD\n\
+             ,2024-01-01T10:00:20Z,buy,Exchange,1,40000,USD\n\
+             ,2024-02-01T10:00:00Z,sell,Exchange,0.1,4500,USD\n\
+             ,2024-02-01T10:01:00Z,sell,Exchange,0.1,4500,USD\n",
+        )
+        .await;
+    let overflow =
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth";
+    for (width, height) in [(360, 780), (1280, 900)] {
+        let browser = if width < 600 {
+            Browser::phone(width, height).await
+        } else {
+            Browser::start(width, height, false).await
+        };
+        sign_in(&browser, &server).await;
+        for (page, path) in [
+            ("review", "/review"),
+            ("imports", "/imports?added=3&present=0&once=1"),
+            ("exchanges", "/exchanges"),
+        ] {
+            browser.goto(&server.at(path)).await;
+            Shot::keep(&format!("{page}-{width}.png"), &browser.screenshot().await);
+            let wide = "return [...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).map(e => e.tagName + '.' + e.className).slice(0, 6).join(', ')";
+            assert_eq!(
+                browser.script(overflow).await,
+                0,
+                "{page} at {width} px: {}",
+                browser.script(wide).await
+            );
+            assert_eq!(
+                browser.script(UNLABELLED).await,
+                serde_json::json!([]),
+                "{page} at {width} px"
+            );
+        }
+        browser
+            .goto(&server.at("/imports?added=3&present=0&once=1"))
+            .await;
+        let imports = browser
+            .script("return document.querySelector('main .notice').textContent")
+            .await;
+        assert!(
+            imports
+                .as_str()
+                .is_some_and(|t| t.contains("One of them is an entry already in the books")),
+            "{imports}"
+        );
+        assert_clean_console(&browser.console().await);
+        browser.quit().await;
+    }
+}

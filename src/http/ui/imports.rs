@@ -94,8 +94,11 @@ pub async fn imports(state: Data<&AppState>, req: &Request, Query(done): Query<D
     let message = match (done.added, done.present) {
         (Some(a), Some(p)) => Some(match done.once.unwrap_or(0) {
             0 => format!("Imported {a} new rows; {p} were already present."),
+            1 => format!(
+                "Imported {a} new rows; {p} were already present. One of them is an entry already in the books from another source (same account, type, amount and time): it counts once, and the Review page lists it."
+            ),
             once => format!(
-                "Imported {a} new rows; {p} were already present. {once} of them are entries already in the books from the exchange's API (same account, type, amount and time): each counts once, and the Review page lists them."
+                "Imported {a} new rows; {p} were already present. {once} of them are entries already in the books from another source (same account, type, amount and time): each counts once, and the Review page lists them."
             ),
         }),
         _ => None,
@@ -110,14 +113,14 @@ pub async fn imports(state: Data<&AppState>, req: &Request, Query(done): Query<D
             section.card {
                 h2 { "Recent imports" }
                 @if history.is_empty() { p.muted { "None yet." } } @else {
-                    table {
+                    div.table-wrap { table {
                         thead { tr { th { "When (UTC)" } th { "File" } th { "Added" } th { "Already present" } th { "By" } } }
                         tbody {
                             @for i in &history {
                                 tr { td { (crate::clock::rfc3339(i.imported_at)) } td { (i.file_name) } td.num { (i.rows_added) } td.num { (i.rows_present) } td { (i.actor) } }
                             }
                         }
-                    }
+                    } }
                 }
             }
         },
